@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+//
+// Attend — fast, efficient Transformer inference on CPUs, built around the attention
+// optimizations of the accelerator literature.
+//
+// SIMD code generation (SPEC §8): Swift emits baseline SSE2 unless told the target CPU, and
+// `unsafeFlags` would make this package unusable as a versioned dependency. So the hot inner
+// loops live in the small C target `CAttendKernels`, whose functions carry
+// `__attribute__((target("avx2,fma")))` and are chosen at run time after a CPU check (NEON on
+// arm64, a portable C fallback elsewhere). The default build needs nothing but the toolchain.
+import PackageDescription
+
+let package = Package(
+    name: "Attend",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "AttendKernels", targets: ["AttendKernels"]),
+        .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
+        .library(name: "AttendAttention", targets: ["AttendAttention"]),
+        .library(name: "AttendModels", targets: ["AttendModels"]),
+        .library(name: "AttendEvaluation", targets: ["AttendEvaluation"]),
+        .executable(name: "attend", targets: ["AttendCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Kernels: SIMD inner loops in C with per-function target attributes (see above).
+        .target(name: "CAttendKernels"),
+        // Kernels: tensors, threading, GEMM driver, row operations, their slow twins.
+        .target(name: "AttendKernels", dependencies: ["CAttendKernels"]),
+        // Tokenizers never depend on the kernels.
+        .target(name: "AttendTokenizers"),
+        // Attention: the one function every model layer calls for attention.
+        .target(name: "AttendAttention", dependencies: ["AttendKernels"]),
+        // Models: safetensors, Hugging Face configs, BERT.
+        .target(name: "AttendModels", dependencies: ["AttendKernels", "AttendAttention", "AttendTokenizers"]),
+        // Evaluation: GLUE data, metrics, batched classification.
+        .target(name: "AttendEvaluation", dependencies: ["AttendModels", "AttendTokenizers"]),
+        .executableTarget(
+            name: "AttendCLI",
+            dependencies: [
+                "AttendEvaluation", "AttendModels", "AttendTokenizers", "AttendKernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "AttendKernelsTests", dependencies: ["AttendKernels"]),
+        .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers"],
+                    resources: [.copy("Goldens")]),
+        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels"],
+                    resources: [.copy("Goldens")]),
+        .testTarget(name: "AttendEvaluationTests", dependencies: ["AttendEvaluation"]),
+        // Runs the built `attend` executable as a user would (exit codes, messages, JSON).
+        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
