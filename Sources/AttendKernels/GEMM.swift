@@ -1,0 +1,81 @@
+import CAttendKernels
+
+/// A right-hand side `B: [K, N]` packed once for the SGEMM micro-kernel (layout in
+/// `CAttendKernels.h`). Model weights are packed at load so that each forward only packs A.
+public struct PackedMatrix: Sendable {
+    /// Inner dimension K and output columns N of `A[M, K] · B[K, N]`.
+    public let k: Int, n: Int
+    let storage: [Float]
+
+    /// Packs a PyTorch `Linear` weight `w: [N, K]` (out × in), i.e. B = wᵀ.
+    public init(linearWeight w: Tensor) {
+        precondition(w.shape.count == 2, "linear weight must be rank 2, got \(w.shape)")
+        self.init(b: w.data, k: w.shape[1], n: w.shape[0], ldb: w.shape[1], transposed: true)
+    }
+
+    /// Packs `B: [K, N]` (row stride ldb), or B given transposed as `[N, K]` when `transposed`.
+    public init(b: UnsafeBufferPointer<Float>, k: Int, n: Int, ldb: Int, transposed: Bool) {
+        self.k = k
+        self.n = n
+        storage = [Float](unsafeUninitializedCapacity: attend_gemm_packed_size(Int32(k), Int32(n))) { buf, count in
+            attend_gemm_pack_b(Int32(k), Int32(n), b.baseAddress, Int32(ldb), transposed ? 1 : 0, buf.baseAddress)
+            count = buf.count
+        }
+    }
+
+    /// Packs from an array (see `init(b:k:n:ldb:transposed:)`).
+    public init(b: [Float], k: Int, n: Int, ldb: Int, transposed: Bool) {
+        self = b.withUnsafeBufferPointer { PackedMatrix(b: $0, k: k, n: n, ldb: ldb, transposed: transposed) }
+    }
+}
+
+/// Single-precision matrix products on the packed, register-blocked micro-kernel.
+public enum GEMM {
+    /// Name of the micro-kernel this CPU runs ("avx2-fma", "neon" or "portable").
+    public static var kernelName: String { String(cString: attend_gemm_kernel_name()) }
+
+    /// `c[M, N] = a[M, K] · b (+ bias[N])`, strides lda/ldc, split over `Parallel.threads`
+    /// by row blocks × column panels. Overwrites c.
+    public static func multiply(
+        m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, bias: UnsafePointer<Float>?,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads
+    ) {
+        let mr = Int(ATTEND_GEMM_MR), nr = Int(ATTEND_GEMM_NR), mcMax = Int(ATTEND_GEMM_MC)
+        let panels = (b.n + nr - 1) / nr
+        guard m > 0, panels > 0 else { return }
+        // Row blocks of ≤ MC rows (multiples of MR), column chunks so that there are ≥ 2 tasks per thread.
+        let rowBlocks = (m + mcMax - 1) / mcMax
+        let rowsPerBlock = ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr
+        let wanted = threads > 1 ? 2 * threads : 1
+        let chunks = min(panels, max(1, (wanted + rowBlocks - 1) / rowBlocks))
+        let panelsPerChunk = (panels + chunks - 1) / chunks
+        let tasks = rowBlocks * chunks
+        nonisolated(unsafe) let (a, c, bias) = (a, c, bias)
+        b.storage.withUnsafeBufferPointer { packed in
+            nonisolated(unsafe) let packed = packed
+            let body = { (task: Int) in
+                let row0 = (task / chunks) * rowsPerBlock, p0 = (task % chunks) * panelsPerChunk
+                let rows = min(rowsPerBlock, m - row0), p1 = min(panels, p0 + panelsPerChunk)
+                guard rows > 0, p0 < p1 else { return }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: mcMax * Int(ATTEND_GEMM_KC)) { work in
+                    attend_gemm_packed(
+                        Int32(rows), Int32(b.n), Int32(b.k), a + row0 * lda, Int32(lda), packed.baseAddress,
+                        Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias, work.baseAddress)
+                }
+            }
+            if threads > 1 { Parallel.forEach(tasks, body) } else { for t in 0..<tasks { body(t) } }
+        }
+    }
+
+    /// `c[M, N] = a[M, K] · op(b)` on one thread, packing b on the fly; op(b) = b `[K, N]` or,
+    /// when `transposedB`, b given as `[N, K]`. For small per-head products inside attention.
+    public static func multiply(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, transposedB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let rowsOfB = transposedB ? n : k
+        let packed = PackedMatrix(b: UnsafeBufferPointer(start: b, count: rowsOfB == 0 ? 0 : (rowsOfB - 1) * ldb + (transposedB ? k : n)),
+                                  k: k, n: n, ldb: ldb, transposed: transposedB)
+        multiply(m: m, a: a, lda: lda, b: packed, bias: nil, c: c, ldc: ldc, threads: 1)
+    }
+}

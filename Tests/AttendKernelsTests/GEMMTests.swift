@@ -1,0 +1,63 @@
+import AttendKernels
+import Testing
+
+/// Float32 accumulation error of a K-term dot product is bounded by ≈ K·ε·Σ|a||b|; we allow
+/// 2·ε·√K·Σ|a||b| plus a floor, well above what a correct kernel shows and far below any indexing bug.
+private func gemmTolerance(k: Int, absSum: Double) -> Double {
+    2 * Double(Float.ulpOfOne) * Double(max(k, 1)).squareRoot() * absSum + 1e-6
+}
+
+@Suite("GEMM vs Reference.matmul")
+struct GEMMTests {
+    static let sizes = [1, 3, 17, 97]
+
+    @Test("packed GEMM with bias, 1 and 2 threads", arguments: [(1, 1, 1), (3, 5, 7), (17, 97, 3), (97, 33, 259), (6, 16, 256), (128, 384, 1025), (200, 50, 64)])
+    func packed(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = randomFloats(m * k, seed: 1), w = randomFloats(n * k, seed: 2), bias = randomFloats(n, seed: 3)
+        let expected = Reference.matmul(m: m, n: n, k: k, a: a, b: w, transposedB: true, bias: bias)
+        let packed = PackedMatrix(linearWeight: Tensor(shape: [n, k], data: w))
+        for threads in [1, 2] {
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { ap in bias.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                GEMM.multiply(m: m, a: ap.baseAddress!, lda: k, b: packed, bias: bp.baseAddress, c: cp.baseAddress!, ldc: n, threads: threads)
+            } } }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var absSum = Double(abs(bias[j]))
+                    for p in 0..<k { absSum += Double(abs(a[i * k + p] * w[j * k + p])) }
+                    let err = abs(Double(c[i * n + j]) - Double(expected[i * n + j]))
+                    #expect(err <= gemmTolerance(k: k, absSum: absSum), "m=\(m) n=\(n) k=\(k) threads=\(threads) at (\(i),\(j))")
+                    if err > gemmTolerance(k: k, absSum: absSum) { return }
+                }
+            }
+        }
+    }
+
+    @Test("on-the-fly GEMM with strides, both B layouts", arguments: [false, true])
+    func strided(transposed: Bool) {
+        for m in Self.sizes { for n in Self.sizes { for k in Self.sizes + [0] {
+            let lda = k + 2, ldb = (transposed ? k : n) + 1, ldc = n + 3
+            let a = randomFloats(m * lda, seed: 4), b = randomFloats((transposed ? n : k) * ldb, seed: 5)
+            var c = [Float](repeating: .nan, count: m * ldc)
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, transposedB: transposed, c: cp.baseAddress!, ldc: ldc)
+            } } }
+            for i in 0..<m { for j in 0..<n {
+                var s = 0.0, absSum = 0.0
+                for p in 0..<k {
+                    let prod = Double(a[i * lda + p]) * Double(transposed ? b[j * ldb + p] : b[p * ldb + j])
+                    s += prod; absSum += abs(prod)
+                }
+                #expect(abs(Double(c[i * ldc + j]) - s) <= gemmTolerance(k: k, absSum: absSum), "m=\(m) n=\(n) k=\(k) (\(i),\(j))")
+            } }
+        } } }
+    }
+
+    @Test func kernelIsVectorized() {
+        #if arch(x86_64)
+        // Every CPU of the reference machines has AVX2/FMA; falling back would be a 10× regression.
+        #expect(GEMM.kernelName == "avx2-fma")
+        #endif
+    }
+}

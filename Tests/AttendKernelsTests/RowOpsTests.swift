@@ -1,0 +1,74 @@
+import AttendKernels
+import Foundation
+import Testing
+
+@Suite("Row operations vs Reference")
+struct RowOpsTests {
+    static let widths = [1, 3, 8, 17, 97, 384, 1025]
+
+    @Test("softmax: rows, stride, scale, masked entries and fully masked rows", arguments: widths)
+    func softmax(n: Int) {
+        let rows = 5, ld = n + 3
+        var x = randomFloats(rows * ld, seed: UInt64(n), range: -20...20)
+        for i in stride(from: 0, to: n, by: 3) { x[1 * ld + i] = -.infinity }  // row 1 partly masked
+        for i in 0..<n { x[3 * ld + i] = -.infinity }  // row 3 fully masked
+        let dense = (0..<rows).flatMap { r in x[(r * ld)..<(r * ld + n)] }
+        let expected = Reference.softmax(dense, rows: rows, n: n, scale: 0.125)
+        x.withUnsafeMutableBufferPointer { RowOps.softmax($0.baseAddress!, rows: rows, n: n, ld: ld, scale: 0.125) }
+        for r in 0..<rows { for i in 0..<n {
+            let got = x[r * ld + i], want = expected[r * n + i]
+            #expect(!got.isNaN)
+            // Probabilities: the polynomial exp's 2e-7 relative error plus summation rounding.
+            #expect(abs(got - want) <= 1e-6 * max(want, 1e-3), "row \(r) col \(i) of \(n)")
+        } }
+        for i in 0..<n { #expect(x[3 * ld + i] == 0) }
+    }
+
+    @Test("exp: relative error ≤ 2e-7 over the whole Float range, 0 below FLT_MIN")
+    func exp() {
+        let xs = stride(from: Float(-87.3), through: 88.7, by: 0.0137).map { $0 } + [0, -0.0, 1e-8, -1e-8]
+        var ys = [Float](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { x in ys.withUnsafeMutableBufferPointer { RowOps.exp(x.baseAddress!, $0.baseAddress!, count: xs.count) } }
+        for (x, y) in zip(xs, ys) {
+            let want = Foundation.exp(Double(x))
+            #expect(abs(Double(y) - want) / want <= 2e-7, "exp(\(x))")
+        }
+        let special: [Float] = [-.infinity, -100, .infinity, 100]
+        var out = [Float](repeating: 1, count: 4)
+        special.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { RowOps.exp(x.baseAddress!, $0.baseAddress!, count: 4) } }
+        #expect(out == [0, 0, .infinity, .infinity])
+    }
+
+    @Test("LayerNorm with and without residual", arguments: widths)
+    func layerNorm(n: Int) {
+        let rows = 4
+        let x = randomFloats(rows * n, seed: 7, range: -3...5), res = randomFloats(rows * n, seed: 8)
+        let g = randomFloats(n, seed: 9), b = randomFloats(n, seed: 10)
+        for residual in [nil, res] {
+            let expected = Reference.layerNorm(x, residual: residual, rows: rows, n: n, gamma: g, beta: b, eps: 1e-12)
+            var y = x
+            y.withUnsafeMutableBufferPointer { yp in
+                if let residual {
+                    residual.withUnsafeBufferPointer { RowOps.layerNorm(yp.baseAddress!, ld: n, residual: $0.baseAddress, ldr: n, rows: rows, n: n, gamma: g, beta: b, eps: 1e-12) }
+                } else {
+                    RowOps.layerNorm(yp.baseAddress!, ld: n, residual: nil, ldr: 0, rows: rows, n: n, gamma: g, beta: b, eps: 1e-12)
+                }
+            }
+            for i in 0..<(rows * n) {
+                // n = 1 normalises to exactly beta; otherwise ≈ 10 ulps of the O(1) outputs.
+                #expect(abs(y[i] - expected[i]) <= 2e-6 * max(1, abs(expected[i])), "n=\(n) i=\(i)")
+            }
+        }
+    }
+
+    /// GELU error budget: erf's absolute error (≤ 3e-7, a few ulps of 1) times x/2 — the
+    /// cancellation in 1 + erf(x/√2) for negative x, which PyTorch's Float32 GELU shares — plus rounding.
+    @Test("GELU (exact erf) within 1.5e-7·|x| + 2e-7·|gelu(x)|", arguments: widths)
+    func gelu(n: Int) {
+        var x = randomFloats(n, seed: 11, range: -8...8)
+        if n > 3 { x[0] = 0; x[1] = -10; x[2] = 10 }
+        let expected = Reference.gelu(x), input = x
+        x.withUnsafeMutableBufferPointer { RowOps.gelu($0.baseAddress!, count: n) }
+        for i in 0..<n { #expect(abs(x[i] - expected[i]) <= 1.5e-7 * abs(input[i]) + 2e-7 * abs(expected[i]) + 1e-12, "x[\(i)] = \(input[i])") }
+    }
+}
