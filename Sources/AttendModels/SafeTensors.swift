@@ -1,0 +1,608 @@
+import AttendKernels
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// safetensors layout: [u64 little-endian header length N][N bytes of UTF-8 JSON][data buffer].
+// The JSON maps tensor name → {"dtype", "shape", "data_offsets": [begin, end]} with offsets
+// relative to the data buffer, plus an optional "__metadata__": {string: string}.
+// Everything is validated when the file is opened, following Hugging Face's reader: the tensors
+// must tile the data buffer exactly (no overlaps, no holes, no trailing bytes).
+
+/// A safetensors element type and its size in bits.
+public enum SafeTensorsDType: String, Sendable, CaseIterable {
+    case bool = "BOOL"
+    case u8 = "U8", i8 = "I8"
+    case f8E5M2 = "F8_E5M2", f8E4M3 = "F8_E4M3", f8E8M0 = "F8_E8M0"
+    case i16 = "I16", u16 = "U16", f16 = "F16", bf16 = "BF16"
+    case i32 = "I32", u32 = "U32", f32 = "F32"
+    case i64 = "I64", u64 = "U64", f64 = "F64", c64 = "C64"
+    case f4 = "F4", f6E2M3 = "F6_E2M3", f6E3M2 = "F6_E3M2"
+
+    /// Bits per element (sub-byte types pack; a tensor's bit count must be a whole number of bytes).
+    public var bitSize: Int {
+        switch self {
+        case .f4: return 4
+        case .f6E2M3, .f6E3M2: return 6
+        case .bool, .u8, .i8, .f8E5M2, .f8E4M3, .f8E8M0: return 8
+        case .i16, .u16, .f16, .bf16: return 16
+        case .i32, .u32, .f32: return 32
+        case .i64, .u64, .f64, .c64: return 64
+        }
+    }
+}
+
+/// One tensor's header entry, validated.
+public struct TensorInfo: Sendable, Equatable {
+    public let name: String
+    public let dtype: SafeTensorsDType
+    public let shape: [Int]
+    /// Byte range within the data buffer (which starts after the header).
+    public let dataOffsets: Range<Int>
+    /// Number of elements (product of `shape`; 1 for a scalar).
+    public let elementCount: Int
+    public var byteCount: Int { dataOffsets.count }
+}
+
+/// A read-only, memory-mapped, fully validated safetensors file. Copies share the mapping,
+/// which stays alive as long as any copy does.
+public struct SafeTensorsFile: Sendable {
+    /// Header length limit, as in Hugging Face's reader.
+    public static let maxHeaderLength = 100_000_000
+
+    public let url: URL
+    /// Tensor names, sorted.
+    public let names: [String]
+    /// The `__metadata__` map (empty when absent).
+    public let metadata: [String: String]
+    /// Byte size of the JSON header (N), and of the data buffer.
+    public let headerLength: Int
+    public let dataBufferSize: Int
+
+    private let entries: [String: TensorInfo]
+    private let mapping: MappedFile
+    private var dataStart: Int { 8 + headerLength }
+    /// The file path (used in every error message).
+    public var path: String { url.path }
+
+    /// Maps and validates the file; throws `ModelFileError` on any problem.
+    public init(contentsOf url: URL) throws {
+        let path = url.path
+        let mapping = try MappedFile(path: path)
+        let size = mapping.size
+        guard size >= 8, let base = mapping.base else { throw ModelFileError.fileTooSmall(path: path, size: size) }
+        let declared = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+        guard declared <= UInt64(Self.maxHeaderLength) else {
+            throw ModelFileError.headerTooLarge(path: path, declared: declared, limit: Self.maxHeaderLength)
+        }
+        guard declared <= UInt64(size - 8) else {
+            throw ModelFileError.headerLengthExceedsFile(path: path, declared: declared, available: size - 8)
+        }
+        let headerLength = Int(declared)
+        let bufferSize = size - 8 - headerLength
+        let header = UnsafeRawBufferPointer(start: base + 8, count: headerLength)
+
+        if let bad = firstInvalidUTF8Offset(header) { throw ModelFileError.headerNotUTF8(path: path, offset: bad) }
+        let json: StrictJSONValue
+        do {
+            var parser = StrictJSONParser(bytes: header)
+            json = try parser.parseDocument()
+        } catch let e as StrictJSONError {
+            throw ModelFileError.headerNotJSON(path: path, detail: e.description)
+        }
+        guard case .object(let members) = json else {
+            throw ModelFileError.headerNotObject(path: path, found: json.typeDescription)
+        }
+
+        var metadata: [String: String] = [:]
+        var rawEntries: [String: StrictJSONValue] = [:]
+        var seenMetadata = false
+        for (key, value) in members {
+            if key == "__metadata__" {
+                if seenMetadata { throw ModelFileError.duplicateTensorName(path: path, tensor: key) }
+                seenMetadata = true
+                guard case .object(let pairs) = value else {
+                    throw ModelFileError.invalidMetadata(path: path, detail: "expected an object of strings, found \(value.typeDescription)")
+                }
+                for (k, v) in pairs {
+                    guard case .string(let s) = v else {
+                        throw ModelFileError.invalidMetadata(path: path, detail: "value of '\(k)' must be a string, found \(v.typeDescription)")
+                    }
+                    guard metadata.updateValue(s, forKey: k) == nil else {
+                        throw ModelFileError.invalidMetadata(path: path, detail: "key '\(k)' appears more than once")
+                    }
+                }
+                continue
+            }
+            guard rawEntries.updateValue(value, forKey: key) == nil else {
+                throw ModelFileError.duplicateTensorName(path: path, tensor: key)
+            }
+        }
+
+        let names = rawEntries.keys.sorted()
+        var entries: [String: TensorInfo] = [:]
+        entries.reserveCapacity(names.count)
+        for name in names {
+            entries[name] = try Self.validateEntry(name: name, value: rawEntries[name]!, bufferSize: bufferSize, path: path)
+        }
+
+        // The tensors must tile the data buffer: sorted by begin, each starts where the last ended.
+        let ordered = entries.values.sorted {
+            ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound, $0.name) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound, $1.name)
+        }
+        var end = 0
+        var last: TensorInfo? = nil
+        for t in ordered {
+            let r = t.dataOffsets
+            if let prev = last, r.lowerBound < end {
+                throw ModelFileError.overlappingTensors(path: path, tensor: t.name, range: r, other: prev.name, otherRange: prev.dataOffsets)
+            }
+            if r.lowerBound > end {
+                throw ModelFileError.uncoveredBytes(path: path, range: end..<r.lowerBound, after: last?.name)
+            }
+            end = r.upperBound
+            last = t
+        }
+        if end != bufferSize {
+            throw ModelFileError.uncoveredBytes(path: path, range: end..<bufferSize, after: last?.name)
+        }
+
+        self.url = url
+        self.names = names
+        self.metadata = metadata
+        self.headerLength = headerLength
+        self.dataBufferSize = bufferSize
+        self.entries = entries
+        self.mapping = mapping
+    }
+
+    private static func validateEntry(name: String, value: StrictJSONValue, bufferSize: Int, path: String) throws -> TensorInfo {
+        guard case .object(let fields) = value else {
+            throw ModelFileError.entryNotObject(path: path, tensor: name, found: value.typeDescription)
+        }
+        var dict: [String: StrictJSONValue] = [:]
+        for (k, v) in fields {
+            guard dict.updateValue(v, forKey: k) == nil else {
+                throw ModelFileError.wrongFieldType(path: path, tensor: name, field: k, expected: "given once", found: "a duplicate")
+            }
+        }
+        func field(_ key: String) throws -> StrictJSONValue {
+            guard let v = dict[key] else { throw ModelFileError.missingField(path: path, tensor: name, field: key) }
+            return v
+        }
+
+        // dtype
+        guard case .string(let dtypeName) = try field("dtype") else {
+            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "dtype", expected: "a string", found: dict["dtype"]!.typeDescription)
+        }
+        guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
+            throw ModelFileError.unknownDType(path: path, tensor: name, dtype: dtypeName)
+        }
+
+        // shape
+        guard case .array(let dims) = try field("shape") else {
+            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "shape", expected: "an array of non-negative integers", found: dict["shape"]!.typeDescription)
+        }
+        var shape: [Int] = []
+        shape.reserveCapacity(dims.count)
+        var elements = 1
+        for (i, d) in dims.enumerated() {
+            guard case .number(let text) = d else {
+                throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "shape", expected: "an array of non-negative integers", found: "\(d.typeDescription) at index \(i)")
+            }
+            guard let n = StrictJSONValue.integer(text), n >= 0 else {
+                throw ModelFileError.invalidShape(path: path, tensor: name, detail: "dimension \(i) must be a non-negative integer, found \(text)")
+            }
+            shape.append(n)
+            let (p, o) = elements.multipliedReportingOverflow(by: n)
+            guard !o else { throw ModelFileError.invalidShape(path: path, tensor: name, detail: "element count of \(dims.map(\.typeDescription)) overflows") }
+            elements = p
+        }
+
+        // data_offsets
+        guard case .array(let offs) = try field("data_offsets"), offs.count == 2 else {
+            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "data_offsets", expected: "an array of 2 integers [begin, end]", found: dict["data_offsets"]!.typeDescription)
+        }
+        var bounds: [Int] = []
+        for o in offs {
+            guard case .number(let text) = o else {
+                throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "data_offsets", expected: "an array of 2 integers [begin, end]", found: "an array containing \(o.typeDescription)")
+            }
+            guard let v = StrictJSONValue.integer(text), v >= 0 else {
+                throw ModelFileError.invalidDataOffsets(path: path, tensor: name, begin: offs[0].literalText, end: offs[1].literalText, detail: "offsets must be non-negative integers")
+            }
+            bounds.append(v)
+        }
+        let (begin, end) = (bounds[0], bounds[1])
+        guard begin <= end else {
+            throw ModelFileError.invalidDataOffsets(path: path, tensor: name, begin: "\(begin)", end: "\(end)", detail: "begin is greater than end")
+        }
+        guard end <= bufferSize else {
+            throw ModelFileError.dataOffsetsOutOfBounds(path: path, tensor: name, end: end, bufferSize: bufferSize)
+        }
+        let (bits, o) = elements.multipliedReportingOverflow(by: dtype.bitSize)
+        guard !o else { throw ModelFileError.invalidShape(path: path, tensor: name, detail: "byte size of \(shape) overflows") }
+        guard bits % 8 == 0, bits / 8 == end - begin else {
+            throw ModelFileError.byteLengthMismatch(path: path, tensor: name, dtype: dtypeName, shape: shape, expectedBytes: (bits + 7) / 8, foundBytes: end - begin)
+        }
+        return TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end, elementCount: elements)
+    }
+
+    // MARK: Access
+
+    /// Whether a tensor of this name exists.
+    public func contains(_ name: String) -> Bool { entries[name] != nil }
+
+    /// The validated header entry of `name`.
+    public func info(_ name: String) throws -> TensorInfo {
+        guard let i = entries[name] else { throw ModelFileError.tensorNotFound(path: path, tensor: name) }
+        return i
+    }
+
+    /// Calls `body` with the tensor's raw bytes inside the mapping (any alignment, little-endian).
+    public func withRawBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let i = try info(name)
+        return try withExtendedLifetime(mapping) {
+            let start = mapping.base! + dataStart + i.dataOffsets.lowerBound
+            return try body(UnsafeRawBufferPointer(start: start, count: i.byteCount))
+        }
+    }
+
+    /// Dtypes `floatTensor` converts.
+    public static let floatDTypes: [SafeTensorsDType] = [.f32, .f16, .bf16]
+
+    /// The tensor as Float32 (F32 copied, F16/BF16 converted exactly); other dtypes throw.
+    public func floatTensor(_ name: String) throws -> Tensor {
+        let i = try info(name)
+        return try convert(i)
+    }
+
+    /// As `floatTensor(_:)`, but first checks the shape, throwing `.shapeMismatch` naming the
+    /// tensor, the expected and the found shapes.
+    public func floatTensor(_ name: String, expectedShape: [Int]) throws -> Tensor {
+        let i = try info(name)
+        guard i.shape == expectedShape else {
+            throw ModelFileError.shapeMismatch(path: path, tensor: name, expected: expectedShape, found: i.shape)
+        }
+        return try convert(i)
+    }
+
+    private func convert(_ i: TensorInfo) throws -> Tensor {
+        guard Self.floatDTypes.contains(i.dtype) else {
+            throw ModelFileError.unsupportedDType(path: path, tensor: i.name, dtype: i.dtype.rawValue, supported: Self.floatDTypes.map(\.rawValue))
+        }
+        let count = i.elementCount
+        guard count > 0 else { return Tensor(shape: i.shape, data: []) }
+        let data = withExtendedLifetime(mapping) { () -> [Float] in
+            let src = UnsafeRawPointer(mapping.base! + dataStart + i.dataOffsets.lowerBound)
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                let dst = out.baseAddress!
+                switch i.dtype {
+                case .f32:
+                    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: count * 4)
+                    #if _endian(big)
+                    for k in 0..<count { dst[k] = Float(bitPattern: UInt32(littleEndian: dst[k].bitPattern)) }
+                    #endif
+                case .f16: HalfConversion.f16ToF32(src, count: count, into: dst)
+                case .bf16: HalfConversion.bf16ToF32(src, count: count, into: dst)
+                default: fatalError("unreachable")
+                }
+                initialized = count
+            }
+        }
+        return Tensor(shape: i.shape, data: data)
+    }
+}
+
+// MARK: - Memory mapping
+
+/// A read-only private mapping of a whole file, unmapped on deinit.
+fileprivate final class MappedFile: @unchecked Sendable {
+    let base: UnsafeRawPointer?
+    let size: Int
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let err = errno
+            if err == ENOENT { throw ModelFileError.fileNotFound(path: path) }
+            throw ModelFileError.fileUnreadable(path: path, reason: String(cString: strerror(err)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw ModelFileError.fileUnreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (UInt32(st.st_mode) & 0o170000) == 0o100000 else {
+            throw ModelFileError.fileUnreadable(path: path, reason: "not a regular file")
+        }
+        size = Int(st.st_size)
+        if size == 0 {
+            base = nil
+            return
+        }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw ModelFileError.fileUnreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    }
+}
+
+// MARK: - UTF-8 validation
+
+/// Offset of the first byte of an invalid UTF-8 sequence, or nil if `bytes` is valid UTF-8.
+func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+        let b0 = bytes[i]
+        if b0 < 0x80 { i += 1; continue }
+        let length: Int
+        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF   // allowed range of the second byte
+        switch b0 {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; lo = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; hi = 0x9F        // no surrogates
+        case 0xF0: length = 4; lo = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; hi = 0x8F        // ≤ U+10FFFF
+        default: return i
+        }
+        guard i + length <= n else { return i }
+        let b1 = bytes[i + 1]
+        guard b1 >= lo && b1 <= hi else { return i }
+        for k in 2..<length where (bytes[i + k] & 0xC0) != 0x80 { return i }
+        i += length
+    }
+    return nil
+}
+
+// MARK: - A small strict JSON parser (RFC 8259), also used by BertConfig
+
+/// A parsed JSON value. Numbers keep their literal text so integers are read exactly.
+indirect enum StrictJSONValue: Sendable {
+    case object([(String, StrictJSONValue)])
+    case array([StrictJSONValue])
+    case string(String)
+    case number(String)
+    case bool(Bool)
+    case null
+
+    var typeDescription: String {
+        switch self {
+        case .object: return "an object"
+        case .array(let a): return "an array of \(a.count)"
+        case .string(let s): return "the string \"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
+        case .number(let t): return "the number \(t)"
+        case .bool(let b): return "\(b)"
+        case .null: return "null"
+        }
+    }
+
+    var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// Number literals as written, anything else described.
+    var literalText: String {
+        if case .number(let t) = self { return t }
+        return typeDescription
+    }
+
+    /// The value of an integer literal (no fraction or exponent) that fits in `Int`, else nil.
+    static func integer(_ text: String) -> Int? {
+        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return nil }
+        return Int(text)
+    }
+}
+
+struct StrictJSONError: Error, CustomStringConvertible {
+    let message: String
+    let offset: Int
+    var description: String { "\(message) at byte \(offset)" }
+}
+
+struct StrictJSONParser {
+    static let maxDepth = 64
+    let bytes: UnsafeRawBufferPointer
+    var i = 0
+    var depth = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    mutating func parseDocument() throws -> StrictJSONValue {
+        skipWhitespace()
+        let v = try parseValue()
+        skipWhitespace()
+        guard i == bytes.count else { throw fail("unexpected trailing characters") }
+        return v
+    }
+
+    private func fail(_ message: String) -> StrictJSONError { StrictJSONError(message: message, offset: i) }
+
+    private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
+
+    private mutating func skipWhitespace() {
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func expect(_ c: UInt8) throws {
+        guard peek == c else {
+            throw fail(peek == nil ? "unexpected end of input, expected '\(Character(Unicode.Scalar(c)))'" : "expected '\(Character(Unicode.Scalar(c)))'")
+        }
+        i += 1
+    }
+
+    private mutating func parseValue() throws -> StrictJSONValue {
+        guard let c = peek else { throw fail("unexpected end of input") }
+        switch c {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw fail("unexpected character")
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= bytes.count else { throw fail("unexpected end of input") }
+        for k in 0..<n where bytes[i + k] != word.utf8Start[k] { throw fail("invalid literal") }
+        i += n
+    }
+
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
+    }
+
+    private mutating func parseObject() throws -> StrictJSONValue {
+        try enter(); defer { depth -= 1 }
+        i += 1
+        var members: [(String, StrictJSONValue)] = []
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
+        while true {
+            skipWhitespace()
+            guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let key = try parseString()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            let value = try parseValue()
+            members.append((key, value))
+            skipWhitespace()
+            if peek == UInt8(ascii: ",") { i += 1; continue }
+            try expect(UInt8(ascii: "}"))
+            return .object(members)
+        }
+    }
+
+    private mutating func parseArray() throws -> StrictJSONValue {
+        try enter(); defer { depth -= 1 }
+        i += 1
+        var items: [StrictJSONValue] = []
+        skipWhitespace()
+        if peek == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            if peek == UInt8(ascii: ",") { i += 1; continue }
+            try expect(UInt8(ascii: "]"))
+            return .array(items)
+        }
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[i]
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: throw fail("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | UInt32(d)
+            i += 1
+        }
+        return v
+    }
+
+    /// Parses a string starting at the opening quote (the input is already valid UTF-8).
+    private mutating func parseString() throws -> String {
+        i += 1
+        var out: [UInt8] = []
+        var runStart = i
+        while true {
+            guard i < bytes.count else { throw fail("unterminated string") }
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                out.append(contentsOf: bytes[runStart..<i])
+                i += 1
+                return String(decoding: out, as: UTF8.self)
+            }
+            if c < 0x20 { throw fail("unescaped control character in string") }
+            if c != UInt8(ascii: "\\") { i += 1; continue }
+            out.append(contentsOf: bytes[runStart..<i])
+            i += 1
+            guard i < bytes.count else { throw fail("unterminated escape") }
+            let e = bytes[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard i + 2 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate in \\u escape")
+                    }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw fail("unpaired surrogate in \\u escape")
+                }
+                out.append(contentsOf: Array(String(Unicode.Scalar(scalar)!).utf8))
+            default:
+                throw fail("invalid escape")
+            }
+            runStart = i
+        }
+    }
+
+    private mutating func parseNumber() throws -> String {
+        let start = i
+        if peek == UInt8(ascii: "-") { i += 1 }
+        func isDigit(_ c: UInt8?) -> Bool { c.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
+        guard isDigit(peek) else { throw fail("invalid number") }
+        if peek == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while isDigit(peek) { i += 1 }
+        }
+        if peek == UInt8(ascii: ".") {
+            i += 1
+            guard isDigit(peek) else { throw fail("invalid number") }
+            while isDigit(peek) { i += 1 }
+        }
+        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            i += 1
+            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(peek) else { throw fail("invalid number") }
+            while isDigit(peek) { i += 1 }
+        }
+        return String(decoding: bytes[start..<i], as: UTF8.self)
+    }
+}
