@@ -67,6 +67,16 @@ def classify(tokenizer, model, sentences):
     return torch.cat(out)
 
 
+def matthews(predicted, labels):
+    """Matthews correlation of binary labels (0 when a confusion-matrix margin is empty)."""
+    tp = sum(p == 1 and y == 1 for p, y in zip(predicted, labels))
+    tn = sum(p == 0 and y == 0 for p, y in zip(predicted, labels))
+    fp = sum(p == 1 and y == 0 for p, y in zip(predicted, labels))
+    fn = sum(p == 0 and y == 1 for p, y in zip(predicted, labels))
+    denominator = ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
+    return (tp * tn - fp * fn) / denominator if denominator else 0.0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", type=Path, required=True, help="HF model directory")
@@ -83,18 +93,19 @@ def main():
     logits = classify(tokenizer, model, sentences)
     predicted = logits.argmax(-1).tolist()
     accuracy = sum(p == y for p, y in zip(predicted, labels)) / len(labels)
+    mcc = matthews(predicted, labels)
 
     command = " ".join([".venv/bin/python", "scripts/reference_predictions.py"] + sys.argv[1:])
     header = (f"# produced by `{command}` with python {platform.python_version()}, torch {torch.__version__}, "
               f"transformers {transformers.__version__} (float32, eager attention, batches of {BATCH}); "
               f"{len(sentences)} sentences of {data.name if args.data else f'data/{args.task}/dev.tsv'}; "
-              f"dev accuracy {accuracy:.4f}; columns: predicted_label "
+              f"dev accuracy {accuracy:.6f}; dev mcc {mcc:.6f}; columns: predicted_label "
               + " ".join(f"logit{j}" for j in range(logits.shape[1])))
     lines = [header] + [f"{p} " + " ".join(f"{v:.7g}" for v in row)
                         for p, row in zip(predicted, logits.tolist())]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
-    print(f"{args.out}: {len(sentences)} predictions, accuracy {accuracy:.4f}", file=sys.stderr)
+    print(f"{args.out}: {len(sentences)} predictions, accuracy {accuracy:.4f}, mcc {mcc:.4f}", file=sys.stderr)
 
 
 if __name__ == "__main__":

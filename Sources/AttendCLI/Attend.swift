@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The `attend` command. Exit codes: 0 success; 1 a runtime error (bad file, bad input, failed
+/// measurement) with a message naming what is wrong; 64 a usage error (unknown option, bad value).
+@main
+struct Attend: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attend",
+        abstract: "Fast, efficient Transformer inference on CPUs, built around attention optimizations.",
+        discussion: """
+            Runs Hugging Face BERT checkpoints (config.json, model.safetensors, vocab.txt) on GLUE data.
+            Exit codes: 0 success; 1 runtime error (bad file or input); 64 usage error.
+            """,
+        subcommands: [Run.self, Eval.self, Tokenize.self, Demo.self, Bench.self])
+}

@@ -1,0 +1,144 @@
+import ArgumentParser
+import AttendEvaluation
+import AttendKernels
+import AttendModels
+import Foundation
+
+/// `attend bench`: our kernels and models timed side by side with peers measured in the same run.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time Attend against ONNX Runtime, PyTorch and OpenBLAS in one run and print ratios.",
+        discussion: """
+            Measures: BERT-base-shaped forward (12 layers, hidden 768, 12 heads, FFN 3072, random weights) at
+            batch 1; SST-2 dev throughput of the bundled model; SGEMM GFLOP/s (2·m·k·n flops) at 768³,
+            128×768×3072 and 128×3072×768. Peers run from scripts/bench_peers.py in the repository's .venv,
+            which is created on first use (this says so when it happens). Times are medians.
+            """)
+
+    @Flag(name: .long, help: "Print one JSON object per measurement: name, impl, threads, ms, and seq/batch or m/k/n.")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("Which measurements: forward, sst2, sgemm (comma-separated).", valueName: "list"))
+    var what = "forward,sst2,sgemm"
+
+    @Option(name: .long, help: ArgumentHelp("Thread counts to measure (comma-separated).", valueName: "list"))
+    var threads = "1,2"
+
+    @Option(name: .long, help: ArgumentHelp("Sequence lengths of the BERT-base forward (comma-separated).", valueName: "list"))
+    var seqs = "128,512"
+
+    @Option(name: .long, help: ArgumentHelp("Timed repetitions per forward measurement (after 2 warm-ups).", valueName: "n"))
+    var repeats = 10
+
+    @Flag(name: .long, help: "Measure Attend only (no Python peers).")
+    var noPeers = false
+
+    func validate() throws {
+        for item in what.split(separator: ",") where !["forward", "sst2", "sgemm"].contains(String(item)) {
+            throw ValidationError("--what: unknown measurement '\(item)'; expected forward, sst2 or sgemm")
+        }
+        guard threadCounts.count > 0, threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads: expected positive integers, got '\(threads)'") }
+        guard seqLengths.count > 0, seqLengths.allSatisfy({ $0 >= 1 && $0 <= 512 }) else { throw ValidationError("--seqs: expected integers in 1...512, got '\(seqs)'") }
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+    }
+
+    var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) } }
+    var seqLengths: [Int] { seqs.split(separator: ",").compactMap { Int($0) } }
+    var selected: Set<String> { Set(what.split(separator: ",").map(String.init)) }
+
+    func run() throws {
+        var results: [Measurement] = []
+        let emit = { (m: Measurement) in
+            if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
+        }
+        if selected.contains("forward") {
+            let model = try BertModel(randomWeights: .bertBase, seed: 0)
+            for t in threadCounts {
+                Parallel.threads = t
+                for n in seqLengths {
+                    let ids = [[101] + (1..<n).map { 1000 + ($0 * 7919) % 29000 }]
+                    let ms = try medianMilliseconds(repeats: repeats) { _ = try model.forward(ids) }
+                    let m = Measurement(name: "bert-base-forward", impl: "attend", threads: t, ms: ms, batch: 1, seq: n)
+                    results.append(m); try emit(m)
+                }
+            }
+        }
+        if selected.contains("sst2") {
+            let task = GLUETask.sst2
+            let examples = try task.load(try Bundled.devSet(for: task))
+            let classifier = try Classifier(directory: try Bundled.model(for: task))
+            let ids = try classifier.encode(examples.map(\.text), truncate: false)
+            for t in threadCounts {
+                Parallel.threads = t
+                var predicted: [Int] = []
+                let ms = try medianMilliseconds(repeats: 3, warmups: 1) { predicted = try classifier.logits(for: ids).map(argmax) }
+                let accuracy = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label)).accuracy
+                let m = Measurement(name: "sst2-dev", impl: "attend", threads: t, ms: ms, batch: 16, examples: ids.count,
+                                    sentences_per_second: Double(ids.count) / ms * 1000, accuracy: accuracy)
+                results.append(m); try emit(m)
+            }
+        }
+        if selected.contains("sgemm") {
+            for (m, k, n) in [(768, 768, 768), (128, 768, 3072), (128, 3072, 768)] {
+                let a = (0..<(m * k)).map { Float(($0 * 37) % 101) / 101 - 0.5 }
+                let b = (0..<(k * n)).map { Float(($0 * 53) % 103) / 103 - 0.5 }
+                var c = [Float](repeating: 0, count: m * n)
+                for t in threadCounts {
+                    let ms = try medianMilliseconds(repeats: max(5, 200_000_000 / (m * k * n))) {
+                        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                            // B is packed inside the timed region, as OpenBLAS does with numpy's A @ B.
+                            let packed = PackedMatrix(b: bp, k: k, n: n, ldb: n, transposed: false)
+                            GEMM.multiply(m: m, a: ap.baseAddress!, lda: k, b: packed, bias: nil, c: cp.baseAddress!, ldc: n, threads: t)
+                        } } }
+                    }
+                    let r = Measurement(name: "sgemm", impl: "attend", threads: t, ms: ms, m: m, k: k, n: n,
+                                        gflops: 2 * Double(m * k * n) / (ms * 1e6))
+                    results.append(r); try emit(r)
+                }
+            }
+        }
+        if !noPeers {
+            for peer in try runPeers() { results.append(peer); try emit(peer) }
+        }
+        if !json { print(Measurement.table(results)) }
+    }
+
+    /// Runs scripts/bench_peers.py in the pinned venv and parses its JSON lines.
+    func runPeers() throws -> [Measurement] {
+        let root = try Bundled.root()
+        let setup = Process()
+        setup.executableURL = root.appendingPathComponent("scripts/setup_python.sh")
+        let pythonPath = Pipe()
+        setup.standardOutput = pythonPath
+        try setup.run()
+        setup.waitUntilExit()
+        guard setup.terminationStatus == 0 else { throw CLIError("scripts/setup_python.sh failed (exit \(setup.terminationStatus)); peers need the pinned Python environment") }
+        let python = String(decoding: pythonPath.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        printError("running peers (ONNX Runtime, PyTorch, OpenBLAS) with \(python)…")
+        let peers = Process()
+        peers.executableURL = URL(fileURLWithPath: python)
+        peers.currentDirectoryURL = root
+        peers.arguments = ["scripts/bench_peers.py", "--what", what, "--threads", threads, "--seqs", seqs, "--repeats", String(repeats)]
+        let out = Pipe()
+        peers.standardOutput = out
+        try peers.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        peers.waitUntilExit()
+        guard peers.terminationStatus == 0 else { throw CLIError("scripts/bench_peers.py failed (exit \(peers.terminationStatus))") }
+        let decoder = JSONDecoder()
+        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(Measurement.self, from: Data($0)) }
+    }
+}
+
+/// Median wall time in milliseconds of `repeats` runs after `warmups` untimed runs.
+func medianMilliseconds(repeats: Int, warmups: Int = 2, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<warmups { try body() }
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    times.sort()
+    return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import AttendEvaluation
+import AttendKernels
+import Foundation
+
+/// Options of an evaluation run on a GLUE file (shared by `eval` and `demo`).
+struct EvalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Data file in GLUE format (default: the bundled dev set of the task).", valueName: "file"))
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("Evaluate only the first N examples.", valueName: "n"))
+    var limit: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Sentences per padded batch (sentences are sorted by length first).", valueName: "n"))
+    var batchSize = 16
+
+    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size.")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("Write one predicted label index per line, in data order.", valueName: "file"))
+    var predictions: String?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+}
+
+/// The JSON summary of an evaluation.
+struct EvalSummary: Encodable {
+    let task: String, model: String, data: String
+    let examples: Int, accuracy: Double, mcc: Double?
+    let sentences_per_second: Double, seconds: Double, threads: Int, batch_size: Int
+}
+
+/// Evaluates `task` with the model and options given; prints the summary.
+func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws {
+    let directory = try model.resolve(task: task)
+    let dataURL = try options.data.map { URL(fileURLWithPath: $0) } ?? Bundled.devSet(for: task)
+    var examples = try task.load(dataURL)
+    if let limit = options.limit { examples = Array(examples.prefix(limit)) }
+    let classifier = try Classifier(directory: directory)
+
+    var bar = ProgressBar(label: "eval \(task.rawValue)")
+    let start = DispatchTime.now()
+    let ids: [[Int]]
+    do { ids = try classifier.encode(examples.map(\.text), truncate: model.truncate) } catch let error as InputError {
+        throw CLIError("\(dataURL.path): example \(error.position): \(error.reason) (pass --truncate to cut it)")
+    }
+    let logits = try classifier.logits(for: ids, batchSize: options.batchSize) { bar.update($0, $1) }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+
+    let predicted = logits.map(argmax)
+    let metrics = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label))
+    if let path = options.predictions {
+        let text = predicted.map(String.init).joined(separator: "\n") + "\n"
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw CLIError("\(path): cannot write predictions (\((error as NSError).localizedDescription))")
+        }
+    }
+    let summary = EvalSummary(
+        task: task.rawValue, model: directory.path, data: dataURL.path, examples: metrics.examples,
+        accuracy: metrics.accuracy, mcc: task == .cola ? metrics.mcc : nil,
+        sentences_per_second: Double(metrics.examples) / seconds, seconds: seconds,
+        threads: Parallel.threads, batch_size: options.batchSize)
+    if options.json {
+        print(try jsonLine(summary))
+    } else {
+        print("task \(task.rawValue) · model \(directory.lastPathComponent) · data \(dataURL.path)")
+        print("examples \(metrics.examples)")
+        if task == .cola { print(String(format: "mcc %.4f", metrics.mcc)) }
+        print(String(format: "accuracy %.2f %%", metrics.accuracy * 100))
+        print(String(format: "%.1f sentences/s (%.2f s, %d threads, batch %d; tokenization included)",
+                     summary.sentences_per_second, seconds, summary.threads, options.batchSize))
+    }
+}
+
+/// `attend eval`: score a model on a GLUE task.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a model on a GLUE task: accuracy (SST-2), MCC and accuracy (CoLA), sentences/s.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: "The task: sst2 or cola.")
+    var task: GLUETask
+
+    @OptionGroup var options: EvalOptions
+
+    func run() throws { try evaluate(task: task, model: model, options: options) }
+}
+
+/// `attend demo`: the bundled SST-2 model on the bundled SST-2 dev set.
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate the bundled fine-tuned SST-2 model on the bundled SST-2 dev set (872 sentences).")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var options: EvalOptions
+
+    func run() throws { try evaluate(task: .sst2, model: model, options: options) }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import AttendEvaluation
+import AttendKernels
+import Foundation
+
+/// Options every model-running command shares.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Hugging Face model directory (config.json, model.safetensors, vocab.txt or tokenizer.json).",
+        discussion: "Default: the bundled fine-tuned model for the task (models/minilm-l6-sst2 or models/minilm-l6-cola).",
+        valueName: "dir"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Worker threads for all kernels (default: all cores).", valueName: "n"))
+    var threads: Int?
+
+    @Flag(name: .long, help: "Truncate inputs longer than the model's max_position_embeddings (keeping the first tokens and [SEP]) instead of failing.")
+    var truncate = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    /// Applies --threads and returns the model directory (explicit or bundled for the task).
+    func resolve(task: GLUETask) throws -> URL {
+        if let threads { Parallel.threads = threads }
+        if let model { return URL(fileURLWithPath: model) }
+        return try Bundled.model(for: task)
+    }
+}
+
+/// Where the repository's bundled models and data live: found from the working directory
+/// upwards, else from the source checkout this binary was built from.
+enum Bundled {
+    static func root() throws -> URL {
+        let fm = FileManager.default
+        var candidates: [URL] = []
+        var dir = URL(fileURLWithPath: fm.currentDirectoryPath)
+        for _ in 0..<4 { candidates.append(dir); dir.deleteLastPathComponent() }
+        // Sources/AttendCLI/Options.swift → repository root.
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent())
+        for c in candidates where fm.fileExists(atPath: c.appendingPathComponent("models/minilm-l6-sst2/config.json").path) {
+            return c
+        }
+        throw CLIError("cannot find the bundled models (models/minilm-l6-sst2): run inside the Attend repository or pass --model DIR")
+    }
+
+    static func model(for task: GLUETask) throws -> URL {
+        try root().appendingPathComponent("models/minilm-l6-\(task.rawValue)")
+    }
+
+    static func devSet(for task: GLUETask) throws -> URL {
+        try root().appendingPathComponent("data/\(task.rawValue)/dev.tsv")
+    }
+}
+
+/// A runtime failure with a message for the user (exit code 1).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension GLUETask: ExpressibleByArgument {}
+
+/// Writes to standard error.
+func printError(_ text: String, terminator: String = "\n") {
+    FileHandle.standardError.write((text + terminator).data(using: .utf8)!)
+}
+
+/// A one-line progress bar on standard error, shown only when it is a terminal.
+struct ProgressBar {
+    let label: String
+    let enabled = isatty(2) != 0
+    private var lastDrawn = -1
+
+    init(label: String) { self.label = label }
+
+    mutating func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let percent = done * 100 / total
+        guard percent != lastDrawn else { return }
+        lastDrawn = percent
+        let width = 30, filled = done * width / total
+        printError("\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)", terminator: done == total ? "\n" : "")
+    }
+}
+
+/// Encodes a value as one line of JSON with sorted keys.
+func jsonLine<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
