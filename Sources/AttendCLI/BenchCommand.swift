@@ -86,9 +86,9 @@ struct Bench: ParsableCommand {
                 for t in threadCounts {
                     let ms = try medianMilliseconds(repeats: max(5, 200_000_000 / (m * k * n))) {
                         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                            // B is packed inside the timed region, as OpenBLAS does with numpy's A @ B.
-                            let packed = PackedMatrix(b: bp, k: k, n: n, ldb: n, transposed: false)
-                            GEMM.multiply(m: m, a: ap.baseAddress!, lda: k, b: packed, bias: nil, c: cp.baseAddress!, ldc: n, threads: t)
+                            // Both operands are packed inside the timed region, as OpenBLAS does for numpy's A @ B.
+                            GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, transposedB: false,
+                                          c: cp.baseAddress!, ldc: n, threads: t)
                         } } }
                     }
                     let r = Measurement(name: "sgemm", impl: "attend", threads: t, ms: ms, m: m, k: k, n: n,

@@ -35,20 +35,28 @@ struct Measurement: Codable {
     /// ratio of each peer's time to Attend's (> 1 means Attend is faster).
     static func table(_ all: [Measurement]) -> String {
         let impls = ["attend", "onnxruntime", "pytorch", "openblas"].filter { i in all.contains { $0.impl == i } }
+        let peers = impls.filter { $0 != "attend" }
         var keys: [String] = []
         for m in all where !keys.contains(m.key) { keys.append(m.key) }
-        var lines = ["| case | " + impls.map { "\($0) ms" }.joined(separator: " | ") + " | " + impls.dropFirst().map { "\($0)/attend" }.joined(separator: " | ") + " |"]
-        lines.append("|" + String(repeating: "---|", count: 1 + impls.count + max(0, impls.count - 1)))
+        let header = ["case"] + impls.map { "\($0) ms" } + peers.map { "\($0)/attend" }
+        var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
         for key in keys {
-            let row = impls.map { i in all.first { $0.key == key && $0.impl == i } }
-            let attend = row.first.flatMap { $0 }
-            let cells = row.map { m in m.map { r in String(format: "%.2f", r.ms) + (r.gflops.map { String(format: " (%.0f GF/s)", $0) } ?? "") } ?? "–" }
-            let ratios = row.dropFirst().map { m -> String in
-                guard let m, let attend else { return "–" }
-                return String(format: "%.2f×", m.ms / attend.ms)
+            func find(_ impl: String) -> Measurement? { all.first { $0.key == key && $0.impl == impl } }
+            let cells = impls.map { impl in find(impl).map(\.cell) ?? "–" }
+            let ratios = peers.map { impl -> String in
+                guard let peer = find(impl), let attend = find("attend") else { return "–" }
+                return String(format: "%.2f×", peer.ms / attend.ms)
             }
-            lines.append("| \(key) | " + cells.joined(separator: " | ") + " | " + ratios.joined(separator: " | ") + " |")
+            lines.append("| " + ([key] + cells + ratios).joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A table cell: the time, with GFLOP/s or sentences/s and accuracy when measured.
+    private var cell: String {
+        var text = String(format: "%.2f", ms)
+        if let gflops { text += String(format: " (%.0f GF/s)", gflops) }
+        if let sentences_per_second { text += String(format: " (%.0f sent/s", sentences_per_second) + (accuracy.map { String(format: ", acc %.2f %%", $0 * 100) } ?? "") + ")" }
+        return text
     }
 }

@@ -40,42 +40,54 @@ public enum GEMM {
         m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, bias: UnsafePointer<Float>?,
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads
     ) {
+        nonisolated(unsafe) let (a, c, bias) = (a, c, bias)
+        b.storage.withUnsafeBufferPointer { packed in
+            nonisolated(unsafe) let packed = packed
+            forEachTask(m: m, n: b.n, threads: threads) { row0, rows, p0, p1 in
+                attend_gemm_packed(
+                    Int32(rows), Int32(b.n), Int32(b.k), a + row0 * lda, Int32(lda), packed.baseAddress,
+                    Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias)
+            }
+        }
+    }
+
+    /// `c[M, N] = a[M, K] · op(b) (+ bias[N])`, packing b on the fly one cache block at a time;
+    /// op(b) = b `[K, N]` (stride ldb) or, when `transposedB`, b given as `[N, K]`. Split over
+    /// `threads` by row blocks × column panels like the packed product; `threads: 1` for the
+    /// small per-head products inside attention. Overwrites c.
+    public static func multiply(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, transposedB: Bool, bias: UnsafePointer<Float>? = nil,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1
+    ) {
+        let nr = Int(ATTEND_GEMM_NR)
+        let work = min(Int(ATTEND_GEMM_KC), k) * min(Int(ATTEND_GEMM_NC), (n + nr - 1) / nr * nr)  // one packed B block
+        nonisolated(unsafe) let (a, b, c, bias) = (a, b, c, bias)
+        forEachTask(m: m, n: n, threads: threads) { row0, rows, p0, p1 in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: work) { scratch in
+                attend_gemm(Int32(rows), Int32(n), Int32(k), a + row0 * lda, Int32(lda), b, Int32(ldb), transposedB ? 1 : 0,
+                            Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias, scratch.baseAddress)
+            }
+        }
+    }
+
+    /// Splits `C[M, N]` into tasks of ≤ MC rows × a range of NR-column panels, at least two per
+    /// thread when there are threads to feed, and runs `body(row0, rows, panelBegin, panelEnd)`
+    /// for each, on `threads` threads.
+    private static func forEachTask(m: Int, n: Int, threads: Int, _ body: (Int, Int, Int, Int) -> Void) {
         let mr = Int(ATTEND_GEMM_MR), nr = Int(ATTEND_GEMM_NR), mcMax = Int(ATTEND_GEMM_MC)
-        let panels = (b.n + nr - 1) / nr
+        let panels = (n + nr - 1) / nr
         guard m > 0, panels > 0 else { return }
-        // Row blocks of ≤ MC rows (multiples of MR), column chunks so that there are ≥ 2 tasks per thread.
         let rowBlocks = (m + mcMax - 1) / mcMax
         let rowsPerBlock = ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr
         let wanted = threads > 1 ? 2 * threads : 1
         let chunks = min(panels, max(1, (wanted + rowBlocks - 1) / rowBlocks))
         let panelsPerChunk = (panels + chunks - 1) / chunks
-        let tasks = rowBlocks * chunks
-        nonisolated(unsafe) let (a, c, bias) = (a, c, bias)
-        b.storage.withUnsafeBufferPointer { packed in
-            nonisolated(unsafe) let packed = packed
-            let body = { (task: Int) in
-                let row0 = (task / chunks) * rowsPerBlock, p0 = (task % chunks) * panelsPerChunk
-                let rows = min(rowsPerBlock, m - row0), p1 = min(panels, p0 + panelsPerChunk)
-                guard rows > 0, p0 < p1 else { return }
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: mcMax * Int(ATTEND_GEMM_KC)) { work in
-                    attend_gemm_packed(
-                        Int32(rows), Int32(b.n), Int32(b.k), a + row0 * lda, Int32(lda), packed.baseAddress,
-                        Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias, work.baseAddress)
-                }
-            }
-            if threads > 1 { Parallel.forEach(tasks, body) } else { for t in 0..<tasks { body(t) } }
+        func task(_ index: Int) {
+            let row0 = (index / chunks) * rowsPerBlock, p0 = (index % chunks) * panelsPerChunk
+            let rows = min(rowsPerBlock, m - row0), p1 = min(panels, p0 + panelsPerChunk)
+            if rows > 0 && p0 < p1 { body(row0, rows, p0, p1) }
         }
-    }
-
-    /// `c[M, N] = a[M, K] · op(b)` on one thread, packing b on the fly; op(b) = b `[K, N]` or,
-    /// when `transposedB`, b given as `[N, K]`. For small per-head products inside attention.
-    public static func multiply(
-        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, transposedB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        let rowsOfB = transposedB ? n : k
-        let packed = PackedMatrix(b: UnsafeBufferPointer(start: b, count: rowsOfB == 0 ? 0 : (rowsOfB - 1) * ldb + (transposedB ? k : n)),
-                                  k: k, n: n, ldb: ldb, transposed: transposedB)
-        multiply(m: m, a: a, lda: lda, b: packed, bias: nil, c: c, ldc: ldc, threads: 1)
+        if threads > 1 { Parallel.forEach(rowBlocks * chunks, task) } else { for i in 0..<(rowBlocks * chunks) { task(i) } }
     }
 }

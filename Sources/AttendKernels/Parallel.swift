@@ -1,13 +1,14 @@
-import Dispatch
+import CAttendKernels
 
 /// The one place that owns Attend's threads (SPEC §8: a single pool owns the cores).
 ///
 /// `threads` is process-wide and set once from the CLI's `--threads`; every kernel that splits
-/// work calls `Parallel.forEach`.
+/// work calls `Parallel.forEach`, which runs on a persistent pool of spinning-then-sleeping
+/// workers (`attend_parallel_for` in CAttendKernels).
 public enum Parallel {
     nonisolated(unsafe) private static var configuredThreads = 0
 
-    /// Number of worker threads used by `forEach` (default: all active processors).
+    /// Number of threads used by `forEach` (default: all active processors).
     public static var threads: Int {
         get { configuredThreads > 0 ? configuredThreads : defaultThreads }
         set {
@@ -19,22 +20,20 @@ public enum Parallel {
     /// All active processors of this machine.
     public static var defaultThreads: Int { max(1, activeProcessorCount()) }
 
-    /// Runs `body(i)` for every `i` in `0..<count`, spread over `threads` workers
-    /// (worker w takes i = w, w + threads, …). Runs inline when one worker suffices.
+    /// Runs `body(i)` for every `i` in `0..<count` on up to `threads` threads (the caller
+    /// included), handing indices out dynamically; returns when all are done. Tasks must write
+    /// disjoint memory. A `forEach` inside a task runs serially on that task's thread.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        let workers = min(threads, count)
-        if workers <= 1 {
+        guard count > 0 else { return }
+        if min(threads, count) <= 1 {
             for i in 0..<count { body(i) }
             return
         }
         withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var i = worker
-                while i < count {
-                    work(i)
-                    i += workers
-                }
+            withUnsafePointer(to: body) { pointer in
+                attend_parallel_for(Int32(count), Int32(threads), { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
+                }, UnsafeMutableRawPointer(mutating: pointer))
             }
         }
     }

@@ -1,8 +1,12 @@
-// Packed, register-blocked SGEMM (BLIS-style loop nest; see CAttendKernels.h for the layout).
+// Register-blocked SGEMM with B packed (MLAS/BLIS-style loop nest; layout in CAttendKernels.h).
 // Micro-kernel: MR×NR = 6×16 outputs held in 12 AVX2 registers (or 24 NEON registers) while a
-// packed A panel (6 floats per k) and a packed B panel (16 floats per k) stream through.
-// Blocking: the B panel (KC×16 floats = 16 KiB) stays in L1 across the MC/6 A panels; the packed
-// A block (MC×KC floats = 96 KiB) stays in L2 (512 KiB per core on the reference machine).
+// packed B panel (16 floats per k) streams through and A is read in place, one broadcast per row
+// and k (six row streams; no packing of A, which for activations of a few hundred rows cost more
+// than it saved).
+// Blocking: the B panel (KC×16 floats = 16 KiB) stays in L1 across the MC/6 row strips of A; the
+// A block (MC rows × KC floats = 240 KiB) stays in L2 (1 MiB per core on the reference Zen 4
+// machine), and MC = 240 covers a 128-token batch in one block, so each weight panel is read from
+// memory once per product. B packed on the fly is packed KC×NC (2 MiB) at a time (L3).
 #include "CAttendKernels.h"
 #include "simd_target.h"
 #include <string.h>
@@ -12,37 +16,38 @@ enum { MR = ATTEND_GEMM_MR, NR = ATTEND_GEMM_NR, KC = ATTEND_GEMM_KC, MC = ATTEN
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
-/// c[MR×NR] (stride ldc) = Σ_k a[k·MR + r]·b[k·NR + j]  (+ bias[j]),  or  += when accumulate.
-typedef void (*micro_kernel)(int kc, const float *a, const float *b, float *c, int ldc,
+/// c[MR×NR] (stride ldc) = Σ_k a[r·lda + k]·b[k·NR + j]  (+ bias[j]),  or  += when accumulate.
+typedef void (*micro_kernel)(int kc, const float *a, int lda, const float *b, float *c, int ldc,
                              int accumulate, const float *bias);
 
-static void kernel_portable(int kc, const float *a, const float *b, float *c, int ldc,
+static void kernel_portable(int kc, const float *a, int lda, const float *b, float *c, int ldc,
                             int accumulate, const float *bias) {
     float acc[MR][NR] = {{0}};
-    for (int k = 0; k < kc; k++, a += MR, b += NR)
+    for (int k = 0; k < kc; k++, b += NR)
         for (int r = 0; r < MR; r++)
-            for (int j = 0; j < NR; j++) acc[r][j] += a[r] * b[j];
+            for (int j = 0; j < NR; j++) acc[r][j] += a[(size_t)r * lda + k] * b[j];
     for (int r = 0; r < MR; r++)
         for (int j = 0; j < NR; j++)
             c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j] + (bias ? bias[j] : 0);
 }
 
 #ifdef ATTEND_HAVE_AVX2
-ATTEND_AVX2 static void kernel_avx2(int kc, const float *a, const float *b, float *c, int ldc,
+ATTEND_AVX2 static void kernel_avx2(int kc, const float *a, int lda, const float *b, float *c, int ldc,
                                     int accumulate, const float *bias) {
+    const float *a0 = a, *a1 = a + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda, *a5 = a4 + lda;
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
            c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
            c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
            c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
 #pragma clang loop unroll_count(4)
-    for (int k = 0; k < kc; k++, a += MR, b += NR) {
+    for (int k = 0; k < kc; k++, b += NR) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
-        x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-        x = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-        x = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-        x = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-        x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-        x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+        x = _mm256_broadcast_ss(a0 + k); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+        x = _mm256_broadcast_ss(a1 + k); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+        x = _mm256_broadcast_ss(a2 + k); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+        x = _mm256_broadcast_ss(a3 + k); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+        x = _mm256_broadcast_ss(a4 + k); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+        x = _mm256_broadcast_ss(a5 + k); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
     }
     __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     __m256 bias0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
@@ -61,18 +66,19 @@ ATTEND_AVX2 static void kernel_avx2(int kc, const float *a, const float *b, floa
 #endif
 
 #ifdef ATTEND_HAVE_NEON
-static void kernel_neon(int kc, const float *a, const float *b, float *c, int ldc,
+static void kernel_neon(int kc, const float *a, int lda, const float *b, float *c, int ldc,
                         int accumulate, const float *bias) {
     float32x4_t acc[MR][4];
     for (int r = 0; r < MR; r++)
         for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_f32(0);
-    for (int k = 0; k < kc; k++, a += MR, b += NR) {
+    for (int k = 0; k < kc; k++, b += NR) {
         float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8), b3 = vld1q_f32(b + 12);
         for (int r = 0; r < MR; r++) {
-            acc[r][0] = vfmaq_n_f32(acc[r][0], b0, a[r]);
-            acc[r][1] = vfmaq_n_f32(acc[r][1], b1, a[r]);
-            acc[r][2] = vfmaq_n_f32(acc[r][2], b2, a[r]);
-            acc[r][3] = vfmaq_n_f32(acc[r][3], b3, a[r]);
+            float x = a[(size_t)r * lda + k];
+            acc[r][0] = vfmaq_n_f32(acc[r][0], b0, x);
+            acc[r][1] = vfmaq_n_f32(acc[r][1], b1, x);
+            acc[r][2] = vfmaq_n_f32(acc[r][2], b2, x);
+            acc[r][3] = vfmaq_n_f32(acc[r][3], b3, x);
         }
     }
     for (int r = 0; r < MR; r++)
@@ -107,77 +113,119 @@ const char *attend_gemm_kernel_name(void) {
 size_t attend_gemm_packed_size(int K, int N) { return (size_t)K * (size_t)round_up(N, NR); }
 
 void attend_gemm_pack_b(int K, int N, const float *b, int ldb, int transposed, float *packed) {
+    enum { GROUP = 8 };  // panels packed together: reads of B rows stay GROUP·NR floats long
     int npad = round_up(N, NR);
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = min_int(KC, K - k0);
         float *block = packed + (size_t)k0 * npad;
-        for (int n0 = 0; n0 < npad; n0 += NR) {
-            float *panel = block + (size_t)n0 * kc;
-            int nr = min_int(NR, N - n0);
-            for (int k = 0; k < kc; k++) {
-                float *dst = panel + (size_t)k * NR;
-                for (int j = 0; j < nr; j++)
-                    dst[j] = transposed ? b[(size_t)(n0 + j) * ldb + k0 + k] : b[(size_t)(k0 + k) * ldb + n0 + j];
-                for (int j = nr; j < NR; j++) dst[j] = 0;
+        for (int g0 = 0; g0 < npad; g0 += GROUP * NR) {
+            int g1 = min_int(npad, g0 + GROUP * NR);
+            if (transposed) {  // B given as [N, K]: row n of the source is column n of B.
+                for (int n0 = g0; n0 < g1; n0 += NR) {
+                    float *panel = block + (size_t)n0 * kc;
+                    int nr = min_int(NR, N - n0);
+                    for (int k = 0; k < kc; k++) {
+                        float *dst = panel + (size_t)k * NR;
+                        for (int j = 0; j < nr; j++) dst[j] = b[(size_t)(n0 + j) * ldb + k0 + k];
+                        for (int j = nr; j < NR; j++) dst[j] = 0;
+                    }
+                }
+            } else {  // B is [K, N]: copy each row's run of the group's columns, one panel at a time.
+                for (int k = 0; k < kc; k++) {
+                    const float *row = b + (size_t)(k0 + k) * ldb;
+                    for (int n0 = g0; n0 < g1; n0 += NR) {
+                        float *dst = block + (size_t)n0 * kc + (size_t)k * NR;
+                        int nr = min_int(NR, N - n0);
+                        if (nr == NR) {
+                            memcpy(dst, row + n0, sizeof(float) * NR);
+                        } else {
+                            for (int j = 0; j < NR; j++) dst[j] = j < nr ? row[n0 + j] : 0;
+                        }
+                    }
+                }
             }
         }
     }
 }
 
-/// Packs rows [0, mc) × columns [0, kc) of A into MR-row panels: panel p holds a[p·MR + r][k] at
-/// p·MR·kc + k·MR + r; rows past mc are zero.
-static void pack_a(int mc, int kc, const float *a, int lda, float *dst) {
-    for (int i0 = 0; i0 < mc; i0 += MR) {
-        int mr = min_int(MR, mc - i0);
-        for (int k = 0; k < kc; k++) {
-            for (int r = 0; r < mr; r++) dst[r] = a[(size_t)(i0 + r) * lda + k];
-            for (int r = mr; r < MR; r++) dst[r] = 0;
-            dst += MR;
+/// C tiles of rows [0, mc) of A (stride lda, kc columns read) × `panels` packed B panels starting
+/// at column n0 (kc×NR floats each, at `pb`): C = A·B (+ bias) or C += A·B when accumulate.
+/// A final strip of fewer than MR rows is copied into a zero-padded MR×kc scratch first.
+static void multiply_block(micro_kernel kernel, int mc, int kc, const float *a, int lda, const float *pb,
+                           int n0, int panels, int N, float *c, int ldc, int accumulate,
+                           const float *bias) {
+    int full = mc / MR * MR, mr_edge = mc - full;
+    float edge_a[MR * KC];
+    if (mr_edge) {
+        memset(edge_a, 0, sizeof(float) * MR * (size_t)kc);
+        for (int r = 0; r < mr_edge; r++) memcpy(edge_a + r * kc, a + (size_t)(full + r) * lda, sizeof(float) * kc);
+    }
+    for (int p = 0; p < panels; p++, n0 += NR, pb += (size_t)kc * NR) {
+        int nr = min_int(NR, N - n0);
+        const float *tile_bias = (!accumulate && bias) ? bias + n0 : NULL;
+        float bias_pad[NR];
+        if (tile_bias && nr < NR) {
+            for (int j = 0; j < NR; j++) bias_pad[j] = j < nr ? tile_bias[j] : 0;
+            tile_bias = bias_pad;
+        }
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = min_int(MR, mc - ir);
+            float *ct = c + (size_t)ir * ldc + n0;
+            const float *ap = mr == MR ? a + (size_t)ir * lda : edge_a;
+            int ap_ld = mr == MR ? lda : kc;
+            if (mr == MR && nr == NR) {
+                kernel(kc, ap, ap_ld, pb, ct, ldc, accumulate, tile_bias);
+            } else {  // Edge tile: compute into a full scratch tile, copy the valid part.
+                float tile[MR * NR] = {0};
+                if (accumulate)
+                    for (int r = 0; r < mr; r++) memcpy(tile + r * NR, ct + (size_t)r * ldc, sizeof(float) * nr);
+                kernel(kc, ap, ap_ld, pb, tile, NR, accumulate, tile_bias);
+                for (int r = 0; r < mr; r++) memcpy(ct + (size_t)r * ldc, tile + r * NR, sizeof(float) * nr);
+            }
         }
     }
 }
 
+/// C = bias (or 0) over rows [0, M) and the columns of panels [panel_begin, panel_end): K = 0.
+static void fill_bias(int M, int N, int panel_begin, int panel_end, float *c, int ldc, const float *bias) {
+    for (int i = 0; i < M; i++)
+        for (int n = panel_begin * NR; n < min_int(panel_end * NR, N); n++)
+            c[(size_t)i * ldc + n] = bias ? bias[n] : 0;
+}
+
 void attend_gemm_packed(int M, int N, int K, const float *a, int lda, const float *packed,
-                        int panel_begin, int panel_end, float *c, int ldc, const float *bias,
-                        float *work) {
+                        int panel_begin, int panel_end, float *c, int ldc, const float *bias) {
+    if (K == 0) { fill_bias(M, N, panel_begin, panel_end, c, ldc, bias); return; }
     micro_kernel kernel = chosen_kernel();
     int npad = round_up(N, NR);
-    if (K == 0) {  // An empty sum: C = bias (or 0).
-        for (int i = 0; i < M; i++)
-            for (int n = panel_begin * NR; n < min_int(panel_end * NR, N); n++)
-                c[(size_t)i * ldc + n] = bias ? bias[n] : 0;
-        return;
-    }
     for (int i0 = 0; i0 < M; i0 += MC) {
         int mc = min_int(MC, M - i0);
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kc = min_int(KC, K - k0);
-            pack_a(mc, kc, a + (size_t)i0 * lda + k0, lda, work);
-            const float *block = packed + (size_t)k0 * npad;
-            int accumulate = k0 > 0;
-            for (int p = panel_begin; p < panel_end; p++) {
-                int n0 = p * NR, nr = min_int(NR, N - n0);
-                const float *bp = block + (size_t)n0 * kc;
-                const float *tile_bias = (!accumulate && bias) ? bias + n0 : NULL;
-                float bias_pad[NR];
-                if (tile_bias && nr < NR) {
-                    for (int j = 0; j < NR; j++) bias_pad[j] = j < nr ? tile_bias[j] : 0;
-                    tile_bias = bias_pad;
-                }
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = min_int(MR, mc - ir);
-                    float *ct = c + (size_t)(i0 + ir) * ldc + n0;
-                    const float *ap = work + (size_t)ir * kc;
-                    if (mr == MR && nr == NR) {
-                        kernel(kc, ap, bp, ct, ldc, accumulate, tile_bias);
-                    } else {  // Edge tile: compute into a full scratch tile, copy the valid part.
-                        float tile[MR * NR] = {0};
-                        if (accumulate)
-                            for (int r = 0; r < mr; r++) memcpy(tile + r * NR, ct + (size_t)r * ldc, sizeof(float) * nr);
-                        kernel(kc, ap, bp, tile, NR, accumulate, tile_bias);
-                        for (int r = 0; r < mr; r++) memcpy(ct + (size_t)r * ldc, tile + r * NR, sizeof(float) * nr);
-                    }
-                }
+            const float *first_panel = packed + (size_t)k0 * npad + (size_t)panel_begin * NR * kc;
+            multiply_block(kernel, mc, kc, a + (size_t)i0 * lda + k0, lda, first_panel, panel_begin * NR,
+                           panel_end - panel_begin, N, c + (size_t)i0 * ldc, ldc, k0 > 0, bias);
+        }
+    }
+}
+
+void attend_gemm(int M, int N, int K, const float *a, int lda, const float *b, int ldb,
+                 int transposed, int panel_begin, int panel_end, float *c, int ldc,
+                 const float *bias, float *work) {
+    if (K == 0) { fill_bias(M, N, panel_begin, panel_end, c, ldc, bias); return; }
+    micro_kernel kernel = chosen_kernel();
+    const int nc_panels = ATTEND_GEMM_NC / NR;
+    for (int j0 = panel_begin; j0 < panel_end; j0 += nc_panels) {
+        int panels = min_int(nc_panels, panel_end - j0), n0 = j0 * NR, nc = min_int(panels * NR, N - n0);
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kc = min_int(KC, K - k0);
+            // Pack B[k0 : k0+kc, n0 : n0+nc] in the layout of one block of attend_gemm_pack_b.
+            const float *source = transposed ? b + (size_t)n0 * ldb + k0 : b + (size_t)k0 * ldb + n0;
+            attend_gemm_pack_b(kc, nc, source, ldb, transposed, work);
+            for (int i0 = 0; i0 < M; i0 += MC) {
+                int mc = min_int(MC, M - i0);
+                multiply_block(kernel, mc, kc, a + (size_t)i0 * lda + k0, lda, work, n0, panels, N,
+                               c + (size_t)i0 * ldc, ldc, k0 > 0, bias);
             }
         }
     }

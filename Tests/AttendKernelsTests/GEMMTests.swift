@@ -11,7 +11,11 @@ private func gemmTolerance(k: Int, absSum: Double) -> Double {
 struct GEMMTests {
     static let sizes = [1, 3, 17, 97]
 
-    @Test("packed GEMM with bias, 1 and 2 threads", arguments: [(1, 1, 1), (3, 5, 7), (17, 97, 3), (97, 33, 259), (6, 16, 256), (128, 384, 1025), (200, 50, 64)])
+    /// Shapes crossing every blocking boundary: MR = 6, NR = 16, KC = 256, MC = 240, NC = 2048.
+    static let blockedShapes = [(1, 1, 1), (3, 5, 7), (17, 97, 3), (97, 33, 259), (6, 16, 256), (128, 384, 1025), (200, 50, 64),
+                                (241, 19, 5), (487, 33, 513), (7, 2049, 3), (5, 4113, 257)]
+
+    @Test("packed GEMM with bias, 1 and 2 threads", arguments: blockedShapes)
     func packed(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         let a = randomFloats(m * k, seed: 1), w = randomFloats(n * k, seed: 2), bias = randomFloats(n, seed: 3)
@@ -52,6 +56,31 @@ struct GEMMTests {
                 #expect(abs(Double(c[i * ldc + j]) - s) <= gemmTolerance(k: k, absSum: absSum), "m=\(m) n=\(n) k=\(k) (\(i),\(j))")
             } }
         } } }
+    }
+
+    @Test("on-the-fly GEMM with bias across cache blocks, 1 and 2 threads, both B layouts", arguments: blockedShapes)
+    func blocked(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = randomFloats(m * k, seed: 6), w = randomFloats(n * k, seed: 7), bias = randomFloats(n, seed: 8)
+        let expected = Reference.matmul(m: m, n: n, k: k, a: a, b: w, transposedB: true, bias: bias)
+        var wT = [Float](repeating: 0, count: k * n)  // wᵀ: [K, N]
+        for j in 0..<n { for p in 0..<k { wT[p * n + j] = w[j * k + p] } }
+        for (transposed, b) in [(true, w), (false, wT)] {
+            for threads in [1, 2] {
+                var c = [Float](repeating: .nan, count: m * n)
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in c.withUnsafeMutableBufferPointer { cp in
+                    GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: transposed ? k : n, transposedB: transposed,
+                                  bias: biasp.baseAddress, c: cp.baseAddress!, ldc: n, threads: threads)
+                } } } }
+                var worst = 0.0
+                for i in 0..<m { for j in 0..<n {
+                    var absSum = Double(abs(bias[j]))
+                    for p in 0..<k { absSum += Double(abs(a[i * k + p] * w[j * k + p])) }
+                    worst = max(worst, abs(Double(c[i * n + j]) - Double(expected[i * n + j])) / gemmTolerance(k: k, absSum: absSum))
+                } }
+                #expect(worst <= 1, "m=\(m) n=\(n) k=\(k) transposed=\(transposed) threads=\(threads): error/tolerance \(worst)")
+            }
+        }
     }
 
     @Test func kernelIsVectorized() {

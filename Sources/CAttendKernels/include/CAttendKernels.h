@@ -20,7 +20,8 @@ extern "C" {
 #define ATTEND_GEMM_MR 6
 #define ATTEND_GEMM_NR 16
 #define ATTEND_GEMM_KC 256
-#define ATTEND_GEMM_MC 96
+#define ATTEND_GEMM_MC 240
+#define ATTEND_GEMM_NC 2048
 
 /// Floats needed to pack a K×N right-hand side.
 size_t attend_gemm_packed_size(int K, int N);
@@ -31,15 +32,30 @@ size_t attend_gemm_packed_size(int K, int N);
 void attend_gemm_pack_b(int K, int N, const float *b, int ldb, int transposed, float *packed);
 
 /// Computes rows [0, M) and the column panels [panel_begin, panel_end) of C = A·B (+ bias):
-/// A: [M, K] stride lda; packed: from attend_gemm_pack_b(K, N); C: [M, N] stride ldc (overwritten);
-/// bias: [N] or NULL. work: ATTEND_GEMM_MC·ATTEND_GEMM_KC floats of scratch (packed A).
-/// M may exceed MC (it is blocked inside). One thread; callers split panels/rows across threads.
+/// A: [M, K] stride lda (read in place); packed: from attend_gemm_pack_b(K, N); C: [M, N] stride
+/// ldc (overwritten); bias: [N] or NULL. One thread; callers split panels/rows across threads.
 void attend_gemm_packed(int M, int N, int K, const float *a, int lda, const float *packed,
-                        int panel_begin, int panel_end, float *c, int ldc, const float *bias,
-                        float *work);
+                        int panel_begin, int panel_end, float *c, int ldc, const float *bias);
+
+/// Like attend_gemm_packed, but B is read unpacked ([K, N] stride ldb, or given as [N, K] when
+/// transposed) and packed on the fly, one KC×NC block at a time, into `work`
+/// (min(K, ATTEND_GEMM_KC) · min(N, ATTEND_GEMM_NC) rounded up to NR floats).
+void attend_gemm(int M, int N, int K, const float *a, int lda, const float *b, int ldb,
+                 int transposed, int panel_begin, int panel_end, float *c, int ldc,
+                 const float *bias, float *work);
 
 /// Name of the micro-kernel chosen for this CPU ("avx2-fma", "neon" or "portable").
 const char *attend_gemm_kernel_name(void);
+
+// ---- Threads ----------------------------------------------------------------------------------
+/// A task of a parallel-for: called once per index with the caller's context.
+typedef void (*attend_task_fn)(void *context, int index);
+
+/// Runs fn(context, i) for every i in [0, count) on up to `threads` threads (the caller and
+/// threads − 1 pool workers, started on first use and kept), handing indices out dynamically.
+/// Returns when every task has finished. Regions from different threads run one after another;
+/// a region opened from inside a task runs serially on that thread.
+void attend_parallel_for(int count, int threads, attend_task_fn fn, void *context);
 
 // ---- Row operations ---------------------------------------------------------------------------
 /// y[i] = e^{x[i]} for n values (polynomial exp, relative error ≤ 2e-7 over [-87, 88]).
