@@ -6,15 +6,21 @@ import AttendKernels
 /// projection `qkv: [B·T, 3D]` holds Q in columns `0..<D`, K in `D..<2D`, V in `2D..<3D`, and
 /// head h uses columns `h·d..<(h+1)·d` of each (D = H·d). Sequence b has `lengths[b]` real
 /// tokens; keys at `t ≥ lengths[b]` are padding (key padding mask) and query rows there are not
-/// computed (their output is zero).
+/// computed (their output is zero). With `firstQueryOnly`, only query row 0 of each sequence (the
+/// [CLS] token) is computed, against all of the sequence's keys; the other rows are zero.
 public struct SelfAttentionBatch: @unchecked Sendable {
     /// qkv: [B·T, 3D], row stride `3D`.
     public let qkv: UnsafePointer<Float>
     public let batch: Int, paddedLength: Int, heads: Int, headDim: Int
     /// Real length of each sequence (≤ paddedLength).
     public let lengths: [Int]
+    /// Compute only each sequence's first query row (what a classifier head reads).
+    public let firstQueryOnly: Bool
 
-    public init(qkv: UnsafePointer<Float>, batch: Int, paddedLength: Int, heads: Int, headDim: Int, lengths: [Int]) {
+    public init(
+        qkv: UnsafePointer<Float>, batch: Int, paddedLength: Int, heads: Int, headDim: Int, lengths: [Int],
+        firstQueryOnly: Bool = false
+    ) {
         precondition(lengths.count == batch && lengths.allSatisfy { $0 >= 0 && $0 <= paddedLength })
         self.qkv = qkv
         self.batch = batch
@@ -22,6 +28,7 @@ public struct SelfAttentionBatch: @unchecked Sendable {
         self.heads = heads
         self.headDim = headDim
         self.lengths = lengths
+        self.firstQueryOnly = firstQueryOnly
     }
 
     /// Hidden size D = H·d.
@@ -42,17 +49,18 @@ public func selfAttention(_ input: SelfAttentionBatch, output: UnsafeMutablePoin
     nonisolated(unsafe) let output = output
     Parallel.forEach(input.batch * input.heads) { task in
         let (b, h) = (task / input.heads, task % input.heads)
-        let n = input.lengths[b]
+        let n = input.lengths[b]                            // keys
+        let queries = input.firstQueryOnly ? min(1, n) : n  // query rows computed
         let rows = input.qkv + b * t * ldqkv  // first row of sequence b
         let out = output + b * t * hidden + h * d
-        for i in n..<t { (out + i * hidden).update(repeating: 0, count: d) }
+        for i in queries..<t { (out + i * hidden).update(repeating: 0, count: d) }
         guard n > 0 else { return }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: n * n) { scores in
-            let s = scores.baseAddress!  // s: [n, n]
-            GEMM.multiply(m: n, n: n, k: d, a: rows + h * d, lda: ldqkv,
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: queries * n) { scores in
+            let s = scores.baseAddress!  // s: [queries, n]
+            GEMM.multiply(m: queries, n: n, k: d, a: rows + h * d, lda: ldqkv,
                           b: rows + hidden + h * d, ldb: ldqkv, transposedB: true, c: s, ldc: n)
-            RowOps.softmax(s, rows: n, n: n, ld: n, scale: scale)
-            GEMM.multiply(m: n, n: d, k: n, a: s, lda: n,
+            RowOps.softmax(s, rows: queries, n: n, ld: n, scale: scale)
+            GEMM.multiply(m: queries, n: d, k: n, a: s, lda: n,
                           b: rows + 2 * hidden + h * d, ldb: ldqkv, transposedB: false, c: out, ldc: hidden)
         }
     }

@@ -46,9 +46,9 @@ public struct Classifier: Sendable {
         var done = 0
         for start in stride(from: 0, to: order.count, by: batchSize) {
             let members = Array(order[start..<min(start + batchSize, order.count)])
-            let output = try model.forward(members.map { ids[$0] })
+            let logits = try model.logits(members.map { ids[$0] })
             let l = model.config.numLabels
-            for (row, index) in members.enumerated() { result[index] = Array(output.logits.data[(row * l)..<(row * l + l)]) }
+            for (row, index) in members.enumerated() { result[index] = Array(logits.data[(row * l)..<(row * l + l)]) }
             done += members.count
             progress(done, ids.count)
         }

@@ -48,4 +48,27 @@ struct SelfAttentionTests {
         // give errors of a few 1e-7 relative; 1e-5 absolute leaves margin and catches any mask bug.
         #expect(worst <= 1e-5, "max error \(worst)")
     }
+
+    @Test("firstQueryOnly computes row 0 exactly as the full attention does and zeroes the rest")
+    func firstQueryOnly() {
+        let (heads, d, lengths) = (3, 17, [5, 1, 97])
+        let t = lengths.max()!, batch = lengths.count, hidden = heads * d
+        let qkv = randomFloats(batch * t * 3 * hidden, seed: 77, range: -2...2)
+        func run(_ firstOnly: Bool) -> [Float] {
+            var out = [Float](repeating: .nan, count: batch * t * hidden)
+            qkv.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { o in
+                    selfAttention(SelfAttentionBatch(qkv: q.baseAddress!, batch: batch, paddedLength: t, heads: heads, headDim: d,
+                                                     lengths: lengths, firstQueryOnly: firstOnly), output: o.baseAddress!)
+                }
+            }
+            return out
+        }
+        let (full, first) = (run(false), run(true))
+        for b in 0..<batch {
+            let row0 = (b * t) * hidden
+            #expect(Array(first[row0..<(row0 + hidden)]) == Array(full[row0..<(row0 + hidden)]), "sequence \(b) row 0")
+            #expect(first[(row0 + hidden)..<((b + 1) * t * hidden)].allSatisfy { $0 == 0 }, "sequence \(b) other rows")
+        }
+    }
 }

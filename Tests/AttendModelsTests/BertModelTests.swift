@@ -43,6 +43,8 @@ struct BertModelTests {
                 #expect(maxError(out.pooled.data[(b * d)..<(b * d + d)], golden.pooled[b]) <= float32Tolerance, "\(name) pooled \(b)")
                 #expect(maxError(out.logits.data[(b * l)..<(b * l + l)], golden.logits[b]) <= float32Tolerance, "\(name) logits \(b)")
             }
+            let logitsOnly = try model.logits(batch)
+            #expect(maxError(logitsOnly.data[...], out.logits.data.map(Double.init)) <= 1e-6, "\(name): logits(_:) vs forward(_:).logits")
             #expect(out.hiddenStates.count == golden.hidden_states.count)
             let n0 = golden.lengths[0]
             for (layer, want) in golden.hidden_states.enumerated() {

@@ -59,42 +59,90 @@ public final class BertModel: Sendable {
     /// longest; padding is excluded from attention by the key padding mask. Token type ids are 0.
     public func forward(_ batch: [[Int]], collectHiddenStates: Bool = false) throws -> BertOutput {
         try validate(batch)
-        let (b, d, f) = (batch.count, config.hiddenSize, config.intermediateSize)
-        let t = batch.map(\.count).max() ?? 0
-        let rows = b * t
-        var x = Tensor(zeros: [b, t, d])         // x: [B·T, D] activations
-        var qkv = [Float](repeating: 0, count: rows * 3 * d)  // [B·T, 3D]
-        var context = [Float](repeating: 0, count: rows * d)  // [B·T, D]
-        var inner = [Float](repeating: 0, count: rows * f)    // [B·T, F]
+        let b = batch.count
+        var buffers = embeddedBuffers(batch)
         var hiddenStates: [Tensor] = []
-
-        x.data.withUnsafeMutableBufferPointer { xp in
-            embed(batch, paddedLength: t, into: xp.baseAddress!)
-        }
-        if collectHiddenStates { hiddenStates.append(x) }
+        if collectHiddenStates { hiddenStates.append(buffers.x) }
         for layer in weights.layers {
-            x.data.withUnsafeMutableBufferPointer { xp in
-                qkv.withUnsafeMutableBufferPointer { qkvp in
-                    context.withUnsafeMutableBufferPointer { cp in
-                        inner.withUnsafeMutableBufferPointer { ip in
-                            encoderLayer(layer, x: xp.baseAddress!, qkv: qkvp.baseAddress!, context: cp.baseAddress!,
-                                         inner: ip.baseAddress!, batch: b, paddedLength: t, lengths: batch.map(\.count))
-                        }
-                    }
-                }
-            }
-            if collectHiddenStates { hiddenStates.append(x) }
+            encoderLayer(layer, &buffers)
+            if collectHiddenStates { hiddenStates.append(buffers.x) }
         }
-        // Pooler and classifier over the [CLS] rows.
-        var cls = [Float](repeating: 0, count: b * d)  // [B, D]
-        for i in 0..<b { cls.replaceSubrange((i * d)..<(i * d + d), with: x.data[(i * t * d)..<(i * t * d + d)]) }
-        var pooled = [Float](repeating: 0, count: b * d)
+        let (pooled, logits) = head(firstRows(of: buffers.x.data, buffers), rows: b)
+        return BertOutput(logits: logits, pooled: pooled, lastHiddenState: buffers.x, hiddenStates: hiddenStates)
+    }
+
+    /// Logits `[B, L]` only, with the work the classifier needs and no more: the last encoder layer
+    /// computes keys and values for every token but its attention query, output projection, FFN
+    /// and norms for the [CLS] rows alone (nothing else reaches the pooler). Same numbers as
+    /// `forward(_:).logits`, about 1/L_layers fewer multiply-adds.
+    public func logits(_ batch: [[Int]]) throws -> Tensor {
+        try validate(batch)
+        let (b, d, f) = (batch.count, config.hiddenSize, config.intermediateSize)
+        var buffers = embeddedBuffers(batch)
+        for layer in weights.layers.dropLast() { encoderLayer(layer, &buffers) }
+        guard let last = weights.layers.last else { return head(firstRows(of: buffers.x.data, buffers), rows: b).logits }
+        attentionSublayer(last, &buffers, firstQueryOnly: true)
+        var x = firstRows(of: buffers.x.data, buffers)                  // [B, D]
+        var context = firstRows(of: buffers.context, buffers)           // [B, D]
+        var projected = [Float](repeating: 0, count: b * d)              // [B, D]
+        var inner = [Float](repeating: 0, count: b * f)                  // [B, F]
+        x.withUnsafeMutableBufferPointer { xp in context.withUnsafeMutableBufferPointer { cp in
+            projected.withUnsafeMutableBufferPointer { pp in inner.withUnsafeMutableBufferPointer { ip in
+                outputSublayers(last, x: xp.baseAddress!, context: cp.baseAddress!, projected: pp.baseAddress!,
+                                inner: ip.baseAddress!, rows: b)
+            } }
+        } }
+        return head(x, rows: b).logits
+    }
+
+    /// Activations of one forward pass; x: [B·T, D], qkv: [B·T, 3D], context: [B·T, D], inner: [B·T, F].
+    struct LayerBuffers {
+        let lengths: [Int]
+        /// Padded length T.
+        let t: Int
+        var x: Tensor
+        var qkv: [Float]
+        var context: [Float]
+        var inner: [Float]
+
+        /// Zeroed buffers for `batch`.
+        init(batch: [[Int]], config: BertConfig) {
+            lengths = batch.map(\.count)
+            t = lengths.max() ?? 0
+            let rows = batch.count * t
+            x = Tensor(zeros: [batch.count, t, config.hiddenSize])
+            qkv = [Float](repeating: 0, count: rows * 3 * config.hiddenSize)
+            context = [Float](repeating: 0, count: rows * config.hiddenSize)
+            inner = [Float](repeating: 0, count: rows * config.intermediateSize)
+        }
+
+        var rows: Int { lengths.count * t }
+    }
+
+    /// Fresh buffers for `batch` with x = the embeddings.
+    private func embeddedBuffers(_ batch: [[Int]]) -> LayerBuffers {
+        var buffers = LayerBuffers(batch: batch, config: config)
+        buffers.x.data.withUnsafeMutableBufferPointer { embed(batch, paddedLength: buffers.t, into: $0.baseAddress!) }
+        return buffers
+    }
+
+    /// Row 0 ([CLS]) of each sequence of a `[B·T, D]` buffer, as `[B, D]`.
+    private func firstRows(of data: [Float], _ buffers: LayerBuffers) -> [Float] {
+        let d = config.hiddenSize
+        var out = [Float](repeating: 0, count: buffers.lengths.count * d)
+        for i in buffers.lengths.indices { out.replaceSubrange((i * d)..<(i * d + d), with: data[(i * buffers.t * d)..<(i * buffers.t * d + d)]) }
+        return out
+    }
+
+    /// Pooler and classifier over the [CLS] rows `cls: [B, D]`: pooled = tanh(W_p·cls + b_p) `[B, D]`,
+    /// logits = W_c·pooled + b_c `[B, L]`.
+    private func head(_ cls: [Float], rows b: Int) -> (pooled: Tensor, logits: Tensor) {
+        var pooled = [Float](repeating: 0, count: b * config.hiddenSize)
         var logits = [Float](repeating: 0, count: b * config.numLabels)
         linear(cls, rows: b, weights.pooler, weights.poolerBias, into: &pooled)
         for i in pooled.indices { pooled[i] = Foundation.tanh(pooled[i]) }
         linear(pooled, rows: b, weights.classifier, weights.classifierBias, into: &logits)
-        return BertOutput(logits: Tensor(shape: [b, config.numLabels], data: logits), pooled: Tensor(shape: [b, d], data: pooled),
-                          lastHiddenState: x, hiddenStates: hiddenStates)
+        return (Tensor(shape: [b, config.hiddenSize], data: pooled), Tensor(shape: [b, config.numLabels], data: logits))
     }
 
     /// out: [B·T, D] = LayerNorm(word[id] + position[t] + tokenType[0]).
@@ -115,18 +163,43 @@ public final class BertModel: Sendable {
         layerNorm(out, residual: nil, rows: batch.count * t, weights.embeddingNormGamma, weights.embeddingNormBeta)
     }
 
-    /// One post-norm encoder layer, in place on x: [B·T, D].
-    private func encoderLayer(
-        _ w: BertLayerWeights, x: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
-        context: UnsafeMutablePointer<Float>, inner: UnsafeMutablePointer<Float>,
-        batch: Int, paddedLength t: Int, lengths: [Int]
+    /// One post-norm encoder layer, in place on `buffers.x`.
+    private func encoderLayer(_ w: BertLayerWeights, _ buffers: inout LayerBuffers) {
+        attentionSublayer(w, &buffers, firstQueryOnly: false)
+        let rows = buffers.rows
+        buffers.x.data.withUnsafeMutableBufferPointer { xp in buffers.context.withUnsafeMutableBufferPointer { cp in
+            buffers.qkv.withUnsafeMutableBufferPointer { qp in buffers.inner.withUnsafeMutableBufferPointer { ip in
+                // qkv's storage is free once attention has run: it holds the projections.
+                outputSublayers(w, x: xp.baseAddress!, context: cp.baseAddress!, projected: qp.baseAddress!,
+                                inner: ip.baseAddress!, rows: rows)
+            } }
+        } }
+    }
+
+    /// qkv = x·W_qkv + b_qkv, then context = Attention(qkv) (all query rows, or [CLS] rows only).
+    private func attentionSublayer(_ w: BertLayerWeights, _ buffers: inout LayerBuffers, firstQueryOnly: Bool) {
+        let (d, rows, t, lengths) = (config.hiddenSize, buffers.rows, buffers.t, buffers.lengths)
+        buffers.x.data.withUnsafeBufferPointer { xp in buffers.qkv.withUnsafeMutableBufferPointer { qp in
+            buffers.context.withUnsafeMutableBufferPointer { cp in
+                w.qkvBias.withUnsafeBufferPointer {
+                    GEMM.multiply(m: rows, a: xp.baseAddress!, lda: d, b: w.qkv, bias: $0.baseAddress, c: qp.baseAddress!, ldc: 3 * d)
+                }
+                selfAttention(SelfAttentionBatch(qkv: qp.baseAddress!, batch: lengths.count, paddedLength: t,
+                                                 heads: config.numAttentionHeads, headDim: config.headDim,
+                                                 lengths: lengths, firstQueryOnly: firstQueryOnly),
+                              output: cp.baseAddress!)
+            }
+        } }
+    }
+
+    /// The rest of a layer on `rows` rows, in place on x: [rows, D]:
+    /// x = LN(x + context·W_o + b_o), then x = LN(x + W₂·GELU(W₁x + b₁) + b₂).
+    /// projected: [rows, D] and inner: [rows, F] are scratch.
+    private func outputSublayers(
+        _ w: BertLayerWeights, x: UnsafeMutablePointer<Float>, context: UnsafePointer<Float>,
+        projected: UnsafeMutablePointer<Float>, inner: UnsafeMutablePointer<Float>, rows: Int
     ) {
-        let (d, f, rows) = (config.hiddenSize, config.intermediateSize, batch * t)
-        w.qkvBias.withUnsafeBufferPointer { GEMM.multiply(m: rows, a: x, lda: d, b: w.qkv, bias: $0.baseAddress, c: qkv, ldc: 3 * d) }
-        selfAttention(SelfAttentionBatch(qkv: qkv, batch: batch, paddedLength: t, heads: config.numAttentionHeads,
-                                         headDim: config.headDim, lengths: lengths), output: context)
-        // Attention output projection into qkv's storage (free now), then x = LN(x + proj).
-        let projected = qkv
+        let (d, f) = (config.hiddenSize, config.intermediateSize)
         w.attentionOutputBias.withUnsafeBufferPointer {
             GEMM.multiply(m: rows, a: context, lda: d, b: w.attentionOutput, bias: $0.baseAddress, c: projected, ldc: d)
         }
