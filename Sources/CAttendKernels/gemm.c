@@ -168,9 +168,18 @@ static void multiply_block(micro_kernel kernel, int mc, int kc, const float *a, 
             for (int j = 0; j < NR; j++) bias_pad[j] = j < nr ? tile_bias[j] : 0;
             tile_bias = bias_pad;
         }
+        // Prefetch the next B panel (kc·NR floats), spread over this panel's row strips, so that
+        // weights streamed from memory arrive before the kernel needs them.
+        const char *next_panel = p + 1 < panels ? (const char *)(pb + (size_t)kc * NR) : NULL;
+        int lines = kc * NR * (int)sizeof(float) / 64, strips = (mc + MR - 1) / MR;
+        int lines_per_strip = (lines + strips - 1) / strips;
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = min_int(MR, mc - ir);
             float *ct = c + (size_t)ir * ldc + n0;
+            if (next_panel) {
+                int first = ir / MR * lines_per_strip, last = min_int(lines, first + lines_per_strip);
+                for (int line = first; line < last; line++) __builtin_prefetch(next_panel + (size_t)line * 64, 0, 2);
+            }
             const float *ap = mr == MR ? a + (size_t)ir * lda : edge_a;
             int ap_ld = mr == MR ? lda : kc;
             if (mr == MR && nr == NR) {
