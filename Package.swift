@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "AttendKernels", targets: ["AttendKernels"]),
+        .library(name: "AttendJSON", targets: ["AttendJSON"]),
         .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
         .library(name: "AttendAttention", targets: ["AttendAttention"]),
         .library(name: "AttendModels", targets: ["AttendModels"]),
@@ -29,12 +30,14 @@ let package = Package(
         .target(name: "CAttendKernels"),
         // Kernels: tensors, threading, GEMM driver, row operations, their slow twins.
         .target(name: "AttendKernels", dependencies: ["CAttendKernels"]),
+        // JSON: the one strict JSON parser (tokenizer.json, config.json, safetensors headers).
+        .target(name: "AttendJSON"),
         // Tokenizers never depend on the kernels.
-        .target(name: "AttendTokenizers"),
+        .target(name: "AttendTokenizers", dependencies: ["AttendJSON"]),
         // Attention: the one function every model layer calls for attention.
         .target(name: "AttendAttention", dependencies: ["AttendKernels"]),
         // Models: safetensors, Hugging Face configs, BERT.
-        .target(name: "AttendModels", dependencies: ["AttendKernels", "AttendAttention", "AttendTokenizers"]),
+        .target(name: "AttendModels", dependencies: ["AttendKernels", "AttendAttention", "AttendTokenizers", "AttendJSON"]),
         // Evaluation: GLUE data, metrics, batched classification.
         .target(name: "AttendEvaluation", dependencies: ["AttendModels", "AttendTokenizers"]),
         .executableTarget(
@@ -45,6 +48,7 @@ let package = Package(
             ]),
         .testTarget(name: "AttendKernelsTests", dependencies: ["AttendKernels"]),
         .testTarget(name: "AttendAttentionTests", dependencies: ["AttendAttention"]),
+        .testTarget(name: "AttendJSONTests", dependencies: ["AttendJSON"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels"],

@@ -1,3 +1,4 @@
+import AttendJSON
 import Foundation
 
 /// A Hugging Face BERT `config.json` (the keys `BertModel` / `BertForSequenceClassification`
@@ -183,30 +184,24 @@ public struct BertConfig: Codable, Sendable, Equatable {
     /// known key of the right JSON type — checked here so errors do not depend on how lenient
     /// `JSONDecoder` is (trailing commas, 12.5 for an integer, …).
     private static func checkSyntaxAndTypes(_ data: Data, path: String) throws {
-        let value: StrictJSONValue = try data.withUnsafeBytes { raw in
-            if let bad = firstInvalidUTF8Offset(raw) {
-                throw ModelFileError.configNotJSON(path: path, detail: "invalid UTF-8 at byte \(bad)")
+        let value: JSONValue
+        do throws(JSONError) {
+            value = try JSONParser.parse(data)
+        } catch {
+            if case .invalidUTF8 = error.kind {
+                throw ModelFileError.configNotJSON(path: path, detail: "invalid UTF-8 at byte \(error.offset)")
             }
-            do {
-                var parser = StrictJSONParser(bytes: raw)
-                return try parser.parseDocument()
-            } catch let e as StrictJSONError {
-                throw ModelFileError.configNotJSON(path: path, detail: e.description)
-            }
+            throw ModelFileError.configNotJSON(path: path, detail: error.description)
         }
         guard case .object(let members) = value else {
-            throw ModelFileError.configNotJSON(path: path, detail: "expected an object at the top level, found \(value.typeDescription)")
+            throw ModelFileError.configNotJSON(path: path, detail: "expected an object at the top level, found \(value.summary)")
         }
-        var fields: [String: StrictJSONValue] = [:]
+        var fields: [String: JSONValue] = [:]
         for (k, v) in members { fields[k] = v }  // last one wins, as in Python's json
         for key in requiredKeys {
             guard let v = fields[key.rawValue], !v.isNull else {
                 throw ModelFileError.configMissingKey(path: path, key: key.rawValue)
             }
-        }
-        func isInteger(_ v: StrictJSONValue) -> Bool {
-            if case .number(let t) = v { return StrictJSONValue.integer(t) != nil }
-            return false
         }
         for (name, v) in fields {
             guard let key = CodingKeys(rawValue: name), !v.isNull else { continue }
@@ -227,12 +222,12 @@ public struct BertConfig: Codable, Sendable, Equatable {
                 guard case .object(let pairs) = v else { throw wrong }
                 for (k, item) in pairs {
                     let ok: Bool
-                    if key == .id2label { if case .string = item { ok = true } else { ok = false } } else { ok = isInteger(item) }
+                    if key == .id2label { if case .string = item { ok = true } else { ok = false } } else { ok = item.integer != nil }
                     guard ok else { throw ModelFileError.configWrongType(path: path, key: "\(name).\(k)", expected: typeName(of: name)) }
                 }
             case .vocabSize, .hiddenSize, .numHiddenLayers, .numAttentionHeads, .intermediateSize,
                  .maxPositionEmbeddings, .typeVocabSize, .padTokenId, .declaredNumLabels:
-                guard isInteger(v) else { throw wrong }
+                guard v.integer != nil else { throw wrong }
             }
         }
     }

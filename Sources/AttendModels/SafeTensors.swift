@@ -1,3 +1,4 @@
+import AttendJSON
 import AttendKernels
 import Foundation
 
@@ -88,31 +89,30 @@ public struct SafeTensorsFile: Sendable {
         let bufferSize = size - 8 - headerLength
         let header = UnsafeRawBufferPointer(start: base + 8, count: headerLength)
 
-        if let bad = firstInvalidUTF8Offset(header) { throw ModelFileError.headerNotUTF8(path: path, offset: bad) }
-        let json: StrictJSONValue
-        do {
-            var parser = StrictJSONParser(bytes: header)
-            json = try parser.parseDocument()
-        } catch let e as StrictJSONError {
-            throw ModelFileError.headerNotJSON(path: path, detail: e.description)
+        let json: JSONValue
+        do throws(JSONError) {
+            json = try JSONParser.parse(header)
+        } catch {
+            if case .invalidUTF8 = error.kind { throw ModelFileError.headerNotUTF8(path: path, offset: error.offset) }
+            throw ModelFileError.headerNotJSON(path: path, detail: error.description)
         }
         guard case .object(let members) = json else {
-            throw ModelFileError.headerNotObject(path: path, found: json.typeDescription)
+            throw ModelFileError.headerNotObject(path: path, found: json.summary)
         }
 
         var metadata: [String: String] = [:]
-        var rawEntries: [String: StrictJSONValue] = [:]
+        var rawEntries: [String: JSONValue] = [:]
         var seenMetadata = false
         for (key, value) in members {
             if key == "__metadata__" {
                 if seenMetadata { throw ModelFileError.duplicateTensorName(path: path, tensor: key) }
                 seenMetadata = true
                 guard case .object(let pairs) = value else {
-                    throw ModelFileError.invalidMetadata(path: path, detail: "expected an object of strings, found \(value.typeDescription)")
+                    throw ModelFileError.invalidMetadata(path: path, detail: "expected an object of strings, found \(value.summary)")
                 }
                 for (k, v) in pairs {
                     guard case .string(let s) = v else {
-                        throw ModelFileError.invalidMetadata(path: path, detail: "value of '\(k)' must be a string, found \(v.typeDescription)")
+                        throw ModelFileError.invalidMetadata(path: path, detail: "value of '\(k)' must be a string, found \(v.summary)")
                     }
                     guard metadata.updateValue(s, forKey: k) == nil else {
                         throw ModelFileError.invalidMetadata(path: path, detail: "key '\(k)' appears more than once")
@@ -162,24 +162,24 @@ public struct SafeTensorsFile: Sendable {
         self.mapping = mapping
     }
 
-    private static func validateEntry(name: String, value: StrictJSONValue, bufferSize: Int, path: String) throws -> TensorInfo {
+    private static func validateEntry(name: String, value: JSONValue, bufferSize: Int, path: String) throws -> TensorInfo {
         guard case .object(let fields) = value else {
-            throw ModelFileError.entryNotObject(path: path, tensor: name, found: value.typeDescription)
+            throw ModelFileError.entryNotObject(path: path, tensor: name, found: value.summary)
         }
-        var dict: [String: StrictJSONValue] = [:]
+        var dict: [String: JSONValue] = [:]
         for (k, v) in fields {
             guard dict.updateValue(v, forKey: k) == nil else {
                 throw ModelFileError.wrongFieldType(path: path, tensor: name, field: k, expected: "given once", found: "a duplicate")
             }
         }
-        func field(_ key: String) throws -> StrictJSONValue {
+        func field(_ key: String) throws -> JSONValue {
             guard let v = dict[key] else { throw ModelFileError.missingField(path: path, tensor: name, field: key) }
             return v
         }
 
         // dtype
         guard case .string(let dtypeName) = try field("dtype") else {
-            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "dtype", expected: "a string", found: dict["dtype"]!.typeDescription)
+            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "dtype", expected: "a string", found: dict["dtype"]!.summary)
         }
         guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
             throw ModelFileError.unknownDType(path: path, tensor: name, dtype: dtypeName)
@@ -187,35 +187,40 @@ public struct SafeTensorsFile: Sendable {
 
         // shape
         guard case .array(let dims) = try field("shape") else {
-            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "shape", expected: "an array of non-negative integers", found: dict["shape"]!.typeDescription)
+            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "shape", expected: "an array of non-negative integers", found: dict["shape"]!.summary)
         }
         var shape: [Int] = []
         shape.reserveCapacity(dims.count)
         var elements = 1
         for (i, d) in dims.enumerated() {
             guard case .number(let text) = d else {
-                throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "shape", expected: "an array of non-negative integers", found: "\(d.typeDescription) at index \(i)")
+                throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "shape", expected: "an array of non-negative integers", found: "\(d.summary) at index \(i)")
             }
-            guard let n = StrictJSONValue.integer(text), n >= 0 else {
+            guard let n = JSONValue.integer(text), n >= 0 else {
                 throw ModelFileError.invalidShape(path: path, tensor: name, detail: "dimension \(i) must be a non-negative integer, found \(text)")
             }
             shape.append(n)
             let (p, o) = elements.multipliedReportingOverflow(by: n)
-            guard !o else { throw ModelFileError.invalidShape(path: path, tensor: name, detail: "element count of \(dims.map(\.typeDescription)) overflows") }
+            guard !o else { throw ModelFileError.invalidShape(path: path, tensor: name, detail: "element count of \(dims.map(\.summary)) overflows") }
             elements = p
         }
 
         // data_offsets
         guard case .array(let offs) = try field("data_offsets"), offs.count == 2 else {
-            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "data_offsets", expected: "an array of 2 integers [begin, end]", found: dict["data_offsets"]!.typeDescription)
+            throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "data_offsets", expected: "an array of 2 integers [begin, end]", found: dict["data_offsets"]!.summary)
+        }
+        /// Number literals as written, anything else described.
+        func literal(_ v: JSONValue) -> String {
+            if case .number(let t) = v { return t }
+            return v.summary
         }
         var bounds: [Int] = []
         for o in offs {
             guard case .number(let text) = o else {
-                throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "data_offsets", expected: "an array of 2 integers [begin, end]", found: "an array containing \(o.typeDescription)")
+                throw ModelFileError.wrongFieldType(path: path, tensor: name, field: "data_offsets", expected: "an array of 2 integers [begin, end]", found: "an array containing \(o.summary)")
             }
-            guard let v = StrictJSONValue.integer(text), v >= 0 else {
-                throw ModelFileError.invalidDataOffsets(path: path, tensor: name, begin: offs[0].literalText, end: offs[1].literalText, detail: "offsets must be non-negative integers")
+            guard let v = JSONValue.integer(text), v >= 0 else {
+                throw ModelFileError.invalidDataOffsets(path: path, tensor: name, begin: literal(offs[0]), end: literal(offs[1]), detail: "offsets must be non-negative integers")
             }
             bounds.append(v)
         }
@@ -335,274 +340,5 @@ fileprivate final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
-    }
-}
-
-// MARK: - UTF-8 validation
-
-/// Offset of the first byte of an invalid UTF-8 sequence, or nil if `bytes` is valid UTF-8.
-func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
-    var i = 0
-    let n = bytes.count
-    while i < n {
-        let b0 = bytes[i]
-        if b0 < 0x80 { i += 1; continue }
-        let length: Int
-        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF   // allowed range of the second byte
-        switch b0 {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lo = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; hi = 0x9F        // no surrogates
-        case 0xF0: length = 4; lo = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; hi = 0x8F        // ≤ U+10FFFF
-        default: return i
-        }
-        guard i + length <= n else { return i }
-        let b1 = bytes[i + 1]
-        guard b1 >= lo && b1 <= hi else { return i }
-        for k in 2..<length where (bytes[i + k] & 0xC0) != 0x80 { return i }
-        i += length
-    }
-    return nil
-}
-
-// MARK: - A small strict JSON parser (RFC 8259), also used by BertConfig
-
-/// A parsed JSON value. Numbers keep their literal text so integers are read exactly.
-indirect enum StrictJSONValue: Sendable {
-    case object([(String, StrictJSONValue)])
-    case array([StrictJSONValue])
-    case string(String)
-    case number(String)
-    case bool(Bool)
-    case null
-
-    var typeDescription: String {
-        switch self {
-        case .object: return "an object"
-        case .array(let a): return "an array of \(a.count)"
-        case .string(let s): return "the string \"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
-        case .number(let t): return "the number \(t)"
-        case .bool(let b): return "\(b)"
-        case .null: return "null"
-        }
-    }
-
-    var isNull: Bool {
-        if case .null = self { return true }
-        return false
-    }
-
-    /// Number literals as written, anything else described.
-    var literalText: String {
-        if case .number(let t) = self { return t }
-        return typeDescription
-    }
-
-    /// The value of an integer literal (no fraction or exponent) that fits in `Int`, else nil.
-    static func integer(_ text: String) -> Int? {
-        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return nil }
-        return Int(text)
-    }
-}
-
-struct StrictJSONError: Error, CustomStringConvertible {
-    let message: String
-    let offset: Int
-    var description: String { "\(message) at byte \(offset)" }
-}
-
-struct StrictJSONParser {
-    static let maxDepth = 64
-    let bytes: UnsafeRawBufferPointer
-    var i = 0
-    var depth = 0
-
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    mutating func parseDocument() throws -> StrictJSONValue {
-        skipWhitespace()
-        let v = try parseValue()
-        skipWhitespace()
-        guard i == bytes.count else { throw fail("unexpected trailing characters") }
-        return v
-    }
-
-    private func fail(_ message: String) -> StrictJSONError { StrictJSONError(message: message, offset: i) }
-
-    private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
-
-    private mutating func skipWhitespace() {
-        while i < bytes.count {
-            switch bytes[i] {
-            case 0x20, 0x09, 0x0A, 0x0D: i += 1
-            default: return
-            }
-        }
-    }
-
-    private mutating func expect(_ c: UInt8) throws {
-        guard peek == c else {
-            throw fail(peek == nil ? "unexpected end of input, expected '\(Character(Unicode.Scalar(c)))'" : "expected '\(Character(Unicode.Scalar(c)))'")
-        }
-        i += 1
-    }
-
-    private mutating func parseValue() throws -> StrictJSONValue {
-        guard let c = peek else { throw fail("unexpected end of input") }
-        switch c {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw fail("unexpected character")
-        }
-    }
-
-    private mutating func literal(_ word: StaticString) throws {
-        let n = word.utf8CodeUnitCount
-        guard i + n <= bytes.count else { throw fail("unexpected end of input") }
-        for k in 0..<n where bytes[i + k] != word.utf8Start[k] { throw fail("invalid literal") }
-        i += n
-    }
-
-    private mutating func enter() throws {
-        depth += 1
-        guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
-    }
-
-    private mutating func parseObject() throws -> StrictJSONValue {
-        try enter(); defer { depth -= 1 }
-        i += 1
-        var members: [(String, StrictJSONValue)] = []
-        skipWhitespace()
-        if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
-        while true {
-            skipWhitespace()
-            guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let key = try parseString()
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"))
-            skipWhitespace()
-            let value = try parseValue()
-            members.append((key, value))
-            skipWhitespace()
-            if peek == UInt8(ascii: ",") { i += 1; continue }
-            try expect(UInt8(ascii: "}"))
-            return .object(members)
-        }
-    }
-
-    private mutating func parseArray() throws -> StrictJSONValue {
-        try enter(); defer { depth -= 1 }
-        i += 1
-        var items: [StrictJSONValue] = []
-        skipWhitespace()
-        if peek == UInt8(ascii: "]") { i += 1; return .array(items) }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue())
-            skipWhitespace()
-            if peek == UInt8(ascii: ",") { i += 1; continue }
-            try expect(UInt8(ascii: "]"))
-            return .array(items)
-        }
-    }
-
-    private mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = bytes[i]
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            v = v << 4 | UInt32(d)
-            i += 1
-        }
-        return v
-    }
-
-    /// Parses a string starting at the opening quote (the input is already valid UTF-8).
-    private mutating func parseString() throws -> String {
-        i += 1
-        var out: [UInt8] = []
-        var runStart = i
-        while true {
-            guard i < bytes.count else { throw fail("unterminated string") }
-            let c = bytes[i]
-            if c == UInt8(ascii: "\"") {
-                out.append(contentsOf: bytes[runStart..<i])
-                i += 1
-                return String(decoding: out, as: UTF8.self)
-            }
-            if c < 0x20 { throw fail("unescaped control character in string") }
-            if c != UInt8(ascii: "\\") { i += 1; continue }
-            out.append(contentsOf: bytes[runStart..<i])
-            i += 1
-            guard i < bytes.count else { throw fail("unterminated escape") }
-            let e = bytes[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard i + 2 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                        throw fail("unpaired surrogate in \\u escape")
-                    }
-                    i += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw fail("unpaired surrogate in \\u escape")
-                }
-                out.append(contentsOf: Array(String(Unicode.Scalar(scalar)!).utf8))
-            default:
-                throw fail("invalid escape")
-            }
-            runStart = i
-        }
-    }
-
-    private mutating func parseNumber() throws -> String {
-        let start = i
-        if peek == UInt8(ascii: "-") { i += 1 }
-        func isDigit(_ c: UInt8?) -> Bool { c.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
-        guard isDigit(peek) else { throw fail("invalid number") }
-        if peek == UInt8(ascii: "0") {
-            i += 1
-        } else {
-            while isDigit(peek) { i += 1 }
-        }
-        if peek == UInt8(ascii: ".") {
-            i += 1
-            guard isDigit(peek) else { throw fail("invalid number") }
-            while isDigit(peek) { i += 1 }
-        }
-        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
-            i += 1
-            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { i += 1 }
-            guard isDigit(peek) else { throw fail("invalid number") }
-            while isDigit(peek) { i += 1 }
-        }
-        return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 }

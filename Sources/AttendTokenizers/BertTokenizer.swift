@@ -1,3 +1,4 @@
+import AttendJSON
 import Foundation
 
 /// What ``BertTokenizer/encode(_:maxLength:overflow:)`` does with a sequence longer than allowed.
@@ -181,7 +182,7 @@ public struct BertTokenizer: Sendable {
         var entries: [(String, Int)] = []
         entries.reserveCapacity(members.count)
         for (token, value) in members {
-            guard case .number(let text) = value, let id = Int(text) else {
+            guard let id = value.integer else {
                 throw reader.invalid("model.vocab[\(TokenizerError.quoted(token))] is \(value.typeName), expected an integer id")
             }
             entries.append((token, id))
@@ -216,7 +217,7 @@ public struct BertTokenizer: Sendable {
 
         // added_tokens
         var added: [AddedToken] = []
-        if let list = root["added_tokens"], list.typeName != "null" {
+        if let list = root["added_tokens"], !list.isNull {
             guard case .array(let items) = list else {
                 throw reader.invalid("added_tokens is \(list.typeName), expected an array")
             }
@@ -235,7 +236,7 @@ public struct BertTokenizer: Sendable {
 
         // post_processor: which special tokens surround the sequence.
         var specialIDs: (cls: Int, sep: Int)? = nil
-        if let post = root["post_processor"], post.typeName != "null" {
+        if let post = root["post_processor"], !post.isNull {
             let (cls, sep) = try Self.specialIDs(of: post, reader: reader)
             for id in [cls, sep] where vocabulary.token(forID: id) == nil && !added.contains(where: { $0.id == id }) {
                 throw reader.invalid("post_processor uses id \(id), which is neither in model.vocab nor in added_tokens")
@@ -347,7 +348,7 @@ public struct BertTokenizer: Sendable {
         switch type {
         case "BertProcessing":
             func pair(_ key: String) throws -> Int {
-                guard case .array(let items)? = post[key], items.count == 2, case .number(let text) = items[1], let id = Int(text) else {
+                guard case .array(let items)? = post[key], items.count == 2, let id = items[1].integer else {
                     throw reader.invalid("post_processor.\(key) must be [token, id]")
                 }
                 return id
@@ -367,7 +368,7 @@ public struct BertTokenizer: Sendable {
             }
             func id(_ name: String) throws -> Int {
                 guard case .array(let ids)? = post["special_tokens"]?[name]?["ids"], ids.count == 1,
-                      case .number(let text) = ids[0], let id = Int(text) else {
+                      let id = ids[0].integer else {
                     throw reader.invalid("post_processor.special_tokens[\(TokenizerError.quoted(name))].ids must hold exactly one id")
                 }
                 return id
@@ -419,7 +420,7 @@ struct FieldReader {
         let (value, name) = field(object, key, context)
         switch value {
         case .number(let text)?:
-            guard let n = Int(text) else { throw invalid("\(name) is \(text), expected an integer") }
+            guard let n = JSONValue.integer(text) else { throw invalid("\(name) is \(text), expected an integer") }
             return n
         case nil, .null?:
             guard let fallback else { throw invalid("missing \(name), expected an integer") }

@@ -1,3 +1,5 @@
+import AttendJSON
+
 /// Decodes well-formed UTF-8 into a `String`, refusing anything else.
 ///
 /// Unlike `String(decoding:as:)`, nothing is ever replaced by U+FFFD: the first ill-formed
@@ -45,74 +47,12 @@ public func decodeUTF8Lines(_ bytes: some Collection<UInt8>, source: String) thr
     return lines
 }
 
-/// Throws at the first ill-formed sequence of `buffer`.
+/// Throws ``TokenizerError/invalidUTF8(source:offset:reason:)`` at the first ill-formed sequence
+/// of `buffer` (the check is AttendJSON's, shared with the JSON parser).
 func validateUTF8(_ buffer: UnsafeBufferPointer<UInt8>, source: String) throws {
-    let count = buffer.count
-    var i = 0
-    func hex(_ byte: UInt8) -> String {
-        "0x" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-    }
-    func fail(_ reason: String) -> TokenizerError {
-        .invalidUTF8(source: source, offset: i, reason: reason)
-    }
-    while i < count {
-        // ASCII runs, eight bytes at a time.
-        while i + 8 <= count {
-            let word = UnsafeRawPointer(buffer.baseAddress! + i).loadUnaligned(as: UInt64.self)
-            if word & 0x8080_8080_8080_8080 != 0 { break }
-            i += 8
-        }
-        let lead = buffer[i]
-        if lead < 0x80 {
-            i += 1
-            continue
-        }
-        let length: Int
-        var secondLow: UInt8 = 0x80
-        var secondHigh: UInt8 = 0xBF
-        switch lead {
-        case 0x80...0xBF:
-            throw fail("unexpected continuation byte \(hex(lead)) with no lead byte before it")
-        case 0xC0, 0xC1:
-            throw fail("overlong encoding: lead byte \(hex(lead)) encodes an ASCII character in two bytes")
-        case 0xC2...0xDF:
-            length = 2
-        case 0xE0:
-            length = 3; secondLow = 0xA0
-        case 0xED:
-            length = 3; secondHigh = 0x9F
-        case 0xE1...0xEF:
-            length = 3
-        case 0xF0:
-            length = 4; secondLow = 0x90
-        case 0xF1...0xF3:
-            length = 4
-        case 0xF4:
-            length = 4; secondHigh = 0x8F
-        default:
-            throw fail("byte \(hex(lead)) never occurs in UTF-8 (it would start a code point above U+10FFFF)")
-        }
-        for k in 1..<length {
-            guard i + k < count else {
-                throw fail("truncated sequence: lead byte \(hex(lead)) needs \(length) bytes but the input ends after \(k)")
-            }
-            let byte = buffer[i + k]
-            let low: UInt8 = k == 1 ? secondLow : 0x80
-            let high: UInt8 = k == 1 ? secondHigh : 0xBF
-            if byte < low || byte > high {
-                if k == 1 && byte >= 0x80 && byte <= 0xBF {
-                    switch lead {
-                    case 0xE0, 0xF0:
-                        throw fail("overlong encoding: \(hex(lead)) \(hex(byte)) encodes a code point in more bytes than needed")
-                    case 0xED:
-                        throw fail("encoded UTF-16 surrogate: \(hex(lead)) \(hex(byte)) would be U+D800...U+DFFF")
-                    default:
-                        throw fail("code point above U+10FFFF: \(hex(lead)) \(hex(byte))")
-                    }
-                }
-                throw fail("truncated sequence: lead byte \(hex(lead)) needs \(length) bytes but byte \(k + 1) is \(hex(byte)), not a continuation byte")
-            }
-        }
-        i += length
+    do throws(UTF8ValidationError) {
+        try AttendJSON.validateUTF8(UnsafeRawBufferPointer(buffer))
+    } catch {
+        throw TokenizerError.invalidUTF8(source: source, offset: error.offset, reason: error.reason)
     }
 }
