@@ -34,16 +34,16 @@ let package = Package(
         .target(name: "AttendJSON"),
         // Tokenizers never depend on the kernels.
         .target(name: "AttendTokenizers", dependencies: ["AttendJSON"]),
-        // Attention: the one function every model layer calls for attention.
+        // Attention: the AttentionMethod interface every model layer calls, masks, dense and tiled kernels.
         .target(name: "AttendAttention", dependencies: ["AttendKernels"]),
         // Models: safetensors, Hugging Face configs, BERT.
         .target(name: "AttendModels", dependencies: ["AttendKernels", "AttendAttention", "AttendTokenizers", "AttendJSON"]),
         // Evaluation: GLUE data, metrics, batched classification.
-        .target(name: "AttendEvaluation", dependencies: ["AttendModels", "AttendTokenizers"]),
+        .target(name: "AttendEvaluation", dependencies: ["AttendModels", "AttendAttention", "AttendTokenizers"]),
         .executableTarget(
             name: "AttendCLI",
             dependencies: [
-                "AttendEvaluation", "AttendModels", "AttendTokenizers", "AttendKernels",
+                "AttendEvaluation", "AttendAttention", "AttendModels", "AttendTokenizers", "AttendKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AttendKernelsTests", dependencies: ["AttendKernels"]),
@@ -51,9 +51,9 @@ let package = Package(
         .testTarget(name: "AttendJSONTests", dependencies: ["AttendJSON"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels"],
+        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendAttention"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "AttendEvaluationTests", dependencies: ["AttendEvaluation"],
+        .testTarget(name: "AttendEvaluationTests", dependencies: ["AttendEvaluation", "AttendAttention"],
                     resources: [.copy("Goldens")]),
         // Runs the built `attend` executable as a user would (exit codes, messages, JSON).
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI"]),

@@ -52,7 +52,7 @@ struct Bench: ParsableCommand {
             if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
         }
         if selected.contains("forward") {
-            let model = try BertModel(randomWeights: .bertBase, seed: 0)
+            let model = BertModel(randomWeights: .bertBase, seed: 0)
             for t in threadCounts {
                 Parallel.threads = t
                 for n in seqLengths {
@@ -71,7 +71,7 @@ struct Bench: ParsableCommand {
             for t in threadCounts {
                 Parallel.threads = t
                 var predicted: [Int] = []
-                let ms = try medianMilliseconds(repeats: 3, warmups: 1) { predicted = try classifier.logits(for: ids).map(argmax) }
+                let ms = try medianMilliseconds(repeats: 3, warmups: 1) { predicted = try classifier.classify(ids).predictions }
                 let accuracy = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label)).accuracy
                 let m = Measurement(name: "sst2-dev", impl: "attend", threads: t, ms: ms, batch: 16, examples: ids.count,
                                     sentences_per_second: Double(ids.count) / ms * 1000, accuracy: accuracy)
@@ -84,7 +84,7 @@ struct Bench: ParsableCommand {
                 let b = (0..<(k * n)).map { Float(($0 * 53) % 103) / 103 - 0.5 }
                 var c = [Float](repeating: 0, count: m * n)
                 for t in threadCounts {
-                    let ms = try medianMilliseconds(repeats: max(5, 200_000_000 / (m * k * n))) {
+                    let ms = medianMilliseconds(repeats: max(5, 200_000_000 / (m * k * n))) {
                         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
                             // Both operands are packed inside the timed region, as OpenBLAS does for numpy's A @ B.
                             GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, transposedB: false,

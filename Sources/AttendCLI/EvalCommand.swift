@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttendAttention
 import AttendEvaluation
 import AttendKernels
 import Foundation
@@ -14,11 +15,17 @@ struct EvalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Sentences per padded batch (sentences are sorted by length first).", valueName: "n"))
     var batchSize = 16
 
-    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size.")
+    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size, attention, attention_macs, dense_attention_macs.")
     var json = false
 
     @Option(name: .long, help: ArgumentHelp("Write one predicted label index per line, in data order.", valueName: "file"))
     var predictions: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Write attention's workload records as CSV: one row per sentence × layer × head (sentence = 0-based data order) with "
+            + "\(HeadWorkload.csvHeader.split(separator: ",").joined(separator: ", ")).",
+        valueName: "file"))
+    var trace: String?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
@@ -31,6 +38,9 @@ struct EvalSummary: Encodable {
     let task: String, model: String, data: String
     let examples: Int, accuracy: Double, mcc: Double?
     let sentences_per_second: Double, seconds: Double, threads: Int, batch_size: Int
+    let attention: String
+    /// Q Kᵀ + P V multiply-adds attention did, and what unmasked dense attention would do on the same inputs.
+    let attention_macs: Int, dense_attention_macs: Int
 }
 
 /// Evaluates `task` with the model and options given; prints the summary.
@@ -47,10 +57,13 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
     do { ids = try classifier.encode(examples.map(\.text), truncate: model.truncate) } catch let error as InputError {
         throw CLIError("\(dataURL.path): example \(error.position): \(error.reason) (pass --truncate to cut it)")
     }
-    let logits = try classifier.logits(for: ids, batchSize: options.batchSize) { bar.update($0, $1) }
+    let method = try model.attentionMethod()
+    let result = try classifier.classify(ids, batchSize: options.batchSize, attention: method) { bar.update($0, $1) }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 
-    let predicted = logits.map(argmax)
+    let predicted = result.predictions
+    if let path = options.trace { try writeTrace(result.workloads, to: path) }
+    let records = result.workloads.lazy.joined().joined()
     let metrics = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label))
     if let path = options.predictions {
         let text = predicted.map(String.init).joined(separator: "\n") + "\n"
@@ -62,7 +75,8 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         task: task.rawValue, model: directory.path, data: dataURL.path, examples: metrics.examples,
         accuracy: metrics.accuracy, mcc: task == .cola ? metrics.mcc : nil,
         sentences_per_second: Double(metrics.examples) / seconds, seconds: seconds,
-        threads: Parallel.threads, batch_size: options.batchSize)
+        threads: Parallel.threads, batch_size: options.batchSize, attention: method.name,
+        attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs })
     if options.json {
         print(try jsonLine(summary))
     } else {
@@ -70,8 +84,21 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         print("examples \(metrics.examples)")
         if task == .cola { print(String(format: "mcc %.4f", metrics.mcc)) }
         print(String(format: "accuracy %.2f %%", metrics.accuracy * 100))
-        print(String(format: "%.1f sentences/s (%.2f s, %d threads, batch %d; tokenization included)",
-                     summary.sentences_per_second, seconds, summary.threads, options.batchSize))
+        print(String(format: "%.1f sentences/s (%.2f s, %d threads, batch %d, %@ attention; tokenization included)",
+                     summary.sentences_per_second, seconds, summary.threads, options.batchSize, method.name))
+    }
+}
+
+/// Writes records [sentence][layer][head] as CSV with a header row.
+func writeTrace(_ workloads: [[[HeadWorkload]]], to path: String) throws {
+    var text = "sentence,layer,head," + HeadWorkload.csvHeader + "\n"
+    for (sentence, layers) in workloads.enumerated() {
+        for (layer, heads) in layers.enumerated() {
+            for (head, record) in heads.enumerated() { text += "\(sentence),\(layer),\(head),\(record.csvFields)\n" }
+        }
+    }
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw CLIError("\(path): cannot write the trace (\((error as NSError).localizedDescription))")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttendAttention
 import AttendEvaluation
 import AttendKernels
 import Foundation
@@ -17,8 +18,32 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .long, help: "Truncate inputs longer than the model's max_position_embeddings (keeping the first tokens and [SEP]) instead of failing.")
     var truncate = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Attention method for every layer: dense (Float32 reference, materialises scores) or tiled (exact, FlashAttention-style; default).",
+        valueName: "method"))
+    var attention: String?
+
+    @Option(name: .long, help: ArgumentHelp("JSON plan file choosing the attention method and its settings, e.g. {\"method\": \"tiled\"}.", valueName: "file"))
+    var plan: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let attention, !AttentionMethods.names.contains(attention) {
+            throw ValidationError("--attention: unknown method '\(attention)'; expected one of \(AttentionMethods.names.joined(separator: ", "))")
+        }
+        if attention != nil && plan != nil { throw ValidationError("give either --attention or --plan, not both") }
+    }
+
+    /// The attention method chosen by --attention or --plan (default: tiled).
+    func attentionMethod() throws -> any AttentionMethod {
+        if let plan {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: plan)) } catch {
+                throw CLIError("\(plan): cannot read plan file (\((error as NSError).localizedDescription))")
+            }
+            return try AttentionMethods.plan(json: data, source: plan)
+        }
+        return try AttentionMethods.named(attention ?? "tiled")
     }
 
     /// Applies --threads and returns the model directory (explicit or bundled for the task).

@@ -1,3 +1,4 @@
+import AttendAttention
 import AttendKernels
 import AttendModels
 import AttendTokenizers
@@ -35,25 +36,42 @@ public struct Classifier: Sendable {
         }
     }
 
-    /// Logits `[L]` per text, in input order. Sequences are sorted by length (stable) and cut into
-    /// batches of `batchSize`, so padding stays small; `progress(done, total)` follows the batches.
-    public func logits(
-        for ids: [[Int]], batchSize: Int = 16, progress: (Int, Int) -> Void = { _, _ in }
-    ) throws -> [[Float]] {
+    /// Classifies token-id sequences with `attention` running every layer's attention. Sequences
+    /// are sorted by length (stable) and cut into batches of `batchSize`, so padding stays small;
+    /// `progress(done, total)` follows the batches. Results are in input order.
+    public func classify(
+        _ ids: [[Int]], batchSize: Int = 16, attention: any AttentionMethod = TiledMethod(),
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> Classification {
         precondition(batchSize >= 1)
         let order = ids.indices.sorted { (ids[$0].count, $0) < (ids[$1].count, $1) }
-        var result = [[Float]](repeating: [], count: ids.count)
+        var logits = [[Float]](repeating: [], count: ids.count)
+        var workloads = [[[HeadWorkload]]](repeating: [], count: ids.count)
         var done = 0
         for start in stride(from: 0, to: order.count, by: batchSize) {
             let members = Array(order[start..<min(start + batchSize, order.count)])
-            let logits = try model.logits(members.map { ids[$0] })
+            let output = try model.logits(members.map { ids[$0] }, attention: attention)
             let l = model.config.numLabels
-            for (row, index) in members.enumerated() { result[index] = Array(logits.data[(row * l)..<(row * l + l)]) }
+            for (row, index) in members.enumerated() {
+                logits[index] = Array(output.logits.data[(row * l)..<(row * l + l)])
+                workloads[index] = output.workloads.map { $0[row] }
+            }
             done += members.count
             progress(done, ids.count)
         }
-        return result
+        return Classification(logits: logits, workloads: workloads)
     }
+}
+
+/// What `Classifier.classify` returns, in input order.
+public struct Classification: Sendable {
+    /// logits: [texts][L].
+    public var logits: [[Float]]
+    /// Attention records: [texts][layer][head].
+    public var workloads: [[[HeadWorkload]]]
+
+    /// Predicted label index per text.
+    public var predictions: [Int] { logits.map(argmax) }
 }
 
 /// A text the classifier cannot take, by its 1-based position in the batch of texts given.

@@ -239,3 +239,22 @@ void attend_gemm(int M, int N, int K, const float *a, int lda, const float *b, i
         }
     }
 }
+
+void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float *packed, float *c,
+                      int ldc, int accumulate) {
+    if (K == 0) {
+        if (!accumulate)
+            for (int i = 0; i < M; i++) memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)N);
+        return;
+    }
+    micro_kernel kernel = chosen_kernel();
+    int npad = round_up(N, NR), panels = npad / NR;
+    for (int i0 = 0; i0 < M; i0 += MC) {
+        int mc = min_int(MC, M - i0);
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kc = min_int(KC, K - k0);
+            multiply_block(kernel, mc, kc, a + (size_t)i0 * lda + k0, lda, packed + (size_t)k0 * npad, 0, panels, N,
+                           c + (size_t)i0 * ldc, ldc, accumulate || k0 > 0, NULL);
+        }
+    }
+}

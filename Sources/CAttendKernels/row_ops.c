@@ -216,3 +216,54 @@ void attend_gelu(float *x, size_t n) {
 #endif
     for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erf_portable(x[i] * 0.70710678118654752f));
 }
+
+// ---- Online softmax step (FlashAttention's running max and sum, SPEC §4.2) -------------------
+static float online_softmax_row_portable(float *s, int n, float scale, float *m, float *l) {
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = s[i] > mx ? s[i] : mx;
+    float m_new = mx > *m ? mx : *m;
+    if (m_new == -INFINITY) {  // nothing allowed so far: keep the state, contribute nothing
+        for (int i = 0; i < n; i++) s[i] = 0;
+        return 1.0f;
+    }
+    float sum = 0;
+    for (int i = 0; i < n; i++) { s[i] = exp_portable((s[i] - m_new) * scale); sum += s[i]; }
+    float alpha = *m == -INFINITY ? 0.0f : exp_portable((*m - m_new) * scale);
+    *l = *l * alpha + sum;
+    *m = m_new;
+    return alpha;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static float online_softmax_row_avx2(float *s, int n, float scale, float *m, float *l) {
+    __m256 vm = _mm256_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(s + i));
+    float mx = hmax_avx2(vm);
+    for (; i < n; i++) mx = s[i] > mx ? s[i] : mx;
+    float m_new = mx > *m ? mx : *m;
+    if (m_new == -INFINITY) {
+        for (i = 0; i < n; i++) s[i] = 0;
+        return 1.0f;
+    }
+    __m256 vsum = _mm256_setzero_ps(), vmax = _mm256_set1_ps(m_new), vscale = _mm256_set1_ps(scale);
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 e = exp_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + i), vmax), vscale));
+        _mm256_storeu_ps(s + i, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    float sum = hsum_avx2(vsum);
+    for (; i < n; i++) { s[i] = exp_portable((s[i] - m_new) * scale); sum += s[i]; }
+    float alpha = *m == -INFINITY ? 0.0f : exp_portable((*m - m_new) * scale);
+    *l = *l * alpha + sum;
+    *m = m_new;
+    return alpha;
+}
+#endif
+
+float attend_online_softmax_row(float *s, int n, float scale, float *m, float *l) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) return online_softmax_row_avx2(s, n, scale, m, l);
+#endif
+    return online_softmax_row_portable(s, n, scale, m, l);
+}

@@ -25,6 +25,8 @@ struct CLITests {
         (["eval", "--task", "sst2", "--limit", "-3"], "--limit"),
         (["run"], "text"),
         (["nonsense"], "nonsense"),
+        (["eval", "--task", "sst2", "--attention", "sparse-magic"], "sparse-magic"),
+        (["eval", "--task", "sst2", "--attention", "dense", "--plan", "p.json"], "--plan"),
     ])
     func usageErrors(arguments: [String], mentioned: String) throws {
         let result = try attend(arguments)
@@ -122,5 +124,55 @@ struct CLITests {
         let sst2 = try attend(["eval", "--task", "sst2", "--limit", "10", "--json"])
         let summary = try JSONSerialization.jsonObject(with: Data(sst2.stdout.utf8)) as! [String: Any]
         #expect(summary["mcc"] == nil, "SST-2's summary reports accuracy only")
+    }
+
+    @Test("--trace writes one row per sentence × layer × head whose MACs are the dense closed form and sum to the JSON total")
+    func trace() throws {
+        let dir = try temporaryDirectory("trace")
+        let trace = dir.appendingPathComponent("t.csv")
+        let result = try attend(["eval", "--task", "sst2", "--limit", "12", "--attention", "tiled", "--json", "--trace", trace.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        #expect(summary["attention"] as? String == "tiled")
+        let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",").map(String.init)
+        #expect(header.prefix(3) == ["sentence", "layer", "head"])
+        let rows = lines.dropFirst().map { line in Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",").map { Int($0)! })) }
+        #expect(rows.count == 12 * 6 * 12, "12 sentences × 6 layers × 12 heads")
+
+        // Token counts of the same sentences, from `attend tokenize`.
+        let sentences = try String(contentsOf: repositoryRoot.appendingPathComponent("data/sst2/dev.tsv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().prefix(12).map { $0.split(separator: "\t").dropLast().joined(separator: "\t") }
+        let tokenized = try attend(["tokenize"], stdin: Data((sentences.joined(separator: "\n") + "\n").utf8))
+        let lengths = tokenized.stdout.split(separator: "\n").map { $0.split(separator: " ").count }
+        let d = 32  // hidden 384 / 12 heads
+        var total = 0
+        for row in rows {
+            let n = lengths[row["sentence"]!]
+            let queries = row["layer"]! == 5 ? 1 : n  // the last layer runs the [CLS] query only
+            #expect(row["queries"] == queries && row["keys"] == n)
+            #expect(row["qk_macs"]! + row["pv_macs"]! == 2 * queries * n * d, "unmasked: every entry computed")
+            #expect(row["allowed_entries"] == queries * n)
+            total += row["qk_macs"]! + row["pv_macs"]!
+        }
+        #expect(summary["attention_macs"] as? Int == total)
+        #expect(summary["dense_attention_macs"] as? Int == total)
+    }
+
+    @Test("a plan file chooses the method; a bad plan names the file and the problem")
+    func planFiles() throws {
+        let dir = try temporaryDirectory("plan")
+        let good = dir.appendingPathComponent("good.json"), bad = dir.appendingPathComponent("bad.json"), unknown = dir.appendingPathComponent("unknown.json")
+        try Data(#"{"method": "dense"}"#.utf8).write(to: good)
+        try Data(#"{"method": 3"#.utf8).write(to: bad)
+        try Data(#"{"method": "quantum"}"#.utf8).write(to: unknown)
+        let ok = try attend(["eval", "--task", "cola", "--limit", "5", "--json", "--plan", good.path])
+        #expect(ok.status == 0)
+        #expect((try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as! [String: Any])["attention"] as? String == "dense")
+        for (file, mentioned) in [(bad, "method"), (unknown, "quantum"), (dir.appendingPathComponent("missing.json"), "cannot read")] {
+            let result = try attend(["eval", "--task", "cola", "--limit", "5", "--plan", file.path])
+            #expect(result.status == runtimeError)
+            #expect(result.stderr.contains(file.path) && result.stderr.contains(mentioned), "\(result.stderr)")
+        }
     }
 }

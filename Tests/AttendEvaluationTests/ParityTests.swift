@@ -1,3 +1,4 @@
+import AttendAttention
 import AttendEvaluation
 import AttendKernels
 import Foundation
@@ -31,21 +32,23 @@ struct ParityTests {
     /// The bound on |logit − PyTorch logit| for the real F16-stored models run in Float32.
     static let logitTolerance = 1e-3
 
-    @Test("identical predictions and logits within 1e-3 on every dev sentence", arguments: GLUETask.allCases)
-    func devSetParity(task: GLUETask) throws {
+    @Test("identical predictions and logits within 1e-3 on every dev sentence, dense and tiled attention",
+          arguments: GLUETask.allCases, ["dense", "tiled"])
+    func devSetParity(task: GLUETask, methodName: String) throws {
+        let method = try AttentionMethods.named(methodName)
         let reference = try ReferencePredictions(task: task)
         let examples = try task.load(bundledDevSet(task))
         #expect(examples.count == reference.labels.count)
 
         let classifier = try Classifier(directory: bundledModel(task))
-        let logits = try classifier.logits(for: classifier.encode(examples.map(\.text), truncate: false))
+        let logits = try classifier.classify(classifier.encode(examples.map(\.text), truncate: false), attention: method).logits
         let predicted = logits.map(argmax)
         let mismatches = zip(predicted, reference.labels).filter { $0 != $1 }.count
         var maxDifference = 0.0
         for (got, want) in zip(logits, reference.logits) {
             for (g, w) in zip(got, want) { maxDifference = max(maxDifference, abs(Double(g) - w)) }
         }
-        print("\(task.rawValue) dev: \(examples.count) sentences, \(mismatches) prediction mismatches, max |Δlogit| \(maxDifference)")
+        print("\(task.rawValue) dev, \(methodName) attention: \(examples.count) sentences, \(mismatches) prediction mismatches, max |Δlogit| \(maxDifference)")
         #expect(mismatches == 0)
         #expect(maxDifference <= Self.logitTolerance)
 
@@ -60,9 +63,9 @@ struct ParityTests {
         let classifier = try Classifier(directory: bundledModel(.sst2))
         let ids = try classifier.encode(examples.map(\.text), truncate: false)
         Parallel.threads = 1
-        let single = try classifier.logits(for: ids, batchSize: 1)
+        let single = try classifier.classify(ids, batchSize: 1).logits
         Parallel.threads = 2
-        let batched = try classifier.logits(for: ids, batchSize: 13)
+        let batched = try classifier.classify(ids, batchSize: 13).logits
         Parallel.threads = Parallel.defaultThreads
         for (a, b) in zip(single, batched) {
             for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-4) }

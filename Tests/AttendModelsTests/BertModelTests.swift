@@ -1,3 +1,4 @@
+import AttendAttention
 import AttendKernels
 import AttendModels
 import Foundation
@@ -44,7 +45,9 @@ struct BertModelTests {
                 #expect(maxError(out.logits.data[(b * l)..<(b * l + l)], golden.logits[b]) <= float32Tolerance, "\(name) logits \(b)")
             }
             let logitsOnly = try model.logits(batch)
-            #expect(maxError(logitsOnly.data[...], out.logits.data.map(Double.init)) <= 1e-6, "\(name): logits(_:) vs forward(_:).logits")
+            #expect(maxError(logitsOnly.logits.data[...], out.logits.data.map(Double.init)) <= 1e-6, "\(name): logits(_:) vs forward(_:).logits")
+            let dense = try model.forward(batch, attention: DenseMethod())
+            #expect(maxError(dense.lastHiddenState.data[...], out.lastHiddenState.data.map(Double.init)) <= 1e-5, "\(name): dense vs tiled attention")
             #expect(out.hiddenStates.count == golden.hidden_states.count)
             let n0 = golden.lengths[0]
             for (layer, want) in golden.hidden_states.enumerated() {

@@ -12,6 +12,16 @@ public struct BertOutput: Sendable {
     public var lastHiddenState: Tensor
     /// hiddenStates: embeddings then every layer's output, each [B, T, D]; empty unless requested.
     public var hiddenStates: [Tensor]
+    /// What attention did: [layer][sequence][head].
+    public var workloads: [[[HeadWorkload]]]
+}
+
+/// What `BertModel.logits` returns for a batch of B sequences.
+public struct BertLogits: Sendable {
+    /// logits: [B, L].
+    public var logits: Tensor
+    /// What attention did: [layer][sequence][head].
+    public var workloads: [[[HeadWorkload]]]
 }
 
 /// `BertForSequenceClassification` (Devlin et al. 2019; Hugging Face layout): embeddings
@@ -57,31 +67,41 @@ public final class BertModel: Sendable {
 
     /// Runs the model on a batch of token-id sequences (each starting with [CLS]), padded to the
     /// longest; padding is excluded from attention by the key padding mask. Token type ids are 0.
-    public func forward(_ batch: [[Int]], collectHiddenStates: Bool = false) throws -> BertOutput {
+    /// `attention` runs every layer's attention; tokens it prunes are dropped from later layers
+    /// (their rows of `lastHiddenState` then hold stale values).
+    public func forward(
+        _ batch: [[Int]], attention: any AttentionMethod = TiledMethod(), collectHiddenStates: Bool = false
+    ) throws -> BertOutput {
         try validate(batch)
         let b = batch.count
         var buffers = embeddedBuffers(batch)
         var hiddenStates: [Tensor] = []
+        var workloads: [[[HeadWorkload]]] = []
         if collectHiddenStates { hiddenStates.append(buffers.x) }
-        for layer in weights.layers {
-            encoderLayer(layer, &buffers)
+        for (index, layer) in weights.layers.enumerated() {
+            workloads.append(encoderLayer(layer, index: index, attention, &buffers))
             if collectHiddenStates { hiddenStates.append(buffers.x) }
         }
         let (pooled, logits) = head(firstRows(of: buffers.x.data, buffers), rows: b)
-        return BertOutput(logits: logits, pooled: pooled, lastHiddenState: buffers.x, hiddenStates: hiddenStates)
+        return BertOutput(logits: logits, pooled: pooled, lastHiddenState: buffers.x, hiddenStates: hiddenStates, workloads: workloads)
     }
 
     /// Logits `[B, L]` only, with the work the classifier needs and no more: the last encoder layer
     /// computes keys and values for every token but its attention query, output projection, FFN
     /// and norms for the [CLS] rows alone (nothing else reaches the pooler). Same numbers as
     /// `forward(_:).logits`, about 1/L_layers fewer multiply-adds.
-    public func logits(_ batch: [[Int]]) throws -> Tensor {
+    public func logits(_ batch: [[Int]], attention: any AttentionMethod = TiledMethod()) throws -> BertLogits {
         try validate(batch)
         let (b, d, f) = (batch.count, config.hiddenSize, config.intermediateSize)
         var buffers = embeddedBuffers(batch)
-        for layer in weights.layers.dropLast() { encoderLayer(layer, &buffers) }
-        guard let last = weights.layers.last else { return head(firstRows(of: buffers.x.data, buffers), rows: b).logits }
-        attentionSublayer(last, &buffers, firstQueryOnly: true)
+        var workloads: [[[HeadWorkload]]] = []
+        for (index, layer) in weights.layers.dropLast().enumerated() {
+            workloads.append(encoderLayer(layer, index: index, attention, &buffers))
+        }
+        guard let last = weights.layers.last else {
+            return BertLogits(logits: head(firstRows(of: buffers.x.data, buffers), rows: b).logits, workloads: workloads)
+        }
+        workloads.append(attentionSublayer(last, index: weights.layers.count - 1, attention, &buffers, firstQueryOnly: true))
         var x = firstRows(of: buffers.x.data, buffers)                  // [B, D]
         var context = firstRows(of: buffers.context, buffers)           // [B, D]
         var projected = [Float](repeating: 0, count: b * d)              // [B, D]
@@ -92,12 +112,17 @@ public final class BertModel: Sendable {
                                 inner: ip.baseAddress!, rows: b)
             } }
         } }
-        return head(x, rows: b).logits
+        return BertLogits(logits: head(x, rows: b).logits, workloads: workloads)
     }
 
     /// Activations of one forward pass; x: [B·T, D], qkv: [B·T, 3D], context: [B·T, D], inner: [B·T, F].
     struct LayerBuffers {
-        let lengths: [Int]
+        /// Rows in use per sequence (tokens still present); shrinks when a method prunes tokens.
+        var lengths: [Int]
+        /// Per sequence, the attention state threaded through the layers.
+        var states: [AttentionState]
+        /// Per sequence, the original positions of the rows in use, in order.
+        var rowPositions: [[Int]]
         /// Padded length T.
         let t: Int
         var x: Tensor
@@ -108,6 +133,8 @@ public final class BertModel: Sendable {
         /// Zeroed buffers for `batch`.
         init(batch: [[Int]], config: BertConfig) {
             lengths = batch.map(\.count)
+            states = lengths.map { AttentionState(length: $0) }
+            rowPositions = lengths.map { Array(0..<$0) }
             t = lengths.max() ?? 0
             let rows = batch.count * t
             x = Tensor(zeros: [batch.count, t, config.hiddenSize])
@@ -163,9 +190,12 @@ public final class BertModel: Sendable {
         layerNorm(out, residual: nil, rows: batch.count * t, weights.embeddingNormGamma, weights.embeddingNormBeta)
     }
 
-    /// One post-norm encoder layer, in place on `buffers.x`.
-    private func encoderLayer(_ w: BertLayerWeights, _ buffers: inout LayerBuffers) {
-        attentionSublayer(w, &buffers, firstQueryOnly: false)
+    /// One post-norm encoder layer, in place on `buffers.x`; returns attention's records
+    /// [sequence][head]. Tokens the method pruned are compacted away afterwards.
+    private func encoderLayer(
+        _ w: BertLayerWeights, index: Int, _ attention: any AttentionMethod, _ buffers: inout LayerBuffers
+    ) -> [[HeadWorkload]] {
+        let workloads = attentionSublayer(w, index: index, attention, &buffers, firstQueryOnly: false)
         let rows = buffers.rows
         buffers.x.data.withUnsafeMutableBufferPointer { xp in buffers.context.withUnsafeMutableBufferPointer { cp in
             buffers.qkv.withUnsafeMutableBufferPointer { qp in buffers.inner.withUnsafeMutableBufferPointer { ip in
@@ -174,22 +204,58 @@ public final class BertModel: Sendable {
                                 inner: ip.baseAddress!, rows: rows)
             } }
         } }
+        compactPrunedTokens(&buffers)
+        return workloads
     }
 
-    /// qkv = x·W_qkv + b_qkv, then context = Attention(qkv) (all query rows, or [CLS] rows only).
-    private func attentionSublayer(_ w: BertLayerWeights, _ buffers: inout LayerBuffers, firstQueryOnly: Bool) {
+    /// qkv = x·W_qkv + b_qkv, then context = Attention(qkv) through `attention`: per sequence, all
+    /// its rows as queries (or the [CLS] row only) against all its rows as keys. Context rows that
+    /// are not computed are zero.
+    private func attentionSublayer(
+        _ w: BertLayerWeights, index: Int, _ attention: any AttentionMethod, _ buffers: inout LayerBuffers, firstQueryOnly: Bool
+    ) -> [[HeadWorkload]] {
         let (d, rows, t, lengths) = (config.hiddenSize, buffers.rows, buffers.t, buffers.lengths)
-        buffers.x.data.withUnsafeBufferPointer { xp in buffers.qkv.withUnsafeMutableBufferPointer { qp in
+        let (heads, headDim) = (config.numAttentionHeads, config.headDim)
+        var states = buffers.states
+        let workloads = buffers.x.data.withUnsafeBufferPointer { xp in buffers.qkv.withUnsafeMutableBufferPointer { qp in
             buffers.context.withUnsafeMutableBufferPointer { cp in
                 w.qkvBias.withUnsafeBufferPointer {
                     GEMM.multiply(m: rows, a: xp.baseAddress!, lda: d, b: w.qkv, bias: $0.baseAddress, c: qp.baseAddress!, ldc: 3 * d)
                 }
-                selfAttention(SelfAttentionBatch(qkv: qp.baseAddress!, batch: lengths.count, paddedLength: t,
-                                                 heads: config.numAttentionHeads, headDim: config.headDim,
-                                                 lengths: lengths, firstQueryOnly: firstQueryOnly),
-                              output: cp.baseAddress!)
+                let (qkv, context) = (qp.baseAddress!, cp.baseAddress!)
+                let problems = lengths.enumerated().map { b, n in
+                    let rowsOfB = qkv + b * t * 3 * d  // qkv rows of sequence b: [n, 3D]
+                    let queries = firstQueryOnly ? min(1, n) : n
+                    (context + (b * t + queries) * d).update(repeating: 0, count: (t - queries) * d)
+                    return AttentionProblem(q: rowsOfB, ldq: 3 * d, k: rowsOfB + d, ldk: 3 * d, v: rowsOfB + 2 * d, ldv: 3 * d,
+                                            out: context + b * t * d, ldo: d, queries: queries, keys: n, heads: heads, headDim: headDim)
+                }
+                return attention.attend(layer: index, problems, states: &states)
             }
         } }
+        buffers.states = states
+        return workloads
+    }
+
+    /// Moves each sequence's surviving rows (its state's `positions`) to the front of its block of x
+    /// and shortens its length, so that later layers compute only surviving tokens.
+    private func compactPrunedTokens(_ buffers: inout LayerBuffers) {
+        let d = config.hiddenSize
+        for b in buffers.lengths.indices where buffers.states[b].positions.count != buffers.lengths[b] {
+            let present = buffers.rowPositions[b]
+            let keep = Set(buffers.states[b].positions)
+            precondition(buffers.states[b].positions.allSatisfy(Set(present).contains), "an attention method re-admitted a pruned token")
+            var row = 0
+            for (index, position) in present.enumerated() where keep.contains(position) {
+                if index != row {
+                    let (src, dst) = ((b * buffers.t + index) * d, (b * buffers.t + row) * d)
+                    buffers.x.data.replaceSubrange(dst..<(dst + d), with: buffers.x.data[src..<(src + d)])
+                }
+                row += 1
+            }
+            buffers.lengths[b] = row
+            buffers.rowPositions[b] = present.filter(keep.contains)
+        }
     }
 
     /// The rest of a layer on `rows` rows, in place on x: [rows, D]:

@@ -44,8 +44,70 @@ void attend_gemm(int M, int N, int K, const float *a, int lda, const float *b, i
                  int transposed, int panel_begin, int panel_end, float *c, int ldc,
                  const float *bias, float *work);
 
+/// C[M, N] = A[M, K] · B  (or C += A·B when accumulate), B packed by attend_gemm_pack_b(K, N);
+/// one thread, no bias. The building block of tiled attention.
+void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float *packed, float *c,
+                      int ldc, int accumulate);
+
 /// Name of the micro-kernel chosen for this CPU ("avx2-fma", "neon" or "portable").
 const char *attend_gemm_kernel_name(void);
+
+// ---- Tiled attention --------------------------------------------------------------------------
+/// Which (query i, key j) pairs of one head attend (SPEC §3). Entry (i, j) is allowed when
+/// j < keys, and (not causal, or j ≤ i + causal_offset), and (no window, or i − left ≤ j ≤ i + right
+/// — a negative side is unbounded — or j is global, or i is global and globals_attend_all), and
+/// (no block layout, or blocks[(i / block_rows)·key_blocks + j / block_cols] ≠ 0).
+typedef struct {
+    int keys;
+    int causal, causal_offset;
+    int window_left, window_right;  // both < 0: no window
+    const int *globals;             // sorted positions; may be NULL when global_count == 0
+    int global_count, globals_attend_all;
+    const unsigned char *blocks;    // [query_blocks, key_blocks] of 0/1, or NULL
+    int block_rows, block_cols, key_blocks;
+} attend_mask;
+
+/// One attention head: q: [queries, d] (stride ldq); K and V tiles packed by
+/// attend_attention_pack_tile into `packed`; out: [queries, d] (stride ldo); lse: [queries] or NULL.
+typedef struct {
+    int queries, d, key_tile;
+    float scale;
+    const float *q;
+    int ldq;
+    const float *packed;
+    float *out;
+    int ldo;
+    float *lse;
+    attend_mask mask;
+} attend_head;
+
+/// What query tiles computed (accumulated): key tiles visited and not skipped, score entries
+/// evaluated (whole tiles) and allowed by the mask, and keys read (Σ tile widths over computed tiles).
+typedef struct {
+    long long tiles_total, tiles_computed, entries_computed, entries_allowed, keys_read;
+} attend_tile_counts;
+
+/// Whether the mask allows query i to attend key j (the per-entry rule above).
+int attend_mask_allows(const attend_mask *mask, int i, int j);
+
+/// Floats of packed K and V tiles for `keys` keys of head size d in tiles of key_tile keys.
+size_t attend_attention_packed_size(int keys, int d, int key_tile);
+
+/// Packs key tile `tile` (keys [tile·key_tile, …)) of k: [keys, d] and v: [keys, d] into its slot
+/// of `packed` (attend_attention_packed_size floats in all).
+void attend_attention_pack_tile(const float *k, int ldk, const float *v, int ldv, int keys, int d,
+                                int key_tile, int tile, float *packed);
+
+/// Exact attention for queries [i0, i1) of one head: out = softmax(scale·Q Kᵀ + mask) V and
+/// lse = log Σ_j exp(scale·s_ij) over allowed j, by the online softmax over key tiles; empty tiles
+/// are skipped. scratch: (i1 − i0)·(key_tile + d + 2) floats. counts may be NULL.
+void attend_attention_query_tile(const attend_head *head, int i0, int i1, float *scratch,
+                                 attend_tile_counts *counts);
+
+/// Column sums Σ_i P[i, j] of key tile `tile` (j in [tile·key_tile, …)) over all queries, from the
+/// final lse of every query row; rows of query_tile queries at a time. scratch: query_tile·key_tile.
+void attend_attention_column_sums(const attend_head *head, int tile, int query_tile, const float *lse,
+                                  float *column_sums, float *scratch);
 
 // ---- Threads ----------------------------------------------------------------------------------
 /// A task of a parallel-for: called once per index with the caller's context.
@@ -65,6 +127,13 @@ void attend_exp(const float *x, float *y, int n);
 /// x ← softmax(scale · x) with max subtraction; entries equal to -INFINITY get probability 0;
 /// a row with no finite entry becomes all zeros (SPEC §3 masked rows).
 void attend_softmax_rows(float *x, int rows, int n, int ld, float scale);
+
+/// One online-softmax step over a row of raw scores s[0, n) (−INFINITY = masked), FlashAttention
+/// style (SPEC §4.2): with the row's running max *m (raw units, −INFINITY before any allowed key)
+/// and running sum *l, sets m' = max(*m, max s), s ← exp(scale·(s − m')), *l ← *l·α + Σ s,
+/// *m ← m', and returns α = exp(scale·(m − m')) (0 when m was −∞) by which the caller rescales
+/// its output row. A row with no allowed key so far leaves the state alone, zeroes s, returns 1.
+float attend_online_softmax_row(float *s, int n, float scale, float *m, float *l);
 
 /// In place over `rows` rows of n values (stride ld):
 /// x ← (x + residual − μ) / √(σ² + eps) · gamma + beta, where μ, σ² are of (x + residual) per row.

@@ -1,0 +1,162 @@
+import AttendKernels
+import CAttendKernels
+
+/// Tiled exact attention (FlashAttention, Dao et al. 2022; SPEC §4.2): per head and tile of
+/// queries, the online softmax `m' = max(m, rowmax S)`, `l' = l·e^{m−m'} + Σ e^{S−m'}`,
+/// `O' = O·e^{m−m'} + e^{S−m'} V` over key tiles, then `O / l` and `lse = m + log l`.
+///
+/// Tiles: 64 queries × 64 keys by default (a 64×64 score tile and a 64×d output accumulator,
+/// 16 KiB each at d = 64, stay in the 32 KiB L1 with the K/V tiles in the 1 MiB L2); with a block
+/// layout the tiles are the layout's blocks, so kept/skipped tiles are exactly kept/skipped blocks.
+/// K and V are packed once per head into GEMM panels (O(keys·d) extra memory, never O(N²)).
+/// Work is split over (problem, head, query tile) on `Parallel.threads` threads.
+public enum TiledAttention {
+    public static let defaultTile = 64
+
+    /// Runs every problem; writes their outputs and returns lse / column sums on request.
+    public static func run(_ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false) -> [AttentionResult] {
+        // Tile sizes and packed K/V slots per (problem, kv head).
+        let tiles = problems.map(tileSizes)
+        var slotOffsets: [[Int]] = []
+        var total = 0
+        for (p, problem) in problems.enumerated() {
+            let size = attend_attention_packed_size(Int32(problem.keys), Int32(problem.headDim), Int32(tiles[p].keys))
+            slotOffsets.append((0..<problem.kvHeads).map { total + $0 * size })
+            total += problem.kvHeads * size
+        }
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+        defer { packed.deallocate() }
+        nonisolated(unsafe) let packedBase = packed
+
+        // Phase 1: pack K and V tiles.
+        var packTasks: [(Int, Int, Int)] = []  // (problem, kv head, key tile)
+        for (p, problem) in problems.enumerated() where problem.keys > 0 {
+            for g in 0..<problem.kvHeads { for t in 0..<((problem.keys + tiles[p].keys - 1) / tiles[p].keys) { packTasks.append((p, g, t)) } }
+        }
+        Parallel.forEach(packTasks.count) { index in
+            let (p, g, t) = packTasks[index]
+            let problem = problems[p], d = problem.headDim
+            attend_attention_pack_tile(problem.k + g * d, Int32(problem.ldk), problem.v + g * d, Int32(problem.ldv),
+                                       Int32(problem.keys), Int32(d), Int32(tiles[p].keys), Int32(t), packedBase + slotOffsets[p][g])
+        }
+
+        // Phase 2: query tiles.
+        var results = problems.map { problem in
+            AttentionResult(logSumExp: logSumExp ? Array(repeating: [Float](repeating: -.infinity, count: problem.queries), count: problem.heads) : [],
+                            columnSums: columnSums ? Array(repeating: [Float](repeating: 0, count: problem.keys), count: problem.heads) : [],
+                            workloads: [])
+        }
+        var queryTasks: [(Int, Int, Int)] = []  // (problem, head, query tile)
+        for (p, problem) in problems.enumerated() {
+            for h in 0..<problem.heads {
+                let count = (problem.queries + tiles[p].queries - 1) / tiles[p].queries
+                for t in 0..<count { queryTasks.append((p, h, t)) }
+            }
+        }
+        // Per-task counts and per-(problem, head) lse rows, filled in parallel, read after.
+        let counts = UnsafeMutablePointer<attend_tile_counts>.allocate(capacity: max(queryTasks.count, 1))
+        counts.initialize(repeating: attend_tile_counts(), count: max(queryTasks.count, 1))
+        defer { counts.deallocate() }
+        let lseRows = problems.map { problem in (0..<problem.heads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(problem.queries, 1)) } }
+        defer { for rows in lseRows { for row in rows { row.deallocate() } } }
+        nonisolated(unsafe) let (countsBase, lse) = (counts, lseRows)
+        Parallel.forEach(queryTasks.count) { index in
+            let (p, h, t) = queryTasks[index]
+            let problem = problems[p], (bq, bc, d) = (tiles[p].queries, tiles[p].keys, problem.headDim)
+            let i0 = t * bq, i1 = min(problem.queries, i0 + bq)
+            if problem.mask.skippedHeads.contains(h) || problem.keys == 0 {
+                for i in i0..<i1 { (problem.out + i * problem.ldo + h * d).update(repeating: 0, count: d); lse[p][h][i] = -.infinity }
+                return
+            }
+            withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: lse[p][h]) { head in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: (i1 - i0) * (bc + d + 2)) { scratch in
+                    attend_attention_query_tile(&head, Int32(i0), Int32(i1), scratch.baseAddress, countsBase + index)
+                }
+            }
+        }
+
+        // Phase 3: column sums, per key tile over all query tiles (needs every row's lse).
+        if columnSums {
+            var columnTasks: [(Int, Int, Int)] = []
+            for (p, problem) in problems.enumerated() where problem.keys > 0 {
+                for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
+                    for t in 0..<((problem.keys + tiles[p].keys - 1) / tiles[p].keys) { columnTasks.append((p, h, t)) }
+                }
+            }
+            let sums = problems.map { problem in (0..<problem.heads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(problem.keys, 1)) } }
+            defer { for rows in sums { for row in rows { row.deallocate() } } }
+            nonisolated(unsafe) let sumRows = sums
+            Parallel.forEach(columnTasks.count) { index in
+                let (p, h, t) = columnTasks[index]
+                let problem = problems[p], (bq, bc) = (tiles[p].queries, tiles[p].keys)
+                withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: nil) { head in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: bq * bc) { scratch in
+                        attend_attention_column_sums(&head, Int32(t), Int32(bq), lse[p][h], sumRows[p][h], scratch.baseAddress)
+                    }
+                }
+            }
+            for (p, problem) in problems.enumerated() where problem.keys > 0 {
+                for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
+                    results[p].columnSums[h] = Array(UnsafeBufferPointer(start: sums[p][h], count: problem.keys))
+                }
+            }
+        }
+
+        // Gather lse and records.
+        var index = 0
+        for (p, problem) in problems.enumerated() {
+            if logSumExp { results[p].logSumExp = lseRows[p].map { Array(UnsafeBufferPointer(start: $0, count: problem.queries)) } }
+            for _ in 0..<problem.heads {
+                var sum = attend_tile_counts()
+                for _ in 0..<((problem.queries + tiles[p].queries - 1) / tiles[p].queries) {
+                    let c = counts[index]
+                    sum.tiles_total += c.tiles_total; sum.tiles_computed += c.tiles_computed
+                    sum.entries_computed += c.entries_computed; sum.entries_allowed += c.entries_allowed; sum.keys_read += c.keys_read
+                    index += 1
+                }
+                let (d, computed, tileCount) = (problem.headDim, Int(sum.entries_computed), Int(sum.tiles_computed))
+                results[p].workloads.append(HeadWorkload(
+                    queries: problem.queries, keys: problem.keys, allowedEntries: Int(sum.entries_allowed), computedEntries: computed,
+                    blocksKept: tileCount, blocksTotal: Int(sum.tiles_total), qkMACs: computed * d, pvMACs: computed * d,
+                    denseMACs: 2 * problem.queries * problem.keys * d, exps: computed,
+                    bytesQ: tileCount > 0 ? problem.queries * d * 4 : 0, bytesK: Int(sum.keys_read) * d * 4, bytesV: Int(sum.keys_read) * d * 4, bits: 32))
+            }
+        }
+        return results
+    }
+
+    /// Query and key tile sizes: a block layout's blocks when they are 16…256 on a side (so tiles
+    /// are kept or skipped exactly as blocks are), else 64 × 64 with blocks tested per entry.
+    static func tileSizes(_ problem: AttentionProblem) -> (queries: Int, keys: Int) {
+        guard let blocks = problem.mask.blocks, (16...256).contains(blocks.blockRows), (16...256).contains(blocks.blockColumns)
+        else { return (defaultTile, defaultTile) }
+        return (blocks.blockRows, blocks.blockColumns)
+    }
+
+    /// Calls body with the C description of head h of `problem` (pointers valid inside body).
+    private static func withHead(
+        _ problem: AttentionProblem, head h: Int, keyTile: Int, packed: UnsafePointer<Float>, lse: UnsafeMutablePointer<Float>?,
+        _ body: (inout attend_head) -> Void
+    ) {
+        let mask = problem.mask, d = problem.headDim
+        let window = mask.window
+        let globals = window?.globals ?? []
+        globals.map(Int32.init).withUnsafeBufferPointer { globalPointer in
+            (mask.blocks?.kept[h] ?? []).withUnsafeBufferPointer { blockPointer in
+                let cMask = attend_mask(
+                    keys: Int32(problem.keys), causal: mask.causal ? 1 : 0, causal_offset: Int32(mask.causalOffset),
+                    window_left: Int32(window.map { $0.left ?? -1 } ?? -1), window_right: Int32(window.map { $0.right ?? -1 } ?? -1),
+                    globals: globalPointer.baseAddress, global_count: Int32(globals.count),
+                    globals_attend_all: (window?.globalsAttendAll ?? false) ? 1 : 0,
+                    blocks: mask.blocks == nil ? nil : blockPointer.baseAddress,
+                    block_rows: Int32(mask.blocks?.blockRows ?? 1), block_cols: Int32(mask.blocks?.blockColumns ?? 1),
+                    key_blocks: Int32(mask.blocks?.keyBlocks ?? 0))
+                var head = attend_head(
+                    queries: Int32(problem.queries), d: Int32(d), key_tile: Int32(keyTile), scale: problem.scale,
+                    q: problem.q + h * d, ldq: Int32(problem.ldq), packed: packed, out: problem.out + h * d, ldo: Int32(problem.ldo),
+                    lse: lse, mask: cMask)
+                body(&head)
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+// Tiled exact attention (FlashAttention's online softmax, SPEC §4.2) with the mask algebra of
+// SPEC §3 evaluated per tile: a (query tile × key tile) pair is classified as empty (skipped before
+// any arithmetic), full (no per-entry test) or partial (masked entries set to −∞). Scores and the
+// P·V product run on the SGEMM micro-kernel over K and V tiles packed once per head; no N×N buffer
+// exists anywhere.
+#include "CAttendKernels.h"
+#include <math.h>
+#include <string.h>
+
+enum { EMPTY = 0, FULL = 1, PARTIAL = 2 };
+
+static inline int min_int(int a, int b) { return a < b ? a : b; }
+static inline int max_int(int a, int b) { return a > b ? a : b; }
+static inline int round16(int x) { return (x + 15) / 16 * 16; }
+
+/// True when some global position lies in [lo, hi).
+static int has_global_in(const attend_mask *mask, int lo, int hi) {
+    // globals are sorted: binary search for the first ≥ lo.
+    int a = 0, b = mask->global_count;
+    while (a < b) {
+        int mid = (a + b) / 2;
+        if (mask->globals[mid] < lo) a = mid + 1; else b = mid;
+    }
+    return a < mask->global_count && mask->globals[a] < hi;
+}
+
+static int is_global(const attend_mask *mask, int position) { return has_global_in(mask, position, position + 1); }
+
+int attend_mask_allows(const attend_mask *mask, int i, int j) {
+    if (j < 0 || j >= mask->keys) return 0;
+    if (mask->causal && j > i + mask->causal_offset) return 0;
+    if (mask->window_left >= 0 || mask->window_right >= 0) {
+        int in_band = (mask->window_left < 0 || j >= i - mask->window_left) &&
+                      (mask->window_right < 0 || j <= i + mask->window_right);
+        if (!in_band && !is_global(mask, j) && !(mask->globals_attend_all && is_global(mask, i))) return 0;
+    }
+    if (mask->blocks &&
+        !mask->blocks[(size_t)(i / mask->block_rows) * mask->key_blocks + j / mask->block_cols])
+        return 0;
+    return 1;
+}
+
+/// Classifies queries [i0, i1) × keys [j0, j1) (keys already clipped to mask->keys).
+static int classify(const attend_mask *mask, int i0, int i1, int j0, int j1) {
+    int state = FULL;
+    if (mask->causal) {
+        if (j0 > i1 - 1 + mask->causal_offset) return EMPTY;
+        if (j1 - 1 > i0 + mask->causal_offset) state = PARTIAL;
+    }
+    if (mask->window_left >= 0 || mask->window_right >= 0) {
+        int L = mask->window_left, R = mask->window_right;
+        int all_in = (L < 0 || j0 >= i1 - 1 - L) && (R < 0 || j1 - 1 <= i0 + R);
+        int none_in = (L >= 0 && j1 - 1 < i0 - L) || (R >= 0 && j0 > i1 - 1 + R);
+        if (!all_in) {
+            int rescued = mask->global_count > 0 &&
+                          (has_global_in(mask, j0, j1) || (mask->globals_attend_all && has_global_in(mask, i0, i1)));
+            if (none_in && !rescued) return EMPTY;
+            state = PARTIAL;
+        }
+    }
+    if (mask->blocks) {
+        int kept = 0, total = 0;
+        for (int qb = i0 / mask->block_rows; qb <= (i1 - 1) / mask->block_rows; qb++)
+            for (int kb = j0 / mask->block_cols; kb <= (j1 - 1) / mask->block_cols; kb++) {
+                kept += mask->blocks[(size_t)qb * mask->key_blocks + kb] != 0;
+                total++;
+            }
+        if (kept == 0) return EMPTY;
+        if (kept < total) state = PARTIAL;
+    }
+    return state;
+}
+
+size_t attend_attention_packed_size(int keys, int d, int key_tile) {
+    int tiles = (keys + key_tile - 1) / key_tile;
+    return (size_t)tiles * ((size_t)d * round16(key_tile) + (size_t)key_tile * round16(d));
+}
+
+void attend_attention_pack_tile(const float *k, int ldk, const float *v, int ldv, int keys, int d,
+                                int key_tile, int tile, float *packed) {
+    int j0 = tile * key_tile, nc = min_int(key_tile, keys - j0);
+    size_t stride = (size_t)d * round16(key_tile) + (size_t)key_tile * round16(d);
+    float *pk = packed + (size_t)tile * stride, *pv = pk + (size_t)d * round16(key_tile);
+    attend_gemm_pack_b(d, nc, k + (size_t)j0 * ldk, ldk, 1, pk);  // Kᵀ tile: [d, nc]
+    attend_gemm_pack_b(nc, d, v + (size_t)j0 * ldv, ldv, 0, pv);  // V tile: [nc, d]
+}
+
+/// Scores of queries [i0, i0+m) against key tile `tile` into s (stride ld): s = Q Kᵀ, masked
+/// entries −∞ when the tile is partial. Returns the number of allowed entries.
+static long long tile_scores(const attend_head *head, int i0, int m, int tile, int state, float *s, int ld) {
+    int j0 = tile * head->key_tile, nc = min_int(head->key_tile, head->mask.keys - j0);
+    size_t stride = (size_t)head->d * round16(head->key_tile) + (size_t)head->key_tile * round16(head->d);
+    attend_gemm_tile(m, nc, head->d, head->q + (size_t)i0 * head->ldq, head->ldq,
+                     head->packed + (size_t)tile * stride, s, ld, 0);
+    if (state != PARTIAL) return (long long)m * nc;
+    long long allowed = 0;
+    for (int r = 0; r < m; r++)
+        for (int c = 0; c < nc; c++) {
+            if (attend_mask_allows(&head->mask, i0 + r, j0 + c)) allowed++;
+            else s[(size_t)r * ld + c] = -INFINITY;
+        }
+    return allowed;
+}
+
+void attend_attention_query_tile(const attend_head *head, int i0, int i1, float *scratch,
+                                 attend_tile_counts *counts) {
+    int m = i1 - i0, d = head->d, bc = head->key_tile, keys = head->mask.keys;
+    float *s = scratch;                            // [m, bc] scores, then probabilities
+    float *o = s + (size_t)m * bc;                 // [m, d] output accumulator
+    float *row_max = o + (size_t)m * d, *row_sum = row_max + m;
+    memset(o, 0, sizeof(float) * (size_t)m * d);
+    for (int r = 0; r < m; r++) { row_max[r] = -INFINITY; row_sum[r] = 0; }
+    size_t stride = (size_t)d * round16(bc) + (size_t)bc * round16(d);
+    int tiles = (keys + bc - 1) / bc;
+    for (int t = 0; t < tiles; t++) {
+        int j0 = t * bc, nc = min_int(bc, keys - j0);
+        int state = classify(&head->mask, i0, i1, j0, j0 + nc);
+        if (counts) counts->tiles_total++;
+        if (state == EMPTY) continue;
+        long long allowed = tile_scores(head, i0, m, t, state, s, bc);
+        if (counts) {
+            counts->tiles_computed++;
+            counts->entries_computed += (long long)m * nc;
+            counts->entries_allowed += allowed;
+            counts->keys_read += nc;
+        }
+        for (int r = 0; r < m; r++) {
+            float alpha = attend_online_softmax_row(s + (size_t)r * bc, nc, head->scale, &row_max[r], &row_sum[r]);
+            if (alpha != 1.0f)
+                for (int c = 0; c < d; c++) o[(size_t)r * d + c] *= alpha;
+        }
+        const float *pv = head->packed + (size_t)t * stride + (size_t)d * round16(bc);
+        attend_gemm_tile(m, d, nc, s, bc, pv, o, d, 1);
+    }
+    for (int r = 0; r < m; r++) {
+        float *out = head->out + (size_t)(i0 + r) * head->ldo;
+        if (row_sum[r] == 0) {  // no allowed key: zeros and LSE −∞ (SPEC §3)
+            memset(out, 0, sizeof(float) * (size_t)d);
+            if (head->lse) head->lse[i0 + r] = -INFINITY;
+            continue;
+        }
+        float inv = 1.0f / row_sum[r];
+        for (int c = 0; c < d; c++) out[c] = o[(size_t)r * d + c] * inv;
+        if (head->lse) head->lse[i0 + r] = head->scale * row_max[r] + logf(row_sum[r]);
+    }
+}
+
+void attend_attention_column_sums(const attend_head *head, int tile, int query_tile, const float *lse,
+                                  float *column_sums, float *scratch) {
+    int bc = head->key_tile, j0 = tile * bc, nc = min_int(bc, head->mask.keys - j0);
+    for (int c = 0; c < nc; c++) column_sums[j0 + c] = 0;
+    for (int i0 = 0; i0 < head->queries; i0 += query_tile) {
+        int m = min_int(query_tile, head->queries - i0);
+        int state = classify(&head->mask, i0, i0 + m, j0, j0 + nc);
+        if (state == EMPTY) continue;
+        tile_scores(head, i0, m, tile, state, scratch, bc);
+        for (int r = 0; r < m; r++) {
+            float *p = scratch + (size_t)r * bc;
+            float shift = lse[i0 + r];
+            if (shift == -INFINITY) continue;
+            for (int c = 0; c < nc; c++) p[c] = head->scale * p[c] - shift;
+            attend_exp(p, p, nc);
+            for (int c = 0; c < nc; c++) column_sums[j0 + c] += p[c];
+        }
+    }
+}

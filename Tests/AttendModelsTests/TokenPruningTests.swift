@@ -1,0 +1,54 @@
+import AttendAttention
+import AttendKernels
+import AttendModels
+import Foundation
+import Testing
+
+/// Drops the last token of every sequence after `layer` (never [CLS]).
+private struct PruneLastToken: AttentionMethod {
+    let layer: Int
+    var name: String { "test-prune-last" }
+    func attend(layer: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]] {
+        let records = TiledAttention.run(problems).map(\.workloads)
+        if layer == self.layer {
+            for b in states.indices where states[b].positions.count > 1 { states[b].positions.removeLast() }
+        }
+        return records
+    }
+}
+
+/// From layer `after + 1` on, hides each sequence's last key from attention (the dense-shaped twin
+/// of pruning it: its row still runs through the FFN but nothing reads it).
+private struct MaskLastKey: AttentionMethod {
+    let after: Int
+    var name: String { "test-mask-last" }
+    func attend(layer: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]] {
+        let masked = problems.map { p -> AttentionProblem in
+            guard layer > after, p.keys > 1 else { return p }
+            let layout = BlockLayout(blockRows: max(p.queries, 1), blockColumns: 1, queryBlocks: 1, keyBlocks: p.keys,
+                                     kept: Array(repeating: Array(repeating: 1, count: p.keys - 1) + [0], count: p.heads))
+            return AttentionProblem(q: p.q, ldq: p.ldq, k: p.k, ldk: p.ldk, v: p.v, ldv: p.ldv, out: p.out, ldo: p.ldo,
+                                    queries: p.queries, keys: p.keys, heads: p.heads, headDim: p.headDim, mask: AttentionMask(blocks: layout))
+        }
+        return TiledAttention.run(masked).map(\.workloads)
+    }
+}
+
+@Suite("Token pruning through the attention state")
+struct TokenPruningTests {
+    private let goldens = Bundle.module.url(forResource: "Goldens", withExtension: nil)!
+
+    @Test("pruned tokens leave later layers: same logits as masking them, fewer rows computed")
+    func pruningEqualsMasking() throws {
+        let model = try BertModel(directory: goldens.appendingPathComponent("tiny-bert-f32"))
+        let batch = [[2, 17, 33, 50, 9, 3], [2, 40, 3], [2, 3]]
+        let pruned = try model.logits(batch, attention: PruneLastToken(layer: 0))
+        let masked = try model.logits(batch, attention: MaskLastKey(after: 0))
+        for (a, b) in zip(pruned.logits.data, masked.logits.data) { #expect(abs(a - b) <= 1e-5) }
+        // Layer 0 sees every token; layer 1 sees one fewer per sequence.
+        #expect(pruned.workloads[0].map { $0[0].keys } == [6, 3, 2])
+        #expect(pruned.workloads[1].map { $0[0].keys } == [5, 2, 1])
+        let unpruned = try model.logits(batch)
+        #expect(zip(pruned.logits.data, unpruned.logits.data).contains { abs($0 - $1) > 1e-4 }, "pruning must change something")
+    }
+}
