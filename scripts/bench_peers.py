@@ -25,6 +25,13 @@ Prints one JSON object per line per measurement on stdout (progress and warnings
                      above, cached by model path and mtime). Keys: name, impl, threads, ms, batch, max_seq,
                      examples, sentences_per_second, accuracy (a sanity check), repeats, version, model.
 
+  attention          torch.nn.functional.scaled_dot_product_attention on CPU (impl `torch_sdpa`), one head,
+                     batch 1, q, k, v standard normal [1, 1, n, --head-dim], no mask, for each n of
+                     --attention-sizes; `ms` median of --repeats calls (default: enough for ≥ 1 s, at least 3);
+                     `extra_bytes` = the peak resident-set growth during the first call (VmHWM after resetting it
+                     through /proc/self/clear_refs, minus VmRSS before). Keys: name (`attention`), impl,
+                     threads, n, d, mask (`none`), ms, gflops (4·n²·d / ms), extra_bytes, repeats, version.
+
 Every (measurement, implementation, thread count) runs in its own subprocess of this script, so that no
 idle thread pool of another library competes for the cores.
 
@@ -367,6 +374,42 @@ def sst2_onnxruntime_worker(args) -> None:
                  f"onnxruntime {ort.__version__}")
 
 
+# ----------------------------------------------------------------------------------- attention
+
+def resident_bytes(field: str) -> int:
+    """VmRSS or VmHWM of this process in bytes (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_extra_bytes(fn) -> int:
+    """Peak resident-set growth while `fn()` runs (resets the high-water mark first)."""
+    Path("/proc/self/clear_refs").write_text("5")
+    before = resident_bytes("VmRSS")
+    fn()
+    return max(0, resident_bytes("VmHWM") - before)
+
+
+def attention_torch_worker(args) -> None:
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    d = args.head_dim
+    for n in int_list(args.attention_sizes):
+        q, k, v = (torch.randn(1, 1, n, d) for _ in range(3))
+        with torch.inference_mode():
+            call = lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v)
+            extra = peak_extra_bytes(call)  # the first call, as for Attend
+            one = median_ms(call, 1, 0) / 1e3
+            repeats = args.repeats or max(3, int(1.0 / max(one, 1e-6)) + 1)
+            ms = median_ms(call, repeats, args.warmups)
+        emit({"name": "attention", "impl": "torch_sdpa", "threads": args.threads, "n": n, "d": d, "mask": "none",
+              "ms": round(ms, 4), "gflops": round(4 * n * n * d / (ms * 1e6), 2), "extra_bytes": extra,
+              "repeats": repeats, "version": f"torch {torch.__version__}"})
+
+
 # ------------------------------------------------------------------------------ orchestration
 
 WORKERS = {
@@ -375,11 +418,13 @@ WORKERS = {
     "forward-onnxruntime": forward_onnxruntime_worker,
     "sst2-pytorch": sst2_pytorch_worker,
     "sst2-onnxruntime": sst2_onnxruntime_worker,
+    "attention-torch": attention_torch_worker,
 }
 PLAN = {  # --what item → the workers it runs, in order
     "forward": ["forward-pytorch", "forward-onnxruntime"],
     "sgemm": ["sgemm"],
     "sst2": ["sst2-pytorch", "sst2-onnxruntime"],
+    "attention": ["attention-torch"],
 }
 
 
@@ -388,7 +433,7 @@ def run_worker(kind: str, threads: int, args) -> bool:
     argv = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--threads", str(threads),
             "--seqs", args.seqs, "--shapes", args.shapes, "--warmups", str(args.warmups),
             "--model", str(args.model), "--data", str(args.data), "--batch", str(args.batch),
-            "--cache", str(args.cache)]
+            "--cache", str(args.cache), "--attention-sizes", args.attention_sizes, "--head-dim", str(args.head_dim)]
     if args.repeats is not None:
         argv += ["--repeats", str(args.repeats)]
     env = dict(os.environ)
@@ -405,7 +450,7 @@ def run_worker(kind: str, threads: int, args) -> bool:
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="Peer measurements for `attend bench` (JSON lines on stdout).")
-    ap.add_argument("--what", default="forward,sgemm,sst2", help="comma list of forward, sgemm, sst2")
+    ap.add_argument("--what", default="forward,sgemm,sst2", help="comma list of forward, sgemm, sst2, attention")
     ap.add_argument("--threads", default="1,2", help="comma list of thread counts")
     ap.add_argument("--seqs", default="128,512", help="sequence lengths of bert-base-forward")
     ap.add_argument("--repeats", type=int, default=None,
@@ -417,6 +462,8 @@ def parse_args(argv=None):
     ap.add_argument("--data", type=Path, default=ROOT / "data" / "sst2" / "dev.tsv", help="sst2 dev TSV")
     ap.add_argument("--batch", type=int, default=16, help="sst2 batch size")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where ONNX exports are cached")
+    ap.add_argument("--attention-sizes", default="128,512,2048,8192,32768", help="sequence lengths of the attention benchmark")
+    ap.add_argument("--head-dim", type=int, default=64, help="head size of the attention benchmark")
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     return ap.parse_args(argv)
 
@@ -434,7 +481,7 @@ def main() -> int:
         return 2
     args.model, args.data, args.cache = args.model.resolve(), args.data.resolve(), args.cache.resolve()
     try:  # fail early on malformed lists
-        parse_shapes(args.shapes), int_list(args.threads), int_list(args.seqs)
+        parse_shapes(args.shapes), int_list(args.threads), int_list(args.seqs), int_list(args.attention_sizes)
     except ValueError:
         info("malformed --shapes (MxKxN,…), --threads or --seqs (comma lists of integers)")
         return 2

@@ -11,7 +11,8 @@ import CAttendKernels
 /// K and V are packed once per head into GEMM panels (O(keys·d) extra memory, never O(N²)).
 /// Work is split over (problem, head, query tile) on `Parallel.threads` threads.
 public enum TiledAttention {
-    public static let defaultTile = 64
+    /// Query × key tile without a block layout.
+    public static let defaultTile = (queries: 96, keys: 128)
 
     /// Runs every problem; writes their outputs and returns lse / column sums on request.
     public static func run(_ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false) -> [AttentionResult] {
@@ -128,9 +129,15 @@ public enum TiledAttention {
     /// Query and key tile sizes: a block layout's blocks when they are 16…256 on a side (so tiles
     /// are kept or skipped exactly as blocks are), else 64 × 64 with blocks tested per entry.
     static func tileSizes(_ problem: AttentionProblem) -> (queries: Int, keys: Int) {
-        guard let blocks = problem.mask.blocks, (16...256).contains(blocks.blockRows), (16...256).contains(blocks.blockColumns)
-        else { return (defaultTile, defaultTile) }
-        return (blocks.blockRows, blocks.blockColumns)
+        if let blocks = problem.mask.blocks, (16...256).contains(blocks.blockRows), (16...256).contains(blocks.blockColumns) {
+            return (blocks.blockRows, blocks.blockColumns)
+        }
+        if let window = problem.mask.window, let left = window.left, let right = window.right {
+            // Tiles about as wide as the band, so that time follows 2W + 1 rather than the tile size.
+            let side = max(16, min(64, (left + right + 1) / 2 / 16 * 16))
+            return (side, side)
+        }
+        return defaultTile
     }
 
     /// Calls body with the C description of head h of `problem` (pointers valid inside body).

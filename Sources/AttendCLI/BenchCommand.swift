@@ -4,9 +4,17 @@ import AttendKernels
 import AttendModels
 import Foundation
 
-/// `attend bench`: our kernels and models timed side by side with peers measured in the same run.
+/// `attend bench`: timings side by side with peers measured in the same run.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Benchmarks against peers measured in the same run: models and SGEMM (default), or attention.",
+        subcommands: [BenchModels.self, BenchAttention.self], defaultSubcommand: BenchModels.self)
+}
+
+/// `attend bench [models]`: forward, SST-2 throughput and SGEMM against ONNX Runtime, PyTorch, OpenBLAS.
+struct BenchModels: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
         abstract: "Time Attend against ONNX Runtime, PyTorch and OpenBLAS in one run and print ratios.",
         discussion: """
             Measures: BERT-base-shaped forward (12 layers, hidden 768, 12 heads, FFN 3072, random weights) at
@@ -98,36 +106,39 @@ struct Bench: ParsableCommand {
             }
         }
         if !noPeers {
-            for peer in try runPeers() { results.append(peer); try emit(peer) }
+            let arguments = ["--what", what, "--threads", threads, "--seqs", seqs, "--repeats", String(repeats)]
+            for peer in try runPeers(arguments) { results.append(peer); try emit(peer) }
         }
-        if !json { print(Measurement.table(results)) }
+        if !json { print(Measurement.table(results, implementations: ["attend", "onnxruntime", "pytorch", "openblas"])) }
     }
 
-    /// Runs scripts/bench_peers.py in the pinned venv and parses its JSON lines.
-    func runPeers() throws -> [Measurement] {
-        let root = try Bundled.root()
-        let setup = Process()
-        setup.executableURL = root.appendingPathComponent("scripts/setup_python.sh")
-        let pythonPath = Pipe()
-        setup.standardOutput = pythonPath
-        try setup.run()
-        setup.waitUntilExit()
-        guard setup.terminationStatus == 0 else { throw CLIError("scripts/setup_python.sh failed (exit \(setup.terminationStatus)); peers need the pinned Python environment") }
-        let python = String(decoding: pythonPath.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        printError("running peers (ONNX Runtime, PyTorch, OpenBLAS) with \(python)…")
-        let peers = Process()
-        peers.executableURL = URL(fileURLWithPath: python)
-        peers.currentDirectoryURL = root
-        peers.arguments = ["scripts/bench_peers.py", "--what", what, "--threads", threads, "--seqs", seqs, "--repeats", String(repeats)]
-        let out = Pipe()
-        peers.standardOutput = out
-        try peers.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        peers.waitUntilExit()
-        guard peers.terminationStatus == 0 else { throw CLIError("scripts/bench_peers.py failed (exit \(peers.terminationStatus))") }
-        let decoder = JSONDecoder()
-        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(Measurement.self, from: Data($0)) }
-    }
+}
+
+/// Runs scripts/bench_peers.py with `arguments` in the pinned venv (created on first use) and
+/// parses its JSON lines.
+func runPeers(_ arguments: [String]) throws -> [Measurement] {
+    let root = try Bundled.root()
+    let setup = Process()
+    setup.executableURL = root.appendingPathComponent("scripts/setup_python.sh")
+    let pythonPath = Pipe()
+    setup.standardOutput = pythonPath
+    try setup.run()
+    setup.waitUntilExit()
+    guard setup.terminationStatus == 0 else { throw CLIError("scripts/setup_python.sh failed (exit \(setup.terminationStatus)); peers need the pinned Python environment") }
+    let python = String(decoding: pythonPath.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    printError("running peers with \(python) scripts/bench_peers.py …")
+    let peers = Process()
+    peers.executableURL = URL(fileURLWithPath: python)
+    peers.currentDirectoryURL = root
+    peers.arguments = ["scripts/bench_peers.py"] + arguments
+    let out = Pipe()
+    peers.standardOutput = out
+    try peers.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    peers.waitUntilExit()
+    guard peers.terminationStatus == 0 else { throw CLIError("scripts/bench_peers.py failed (exit \(peers.terminationStatus))") }
+    let decoder = JSONDecoder()
+    return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(Measurement.self, from: Data($0)) }
 }
 
 /// Median wall time in milliseconds of `repeats` runs after `warmups` untimed runs.

@@ -16,12 +16,17 @@ struct Measurement: Codable {
     var examples: Int? = nil
     var sentences_per_second: Double? = nil
     var accuracy: Double? = nil
+    /// Attention: head size, mask (`none`, `window:W`, `blocks:DENSITY`) and peak extra memory.
+    var d: Int? = nil
+    var mask: String? = nil
+    var extra_bytes: Int? = nil
 
     /// What is measured, without the implementation: rows of the table.
     var key: String {
         switch name {
         case "sgemm": return "sgemm \(m ?? 0)×\(k ?? 0)×\(n ?? 0) · \(threads)t"
         case "sst2-dev": return "sst2-dev (\(examples ?? 0) sentences) · \(threads)t"
+        case "attention": return "attention n=\(n ?? 0) d=\(d ?? 0) \(mask ?? "none") · \(threads)t"
         default: return "\(name) seq \(seq ?? 0) · \(threads)t"
         }
     }
@@ -31,21 +36,22 @@ struct Measurement: Codable {
         return "\(key) \(impl): \(String(format: "%.2f", ms)) ms\(extra)"
     }
 
-    /// A Markdown table: one row per measured case, one column per implementation, and the
-    /// ratio of each peer's time to Attend's (> 1 means Attend is faster).
-    static func table(_ all: [Measurement]) -> String {
-        let impls = ["attend", "onnxruntime", "pytorch", "openblas"].filter { i in all.contains { $0.impl == i } }
-        let peers = impls.filter { $0 != "attend" }
+    /// A Markdown table: one row per measured case, one column per implementation (the first of
+    /// `implementations` is ours), and the ratio of each other one's time to ours (> 1: ours is faster).
+    static func table(_ all: [Measurement], implementations: [String]) -> String {
+        let impls = implementations.filter { i in all.contains { $0.impl == i } }
+        guard let ours = impls.first else { return "" }
+        let peers = impls.dropFirst()
         var keys: [String] = []
         for m in all where !keys.contains(m.key) { keys.append(m.key) }
-        let header = ["case"] + impls.map { "\($0) ms" } + peers.map { "\($0)/attend" }
+        let header = ["case"] + impls.map { "\($0) ms" } + peers.map { "\($0)/\(ours)" }
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
         for key in keys {
             func find(_ impl: String) -> Measurement? { all.first { $0.key == key && $0.impl == impl } }
             let cells = impls.map { impl in find(impl).map(\.cell) ?? "–" }
             let ratios = peers.map { impl -> String in
-                guard let peer = find(impl), let attend = find("attend") else { return "–" }
-                return String(format: "%.2f×", peer.ms / attend.ms)
+                guard let peer = find(impl), let mine = find(ours) else { return "–" }
+                return String(format: "%.2f×", peer.ms / mine.ms)
             }
             lines.append("| " + ([key] + cells + ratios).joined(separator: " | ") + " |")
         }
@@ -56,6 +62,7 @@ struct Measurement: Codable {
     private var cell: String {
         var text = String(format: "%.2f", ms)
         if let gflops { text += String(format: " (%.0f GF/s)", gflops) }
+        if let extra_bytes { text += String(format: ", %.1f MiB", Double(extra_bytes) / 1_048_576) }
         if let sentences_per_second { text += String(format: " (%.0f sent/s", sentences_per_second) + (accuracy.map { String(format: ", acc %.2f %%", $0 * 100) } ?? "") + ")" }
         return text
     }
