@@ -66,7 +66,7 @@ struct TiledAttentionTests {
         #expect(maxError(tiled, want.out) <= 2 * maxError(naive, want.out) + 1e-6)
     }
 
-    @Test("a window covering everything and an all-ones layout give the unmasked result, bit for bit")
+    @Test("a window covering everything and an all-ones layout give the unmasked result")
     func degenerateMasks() {
         let n = 200
         let plain = TestInputs(queries: n, keys: n, heads: 3, d: 40, seed: 5)
@@ -77,8 +77,14 @@ struct TiledAttentionTests {
         let blocks = (n + 63) / 64
         ones.mask = AttentionMask(blocks: BlockLayout(blockRows: 64, blockColumns: 64, queryBlocks: blocks, keyBlocks: blocks,
                                                       kept: Array(repeating: Array(repeating: 1, count: blocks * blocks), count: 3)))
-        #expect(wide.run { _ = TiledAttention.run([$0]) } == unmasked)
-        #expect(ones.run { _ = TiledAttention.run([$0]) } == unmasked)
+        // Tile shapes differ between the three runs, so sums round differently: compare at Float32 rounding.
+        for (name, inputs) in [("window ≥ n", wide), ("all-ones layout", ones)] {
+            var records: [AttentionResult] = []
+            let got = inputs.run { records = TiledAttention.run([$0]) }
+            let difference = zip(got, unmasked).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference <= 1e-6, "\(name): max difference \(difference) from unmasked")
+            #expect(records[0].workloads.allSatisfy { $0.allowedEntries == n * n }, "\(name): every entry allowed")
+        }
     }
 
     @Test("Q = K = constant gives the mean of V over the allowed keys")
