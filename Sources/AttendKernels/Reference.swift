@@ -50,4 +50,14 @@ public enum Reference {
     public static func gelu(_ x: [Float]) -> [Float] {
         x.map { Float(0.5 * Double($0) * (1 + erf(Double($0) / 2.0.squareRoot()))) }
     }
+
+    /// Slow twin of `RowOps.onlineSoftmaxStep`, in Float64: (new s, new m, new l, α).
+    public static func onlineSoftmaxStep(_ s: [Float], scale: Double, max m: Double, sum l: Double) -> (s: [Double], max: Double, sum: Double, alpha: Double) {
+        let rowMax = s.map(Double.init).max() ?? -.infinity
+        let newMax = Swift.max(m, rowMax)
+        if newMax == -.infinity { return (s.map { _ in 0 }, m, l, 1) }
+        let e = s.map { Foundation.exp((Double($0) - newMax) * scale) }
+        let alpha = m == -.infinity ? 0 : Foundation.exp((m - newMax) * scale)
+        return (e, newMax, l * alpha + e.reduce(0, +), alpha)
+    }
 }

@@ -24,6 +24,14 @@ public enum RowOps {
         attend_gelu(x, count)
     }
 
+    /// One online-softmax step over a row of raw scores (FlashAttention, SPEC §4.2; −∞ = masked):
+    /// with running max `m` and sum `l`, sets `m' = max(m, max s)`, `s ← e^{scale·(s − m')}`,
+    /// `l ← l·α + Σ s`, `m ← m'` and returns `α = e^{scale·(m − m')}` (0 when m was −∞), the factor
+    /// for the caller's output row. A row with nothing allowed yet keeps its state, zeroes s, returns 1.
+    public static func onlineSoftmaxStep(_ s: UnsafeMutablePointer<Float>, count: Int, scale: Float, max m: inout Float, sum l: inout Float) -> Float {
+        attend_online_softmax_row(s, Int32(count), scale, &m, &l)
+    }
+
     /// `y[i] = e^{x[i]}` (polynomial exp; relative error ≤ 2e-7, results below FLT_MIN flushed to 0).
     public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         attend_exp(x, y, Int32(count))

@@ -235,6 +235,24 @@ static float online_softmax_row_portable(float *s, int n, float scale, float *m,
 }
 
 #ifdef ATTEND_HAVE_AVX2
+// 2^t for t ≤ 0 (Cephes exp2f polynomial on [−½, ½], relative error ≤ 2e-7); t < −126, −∞
+// included, gives 0. One rounding, one polynomial, the scale built straight into the exponent
+// field: about half the work of exp_avx2, which must also handle overflow and NaN.
+static const float exp2_c[6] = {1.535336188319500e-4f, 1.339887440266574e-3f, 9.618437357674640e-3f,
+                                5.550332471162809e-2f, 2.402264791363012e-1f, 6.931472028550421e-1f};
+
+ATTEND_AVX2 static inline __m256 exp2_nonpositive_avx2(__m256 t) {
+    __m256 underflow = _mm256_cmp_ps(t, _mm256_set1_ps(-126.0f), _CMP_LT_OQ);
+    t = _mm256_max_ps(t, _mm256_set1_ps(-126.0f));
+    __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_sub_ps(t, n);
+    __m256 p = _mm256_set1_ps(exp2_c[0]);
+    for (int i = 1; i < 6; i++) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(exp2_c[i]));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23));
+    return _mm256_andnot_ps(underflow, _mm256_castsi256_ps(bits));
+}
+
 ATTEND_AVX2 static float online_softmax_row_avx2(float *s, int n, float scale, float *m, float *l) {
     __m256 vm = _mm256_set1_ps(-INFINITY);
     int i = 0;
@@ -246,9 +264,11 @@ ATTEND_AVX2 static float online_softmax_row_avx2(float *s, int n, float scale, f
         for (i = 0; i < n; i++) s[i] = 0;
         return 1.0f;
     }
-    __m256 vsum = _mm256_setzero_ps(), vmax = _mm256_set1_ps(m_new), vscale = _mm256_set1_ps(scale);
+    // e^{scale·(s − m')} = 2^{(scale·log₂e)·(s − m')}, every exponent ≤ 0.
+    __m256 vsum = _mm256_setzero_ps(), vmax = _mm256_set1_ps(m_new);
+    __m256 vscale = _mm256_set1_ps(scale * 1.44269504088896341f);
     for (i = 0; i + 8 <= n; i += 8) {
-        __m256 e = exp_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + i), vmax), vscale));
+        __m256 e = exp2_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + i), vmax), vscale));
         _mm256_storeu_ps(s + i, e);
         vsum = _mm256_add_ps(vsum, e);
     }

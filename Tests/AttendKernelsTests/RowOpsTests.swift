@@ -24,6 +24,31 @@ struct RowOpsTests {
         for i in 0..<n { #expect(x[3 * ld + i] == 0) }
     }
 
+    @Test("online softmax step vs Float64: fresh and running rows, masked entries, all masked", arguments: widths)
+    func onlineSoftmax(n: Int) {
+        var g = SeededGenerator(seed: UInt64(n) &+ 99)
+        for (startMax, startSum) in [(-Float.infinity, Float(0)), (Float(1.5), Float(3.25)), (Float(40), Float(1))] {
+            for maskedFraction in [0.0, 0.3, 1.0] {
+                let row = (0..<n).map { _ in Double.random(in: 0..<1, using: &g) < maskedFraction ? -Float.infinity : Float.random(in: -30...30, using: &g) }
+                var s = row, m = startMax, l = startSum
+                let alpha = s.withUnsafeMutableBufferPointer { RowOps.onlineSoftmaxStep($0.baseAddress!, count: n, scale: 0.125, max: &m, sum: &l) }
+                let want = Reference.onlineSoftmaxStep(row, scale: 0.125, max: Double(startMax), sum: Double(startSum))
+                let tag = "n=\(n) start m=\(startMax) masked \(maskedFraction)"
+                #expect(Double(m) == want.max, "\(tag): max")
+                #expect(abs(Double(alpha) - want.alpha) <= 4e-7 * max(1, want.alpha), "\(tag): alpha \(alpha) vs \(want.alpha)")
+                #expect(abs(Double(l) - want.sum) <= 1e-6 * max(1, want.sum), "\(tag): sum \(l) vs \(want.sum)")
+                // e^x from a Float32 argument x = scale·(s − m'): the polynomial's 2e-7 plus the rounding
+                // of the argument itself (≈ 1.2e-7·|x| relative after scaling by log₂e).
+                for (index, (got, exact)) in zip(s, want.s).enumerated() {
+                    let x = abs((Double(row[index]) - want.max) * 0.125)
+                    let bound = (3e-7 + 2e-7 * (x.isFinite ? x : 0)) * exact + 1e-38
+                    #expect(abs(Double(got) - exact) <= bound, "\(tag): e \(got) vs \(exact)")
+                    if abs(Double(got) - exact) > bound { return }
+                }
+            }
+        }
+    }
+
     @Test("exp: relative error ≤ 2e-7 over the whole Float range, 0 below FLT_MIN")
     func exp() {
         let xs = stride(from: Float(-87.3), through: 88.7, by: 0.0137).map { $0 } + [0, -0.0, 1e-8, -1e-8]
