@@ -1,5 +1,3 @@
-import Foundation
-
 /// Per-sequence state that a method threads through the layers of one forward pass (SPEC §3):
 /// which tokens and heads survive, and accumulated importance for cascade pruning.
 public struct AttentionState: Sendable, Equatable {
@@ -30,7 +28,14 @@ public protocol AttentionMethod: Sendable {
     /// The name used by `--attention` and in plan files.
     var name: String { get }
 
+    /// Throws when the method's settings do not fit a model of `layers` layers (checked before a forward pass).
+    func check(layers: Int) throws
+
     func attend(layer: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]]
+}
+
+extension AttentionMethod {
+    public func check(layers: Int) throws {}
 }
 
 /// Dense Float32 reference attention (`DenseAttention`): materialises each head's score matrix.
@@ -50,47 +55,5 @@ public struct TiledMethod: AttentionMethod {
 
     public func attend(layer: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]] {
         TiledAttention.run(problems).map(\.workloads)
-    }
-}
-
-/// An attention method by name, or a plan file naming one (JSON: `{"method": "tiled"}`; methods of
-/// later issues add their settings to the plan).
-public enum AttentionMethods {
-    /// Names accepted by `--attention`.
-    public static let names = ["dense", "tiled"]
-
-    /// The method called `name`.
-    public static func named(_ name: String) throws -> any AttentionMethod {
-        switch name {
-        case "dense": return DenseMethod()
-        case "tiled": return TiledMethod()
-        default: throw AttentionPlanError.unknownMethod(name, known: names)
-        }
-    }
-
-    /// The method a plan file describes (`source` names the file in errors).
-    public static func plan(json: Data, source: String) throws -> any AttentionMethod {
-        struct Plan: Decodable { let method: String }
-        let plan: Plan
-        do { plan = try JSONDecoder().decode(Plan.self, from: json) } catch {
-            throw AttentionPlanError.malformed(source, "expected a JSON object with a string field \"method\" (\(error.localizedDescription))")
-        }
-        guard names.contains(plan.method) else {
-            throw AttentionPlanError.malformed(source, "unknown method \"\(plan.method)\"; expected one of \(names.joined(separator: ", "))")
-        }
-        return try named(plan.method)
-    }
-}
-
-/// Errors choosing an attention method.
-public enum AttentionPlanError: Error, CustomStringConvertible, Equatable {
-    case unknownMethod(String, known: [String])
-    case malformed(String, String)
-
-    public var description: String {
-        switch self {
-        case let .unknownMethod(name, known): return "unknown attention method '\(name)'; expected one of \(known.joined(separator: ", "))"
-        case let .malformed(source, reason): return "\(source): invalid attention plan: \(reason)"
-        }
     }
 }

@@ -57,7 +57,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
     do { ids = try classifier.encode(examples.map(\.text), truncate: model.truncate) } catch let error as InputError {
         throw CLIError("\(dataURL.path): example \(error.position): \(error.reason) (pass --truncate to cut it)")
     }
-    let method = try model.attentionMethod()
+    let method = try model.attentionMethod(layers: classifier.model.config.numHiddenLayers)
     let result = try classifier.classify(ids, batchSize: options.batchSize, attention: method) { bar.update($0, $1) }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 

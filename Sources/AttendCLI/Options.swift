@@ -19,31 +19,43 @@ struct ModelOptions: ParsableArguments {
     var truncate = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Attention method for every layer: dense (Float32 reference, materialises scores) or tiled (exact, FlashAttention-style; default).",
+        "Attention method: dense (Float32 reference, materialises scores), tiled (exact, FlashAttention-style; default) or window (ReBERT: per-layer windows, needs --windows).",
         valueName: "method"))
     var attention: String?
 
-    @Option(name: .long, help: ArgumentHelp("JSON plan file choosing the attention method and its settings, e.g. {\"method\": \"tiled\"}.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Window half-widths W_l for --attention window, one per layer or one for all (comma-separated); query i attends keys within W_l of i, plus [CLS].",
+        valueName: "list"))
+    var windows: String?
+
+    @Flag(name: .long, help: "With --attention window: [CLS] attends only its own window (default: it attends every key).")
+    var clsLocal = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "JSON plan file choosing the attention method and its settings, e.g. {\"method\": \"window\", \"windows\": [4, 4, 8, 8, 16, 16]}.",
+        valueName: "file"))
     var plan: String?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let attention, !AttentionMethods.names.contains(attention) {
-            throw ValidationError("--attention: unknown method '\(attention)'; expected one of \(AttentionMethods.names.joined(separator: ", "))")
+        if let attention, !AttentionPlan.methods.contains(attention) {
+            throw ValidationError("--attention: unknown method '\(attention)'; expected one of \(AttentionPlan.methods.joined(separator: ", "))")
         }
         if attention != nil && plan != nil { throw ValidationError("give either --attention or --plan, not both") }
+        if let windows {
+            guard attention == "window" else { throw ValidationError("--windows applies to --attention window") }
+            guard parsedWindows != nil else { throw ValidationError("--windows: expected comma-separated integers ≥ 0, got '\(windows)'") }
+        } else if attention == "window" {
+            throw ValidationError("--attention window needs --windows (one per layer, or one for all)")
+        }
+        if clsLocal && attention != "window" { throw ValidationError("--cls-local applies to --attention window") }
     }
 
-    /// The attention method chosen by --attention or --plan (default: tiled).
-    func attentionMethod() throws -> any AttentionMethod {
-        if let plan {
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: plan)) } catch {
-                throw CLIError("\(plan): cannot read plan file (\((error as NSError).localizedDescription))")
-            }
-            return try AttentionMethods.plan(json: data, source: plan)
-        }
-        return try AttentionMethods.named(attention ?? "tiled")
+    private var parsedWindows: [Int]? {
+        guard let windows else { return nil }
+        let values = windows.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+        return values.map { $0! }
     }
 
     /// Applies --threads and returns the model directory (explicit or bundled for the task).
@@ -51,6 +63,22 @@ struct ModelOptions: ParsableArguments {
         if let threads { Parallel.threads = threads }
         if let model { return URL(fileURLWithPath: model) }
         return try Bundled.model(for: task)
+    }
+
+    /// The attention method chosen by --attention (default tiled) or --plan, for a model of `layers` layers.
+    func attentionMethod(layers: Int) throws -> any AttentionMethod {
+        guard let plan else {
+            let chosen = AttentionPlan(method: attention ?? "tiled", windows: parsedWindows, clsAttendsAll: clsLocal ? false : nil)
+            return try chosen.makeMethod(layers: layers)
+        }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: plan)) } catch {
+            throw CLIError("\(plan): cannot read plan file (\((error as NSError).localizedDescription))")
+        }
+        do { return try AttentionPlan.load(json: data, source: plan).makeMethod(layers: layers) } catch let error as AttentionPlanError {
+            if case .malformed = error { throw error }
+            throw CLIError("\(plan): invalid attention plan: \(error)")
+        }
     }
 }
 

@@ -175,4 +175,53 @@ struct CLITests {
             #expect(result.stderr.contains(file.path) && result.stderr.contains(mentioned), "\(result.stderr)")
         }
     }
+
+    @Test("window runs: each record's allowed entries follow the closed form; MACs are the computed tiles")
+    func windowTrace() throws {
+        let dir = try temporaryDirectory("window-trace")
+        let trace = dir.appendingPathComponent("w.csv")
+        let w = 3
+        let result = try attend(["eval", "--task", "sst2", "--limit", "10", "--attention", "window", "--windows", String(w), "--json", "--trace", trace.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",").map(String.init)
+        let rows = lines.dropFirst().map { line in Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",").map { Int($0)! })) }
+        let sentences = try String(contentsOf: repositoryRoot.appendingPathComponent("data/sst2/dev.tsv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().prefix(10).map { $0.split(separator: "\t").dropLast().joined(separator: "\t") }
+        let tokenized = try attend(["tokenize"], stdin: Data((sentences.joined(separator: "\n") + "\n").utf8))
+        let lengths = tokenized.stdout.split(separator: "\n").map { $0.split(separator: " ").count }
+        var total = 0, allowedTotal = 0
+        for row in rows {
+            let n = lengths[row["sentence"]!]
+            // Band |i − j| ≤ W, plus column 0 for every query and row 0 (CLS attends all).
+            let band = (0..<n).reduce(0) { $0 + min(n - 1, $1 + w) - max(0, $1 - w) + 1 }
+            let closed = row["layer"]! == 5 ? n : band + 2 * (n - 1 - min(w, n - 1))
+            #expect(row["allowed_entries"] == closed, "sentence \(row["sentence"]!) layer \(row["layer"]!): \(row["allowed_entries"]!) vs \(closed)")
+            #expect(row["qk_macs"]! + row["pv_macs"]! == 2 * 32 * row["computed_entries"]!)
+            #expect(row["computed_entries"]! >= row["allowed_entries"]!)
+            total += row["qk_macs"]! + row["pv_macs"]!
+            allowedTotal += row["allowed_entries"]!
+        }
+        #expect(summary["attention_macs"] as? Int == total)
+        #expect(allowedTotal < rows.reduce(0) { $0 + $1["queries"]! * $1["keys"]! }, "the window removes entries")
+    }
+
+    @Test("window options and plans are validated with clear errors")
+    func windowValidation() throws {
+        let usage = try attend(["eval", "--task", "sst2", "--attention", "window"])
+        #expect(usage.status == usageError && usage.stderr.contains("--windows"))
+        let badList = try attend(["eval", "--task", "sst2", "--attention", "window", "--windows", "4,x"])
+        #expect(badList.status == usageError && badList.stderr.contains("--windows"))
+        let layers = try attend(["eval", "--task", "sst2", "--limit", "3", "--attention", "window", "--windows", "1,2,3"])
+        #expect(layers.status == runtimeError && layers.stderr.contains("6 layers"), "\(layers.stderr)")
+        let dir = try temporaryDirectory("window-plan")
+        let plan = dir.appendingPathComponent("plan.json")
+        try Data(#"{"method": "window", "windows": [2, 2]}"#.utf8).write(to: plan)
+        let wrong = try attend(["eval", "--task", "sst2", "--limit", "3", "--plan", plan.path])
+        #expect(wrong.status == runtimeError && wrong.stderr.contains(plan.path) && wrong.stderr.contains("6 layers"), "\(wrong.stderr)")
+        try Data(#"{"method": "window", "windows": [2, 2, 4, 4, 8, 8], "cls_attends_all": false}"#.utf8).write(to: plan)
+        let good = try attend(["eval", "--task", "sst2", "--limit", "3", "--json", "--plan", plan.path])
+        #expect(good.status == 0, "\(good.stderr)")
+    }
 }

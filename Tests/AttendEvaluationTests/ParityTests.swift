@@ -35,7 +35,7 @@ struct ParityTests {
     @Test("identical predictions and logits within 1e-3 on every dev sentence, dense and tiled attention",
           arguments: GLUETask.allCases, ["dense", "tiled"])
     func devSetParity(task: GLUETask, methodName: String) throws {
-        let method = try AttentionMethods.named(methodName)
+        let method = try AttentionPlan(method: methodName).makeMethod(layers: 6)
         let reference = try ReferencePredictions(task: task)
         let examples = try task.load(bundledDevSet(task))
         #expect(examples.count == reference.labels.count)

@@ -73,6 +73,7 @@ public final class BertModel: Sendable {
         _ batch: [[Int]], attention: any AttentionMethod = TiledMethod(), collectHiddenStates: Bool = false
     ) throws -> BertOutput {
         try validate(batch)
+        try attention.check(layers: config.numHiddenLayers)
         let b = batch.count
         var buffers = embeddedBuffers(batch)
         var hiddenStates: [Tensor] = []
@@ -92,6 +93,7 @@ public final class BertModel: Sendable {
     /// `forward(_:).logits`, about 1/L_layers fewer multiply-adds.
     public func logits(_ batch: [[Int]], attention: any AttentionMethod = TiledMethod()) throws -> BertLogits {
         try validate(batch)
+        try attention.check(layers: config.numHiddenLayers)
         let (b, d, f) = (batch.count, config.hiddenSize, config.intermediateSize)
         var buffers = embeddedBuffers(batch)
         var workloads: [[[HeadWorkload]]] = []

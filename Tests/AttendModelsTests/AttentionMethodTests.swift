@@ -34,8 +34,8 @@ private struct MaskLastKey: AttentionMethod {
     }
 }
 
-@Suite("Token pruning through the attention state")
-struct TokenPruningTests {
+@Suite("Attention methods inside BERT: token pruning, windows")
+struct AttentionMethodTests {
     private let goldens = Bundle.module.url(forResource: "Goldens", withExtension: nil)!
 
     @Test("pruned tokens leave later layers: same logits as masking them, fewer rows computed")
@@ -50,5 +50,19 @@ struct TokenPruningTests {
         #expect(pruned.workloads[1].map { $0[0].keys } == [5, 2, 1])
         let unpruned = try model.logits(batch)
         #expect(zip(pruned.logits.data, unpruned.logits.data).contains { abs($0 - $1) > 1e-4 }, "pruning must change something")
+    }
+
+    @Test("a window at least as long as the sequence is dense attention")
+    func wideWindowIsDense() throws {
+        let model = try BertModel(directory: goldens.appendingPathComponent("tiny-bert-f32"))
+        let batch = [[2, 17, 33, 50, 9, 3], [2, 40, 3]]
+        let dense = try model.forward(batch, attention: DenseMethod())
+        let wide = try model.forward(batch, attention: WindowMethod(windows: Array(repeating: 6, count: model.config.numHiddenLayers)))
+        let narrow = try model.forward(batch, attention: WindowMethod(windows: Array(repeating: 1, count: model.config.numHiddenLayers)))
+        #expect(zip(dense.logits.data, wide.logits.data).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(zip(dense.logits.data, narrow.logits.data).contains { abs($0 - $1) > 1e-4 }, "a narrow window must change something")
+        #expect(throws: AttentionPlanError.layerCount(windows: 1, layers: model.config.numHiddenLayers)) {
+            try model.forward(batch, attention: WindowMethod(windows: [3]))
+        }
     }
 }
