@@ -65,4 +65,20 @@ struct AttentionMethodTests {
             try model.forward(batch, attention: WindowMethod(windows: [3]))
         }
     }
+
+    @Test("resuming from a checkpoint after k layers gives the logits of a full run")
+    func checkpoints() throws {
+        let model = try BertModel(directory: goldens.appendingPathComponent("tiny-bert-f32"))
+        let batch = [[2, 17, 33, 50, 9, 3], [2, 40, 3]]
+        let method = WindowMethod(windows: Array(repeating: 2, count: model.config.numHiddenLayers))
+        let full = try model.logits(batch, attention: method)
+        for k in 0..<model.config.numHiddenLayers {
+            let resumed = try model.logits(resuming: model.checkpoint(batch, layers: k, attention: method), attention: method)
+            #expect(resumed.logits == full.logits, "after \(k) layers")
+            #expect(resumed.workloads == full.workloads)
+        }
+        // After every layer (the last one run for all rows) only the head remains: same logits.
+        let all = try model.logits(resuming: model.checkpoint(batch, layers: model.config.numHiddenLayers, attention: method), attention: method)
+        #expect(zip(all.logits.data, full.logits.data).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
 }

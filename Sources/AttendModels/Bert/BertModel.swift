@@ -16,6 +16,15 @@ public struct BertOutput: Sendable {
     public var workloads: [[[HeadWorkload]]]
 }
 
+/// A batch's activations after its first `layersDone` encoder layers (`BertModel.checkpoint`).
+public struct EncoderCheckpoint: Sendable {
+    let buffers: BertModel.LayerBuffers
+    /// Encoder layers already applied.
+    public let layersDone: Int
+    /// Records of those layers: [layer][sequence][head].
+    public let workloads: [[[HeadWorkload]]]
+}
+
 /// What `BertModel.logits` returns for a batch of B sequences.
 public struct BertLogits: Sendable {
     /// logits: [B, L].
@@ -92,25 +101,42 @@ public final class BertModel: Sendable {
     /// and norms for the [CLS] rows alone (nothing else reaches the pooler). Same numbers as
     /// `forward(_:).logits`, about 1/L_layers fewer multiply-adds.
     public func logits(_ batch: [[Int]], attention: any AttentionMethod = TiledMethod()) throws -> BertLogits {
+        try logits(resuming: checkpoint(batch, layers: 0, attention: attention), attention: attention)
+    }
+
+    /// The activations of `batch` after its first `layers` encoder layers, run with `attention`:
+    /// a search that varies only later layers resumes from here instead of recomputing them.
+    public func checkpoint(_ batch: [[Int]], layers: Int, attention: any AttentionMethod) throws -> EncoderCheckpoint {
+        precondition((0...weights.layers.count).contains(layers), "checkpoint after \(layers) of \(weights.layers.count) layers")
         try validate(batch)
         try attention.check(layers: config.numHiddenLayers)
-        let (b, d, f) = (batch.count, config.hiddenSize, config.intermediateSize)
         var buffers = embeddedBuffers(batch)
         var workloads: [[[HeadWorkload]]] = []
-        for (index, layer) in weights.layers.dropLast().enumerated() {
-            workloads.append(encoderLayer(layer, index: index, attention, &buffers))
-        }
-        guard let last = weights.layers.last else {
+        for index in 0..<layers { workloads.append(encoderLayer(weights.layers[index], index: index, attention, &buffers)) }
+        return EncoderCheckpoint(buffers: buffers, layersDone: layers, workloads: workloads)
+    }
+
+    /// Logits of a checkpointed batch: runs its remaining layers with `attention` (the last one for
+    /// the [CLS] rows only, as `logits(_:attention:)`); records include the checkpoint's layers.
+    public func logits(resuming checkpoint: EncoderCheckpoint, attention: any AttentionMethod) throws -> BertLogits {
+        try attention.check(layers: config.numHiddenLayers)
+        var buffers = checkpoint.buffers
+        var workloads = checkpoint.workloads
+        let (b, d, f) = (buffers.lengths.count, config.hiddenSize, config.intermediateSize)
+        let last = weights.layers.count - 1
+        guard checkpoint.layersDone <= last else {
             return BertLogits(logits: head(firstRows(of: buffers.x.data, buffers), rows: b).logits, workloads: workloads)
         }
-        workloads.append(attentionSublayer(last, index: weights.layers.count - 1, attention, &buffers, firstQueryOnly: true))
+        for index in checkpoint.layersDone..<last { workloads.append(encoderLayer(weights.layers[index], index: index, attention, &buffers)) }
+        let w = weights.layers[last]
+        workloads.append(attentionSublayer(w, index: last, attention, &buffers, firstQueryOnly: true))
         var x = firstRows(of: buffers.x.data, buffers)                  // [B, D]
         var context = firstRows(of: buffers.context, buffers)           // [B, D]
         var projected = [Float](repeating: 0, count: b * d)              // [B, D]
         var inner = [Float](repeating: 0, count: b * f)                  // [B, F]
         x.withUnsafeMutableBufferPointer { xp in context.withUnsafeMutableBufferPointer { cp in
             projected.withUnsafeMutableBufferPointer { pp in inner.withUnsafeMutableBufferPointer { ip in
-                outputSublayers(last, x: xp.baseAddress!, context: cp.baseAddress!, projected: pp.baseAddress!,
+                outputSublayers(w, x: xp.baseAddress!, context: cp.baseAddress!, projected: pp.baseAddress!,
                                 inner: ip.baseAddress!, rows: b)
             } }
         } }
@@ -118,7 +144,7 @@ public final class BertModel: Sendable {
     }
 
     /// Activations of one forward pass; x: [B·T, D], qkv: [B·T, 3D], context: [B·T, D], inner: [B·T, F].
-    struct LayerBuffers {
+    struct LayerBuffers: Sendable {
         /// Rows in use per sequence (tokens still present); shrinks when a method prunes tokens.
         var lengths: [Int]
         /// Per sequence, the attention state threaded through the layers.
