@@ -40,20 +40,24 @@ extension AttentionMethod {
 
 /// Dense Float32 reference attention (`DenseAttention`): materialises each head's score matrix.
 public struct DenseMethod: AttentionMethod {
-    public init() {}
-    public var name: String { "dense" }
+    /// Table exponential for the softmax (ReBERT's LUT), or nil for the exact one.
+    public let softmax: LUTExp?
+    public init(softmax: LUTExp? = nil) { self.softmax = softmax }
+    public var name: String { softmax == nil ? "dense" : "dense+lut" }
 
     public func attend(layer: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]] {
-        DenseAttention.run(problems)
+        DenseAttention.run(problems, softmax: softmax)
     }
 }
 
 /// Tiled exact attention (`TiledAttention`, FlashAttention's online softmax), the fast exact path.
 public struct TiledMethod: AttentionMethod {
-    public init() {}
-    public var name: String { "tiled" }
+    /// Table exponential for the softmax (ReBERT's LUT), or nil for the exact one.
+    public let softmax: LUTExp?
+    public init(softmax: LUTExp? = nil) { self.softmax = softmax }
+    public var name: String { softmax == nil ? "tiled" : "tiled+lut" }
 
     public func attend(layer: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]] {
-        TiledAttention.run(problems).map(\.workloads)
+        TiledAttention.run(problems, softmax: softmax).map(\.workloads)
     }
 }

@@ -4,14 +4,15 @@ import AttendKernels
 /// `S = Q Kᵀ / √d` `[queries, keys]`, masked entries −∞, row softmax (fully masked rows → zeros),
 /// `O = P V`. Materialises S: O(N²) memory per head, so it is the reference, not the fast path.
 public enum DenseAttention {
-    /// Runs every problem (heads split over `Parallel.threads`); returns the records.
+    /// Runs every problem (heads split over `Parallel.threads`); returns the records. With
+    /// `softmax`, rows use that table exponential instead of the exact one.
     @discardableResult
-    public static func run(_ problems: [AttentionProblem]) -> [[HeadWorkload]] {
+    public static func run(_ problems: [AttentionProblem], softmax lut: LUTExp? = nil) -> [[HeadWorkload]] {
         var tasks: [(Int, Int)] = []
         for (p, problem) in problems.enumerated() { for h in 0..<problem.heads { tasks.append((p, h)) } }
         Parallel.forEach(tasks.count) { index in
             let (p, h) = tasks[index]
-            attendHead(problems[p], head: h)
+            attendHead(problems[p], head: h, lut: lut)
         }
         return problems.map { problem in
             (0..<problem.heads).map { h in
@@ -34,7 +35,7 @@ public enum DenseAttention {
         return m.allowedEntries(head: h, queries: problem.queries, keys: problem.keys)
     }
 
-    private static func attendHead(_ problem: AttentionProblem, head h: Int) {
+    private static func attendHead(_ problem: AttentionProblem, head h: Int, lut: LUTExp?) {
         let (nq, nk, d) = (problem.queries, problem.keys, problem.headDim)
         let out = problem.out + h * d
         if nq == 0 { return }
@@ -51,9 +52,23 @@ public enum DenseAttention {
             if m.causal || m.window != nil || m.blocks != nil {
                 for i in 0..<nq { for j in 0..<nk where !m.allows(head: h, query: i, key: j, keys: nk) { s[i * nk + j] = -.infinity } }
             }
-            RowOps.softmax(s, rows: nq, n: nk, ld: nk, scale: problem.scale)
+            if let lut { lutSoftmax(s, rows: nq, n: nk, scale: problem.scale, lut) } else { RowOps.softmax(s, rows: nq, n: nk, ld: nk, scale: problem.scale) }
             GEMM.multiply(m: nq, n: d, k: nk, a: s, lda: nk, b: problem.v + g * d, ldb: problem.ldv, transposedB: false,
                           c: out, ldc: problem.ldo)
+        }
+    }
+
+    /// Row softmax of `s: [rows, n]` with the table exponential: p = LUT(scale·(s − max)) / Σ;
+    /// rows with no finite entry become zeros.
+    private static func lutSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, n: Int, scale: Float, _ lut: LUTExp) {
+        for r in 0..<rows {
+            let row = s + r * n
+            var m = -Float.infinity
+            for j in 0..<n { m = max(m, row[j]) }
+            guard m > -.infinity else { row.update(repeating: 0, count: n); continue }
+            var sum: Float = 0
+            for j in 0..<n { row[j] = lut((row[j] - m) * scale); sum += row[j] }
+            for j in 0..<n { row[j] /= sum }
         }
     }
 }

@@ -15,7 +15,11 @@ public enum TiledAttention {
     public static let defaultTile = (queries: 96, keys: 128)
 
     /// Runs every problem; writes their outputs and returns lse / column sums on request.
-    public static func run(_ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false) -> [AttentionResult] {
+    /// With `softmax`, the online softmax uses that table exponential instead of the exact one
+    /// (column sums keep the exact exponential).
+    public static func run(
+        _ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false, softmax lut: LUTExp? = nil
+    ) -> [AttentionResult] {
         // Tile sizes and packed K/V slots per (problem, kv head).
         let tiles = problems.map(tileSizes)
         var slotOffsets: [[Int]] = []
@@ -69,7 +73,7 @@ public enum TiledAttention {
                 for i in i0..<i1 { (problem.out + i * problem.ldo + h * d).update(repeating: 0, count: d); lse[p][h][i] = -.infinity }
                 return
             }
-            withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: lse[p][h]) { head in
+            withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: lse[p][h], lut: lut) { head in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: (i1 - i0) * (bc + d + 2)) { scratch in
                     attend_attention_query_tile(&head, Int32(i0), Int32(i1), scratch.baseAddress, countsBase + index)
                 }
@@ -90,7 +94,7 @@ public enum TiledAttention {
             Parallel.forEach(columnTasks.count) { index in
                 let (p, h, t) = columnTasks[index]
                 let problem = problems[p], (bq, bc) = (tiles[p].queries, tiles[p].keys)
-                withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: nil) { head in
+                withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: nil, lut: nil) { head in
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: bq * bc) { scratch in
                         attend_attention_column_sums(&head, Int32(t), Int32(bq), lse[p][h], sumRows[p][h], scratch.baseAddress)
                     }
@@ -143,7 +147,7 @@ public enum TiledAttention {
     /// Calls body with the C description of head h of `problem` (pointers valid inside body).
     private static func withHead(
         _ problem: AttentionProblem, head h: Int, keyTile: Int, packed: UnsafePointer<Float>, lse: UnsafeMutablePointer<Float>?,
-        _ body: (inout attend_head) -> Void
+        lut: LUTExp?, _ body: (inout attend_head) -> Void
     ) {
         let mask = problem.mask, d = problem.headDim
         let window = mask.window
@@ -158,11 +162,17 @@ public enum TiledAttention {
                     blocks: mask.blocks == nil ? nil : blockPointer.baseAddress,
                     block_rows: Int32(mask.blocks?.blockRows ?? 1), block_cols: Int32(mask.blocks?.blockColumns ?? 1),
                     key_blocks: Int32(mask.blocks?.keyBlocks ?? 0))
-                var head = attend_head(
-                    queries: Int32(problem.queries), d: Int32(d), key_tile: Int32(keyTile), scale: problem.scale,
-                    q: problem.q + h * d, ldq: Int32(problem.ldq), packed: packed, out: problem.out + h * d, ldo: Int32(problem.ldo),
-                    lse: lse, mask: cMask)
-                body(&head)
+                (lut?.msbTable ?? []).withUnsafeBufferPointer { msb in
+                    (lut?.lsbTable ?? []).withUnsafeBufferPointer { lsb in
+                        var head = attend_head(
+                            queries: Int32(problem.queries), d: Int32(d), key_tile: Int32(keyTile), scale: problem.scale,
+                            q: problem.q + h * d, ldq: Int32(problem.ldq), packed: packed, out: problem.out + h * d, ldo: Int32(problem.ldo),
+                            lse: lse, mask: cMask, lut_msb: lut == nil ? nil : msb.baseAddress, lut_lsb: lsb.baseAddress,
+                            lut_fraction_bits: Int32(lut?.fractionBits ?? 0), lut_lsb_bits: Int32(lut?.lsbBits ?? 0),
+                            lut_max_code: Int32(lut?.maxCode ?? 0))
+                        body(&head)
+                    }
+                }
             }
         }
     }

@@ -6,14 +6,17 @@ public struct WindowMethod: AttentionMethod {
     /// W_l per layer.
     public let windows: [Int]
     public let clsAttendsAll: Bool
+    /// Table exponential for the softmax (ReBERT's LUT), or nil for the exact one.
+    public let softmax: LUTExp?
 
-    public init(windows: [Int], clsAttendsAll: Bool = true) {
+    public init(windows: [Int], clsAttendsAll: Bool = true, softmax: LUTExp? = nil) {
         precondition(windows.allSatisfy { $0 >= 0 }, "windows must be ≥ 0")
         self.windows = windows
         self.clsAttendsAll = clsAttendsAll
+        self.softmax = softmax
     }
 
-    public var name: String { "window" }
+    public var name: String { softmax == nil ? "window" : "window+lut" }
 
     /// The mask of layer l.
     public func mask(layer: Int) -> AttentionMask {
@@ -30,6 +33,6 @@ public struct WindowMethod: AttentionMethod {
             AttentionProblem(q: p.q, ldq: p.ldq, k: p.k, ldk: p.ldk, v: p.v, ldv: p.ldv, out: p.out, ldo: p.ldo, queries: p.queries,
                              keys: p.keys, heads: p.heads, kvHeads: p.kvHeads, headDim: p.headDim, mask: mask)
         }
-        return TiledAttention.run(masked).map(\.workloads)
+        return TiledAttention.run(masked, softmax: softmax).map(\.workloads)
     }
 }

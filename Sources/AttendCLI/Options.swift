@@ -32,6 +32,11 @@ struct ModelOptions: ParsableArguments {
     var clsLocal = false
 
     @Option(name: .long, help: ArgumentHelp(
+        "Softmax exponential: exact (default) or lut (ReBERT's two-table exponential, 4 integer + 8 fraction bits, 6 LSB bits; other sizes through a plan file).",
+        valueName: "kind"))
+    var softmax: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "JSON plan file choosing the attention method and its settings, e.g. {\"method\": \"window\", \"windows\": [4, 4, 8, 8, 16, 16]}.",
         valueName: "file"))
     var plan: String?
@@ -49,6 +54,8 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--attention window needs --windows (one per layer, or one for all)")
         }
         if clsLocal && attention != "window" { throw ValidationError("--cls-local applies to --attention window") }
+        if let softmax, !["exact", "lut"].contains(softmax) { throw ValidationError("--softmax: expected exact or lut, got '\(softmax)'") }
+        if softmax != nil && plan != nil { throw ValidationError("give the softmax in the plan file, not with --softmax") }
     }
 
     private var parsedWindows: [Int]? {
@@ -68,7 +75,7 @@ struct ModelOptions: ParsableArguments {
     /// The attention method chosen by --attention (default tiled) or --plan, for a model of `layers` layers.
     func attentionMethod(layers: Int) throws -> any AttentionMethod {
         guard let plan else {
-            let chosen = AttentionPlan(method: attention ?? "tiled", windows: parsedWindows, clsAttendsAll: clsLocal ? false : nil)
+            let chosen = AttentionPlan(method: attention ?? "tiled", windows: parsedWindows, clsAttendsAll: clsLocal ? false : nil, softmax: softmax)
             return try chosen.makeMethod(layers: layers)
         }
         let data: Data

@@ -102,6 +102,31 @@ static long long tile_scores(const attend_head *head, int i0, int m, int tile, i
     return allowed;
 }
 
+/// The table exponential of `head` (see attend_head); −∞ and NaN give 0.
+static inline float lut_exp(const attend_head *head, float x) {
+    if (!(x > -INFINITY)) return 0;
+    float scaled = roundf(-fminf(x, 0) * (float)(1 << head->lut_fraction_bits));
+    int code = scaled >= (float)head->lut_max_code ? head->lut_max_code : (int)scaled;
+    return head->lut_msb[code >> head->lut_lsb_bits] * head->lut_lsb[code & ((1 << head->lut_lsb_bits) - 1)];
+}
+
+/// attend_online_softmax_row with the table exponential (for α too, as a LUT datapath would).
+static float online_softmax_row_lut(const attend_head *head, float *s, int n, float *m, float *l) {
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = s[i] > mx ? s[i] : mx;
+    float m_new = mx > *m ? mx : *m;
+    if (m_new == -INFINITY) {
+        for (int i = 0; i < n; i++) s[i] = 0;
+        return 1.0f;
+    }
+    float sum = 0;
+    for (int i = 0; i < n; i++) { s[i] = lut_exp(head, (s[i] - m_new) * head->scale); sum += s[i]; }
+    float alpha = *m == -INFINITY ? 0.0f : lut_exp(head, (*m - m_new) * head->scale);
+    *l = *l * alpha + sum;
+    *m = m_new;
+    return alpha;
+}
+
 void attend_attention_query_tile(const attend_head *head, int i0, int i1, float *scratch,
                                  attend_tile_counts *counts) {
     int m = i1 - i0, d = head->d, bc = head->key_tile, keys = head->mask.keys;
@@ -125,7 +150,9 @@ void attend_attention_query_tile(const attend_head *head, int i0, int i1, float 
             counts->keys_read += nc;
         }
         for (int r = 0; r < m; r++) {
-            float alpha = attend_online_softmax_row(s + (size_t)r * bc, nc, head->scale, &row_max[r], &row_sum[r]);
+            float *row = s + (size_t)r * bc;
+            float alpha = head->lut_msb ? online_softmax_row_lut(head, row, nc, &row_max[r], &row_sum[r])
+                                        : attend_online_softmax_row(row, nc, head->scale, &row_max[r], &row_sum[r]);
             if (alpha != 1.0f)
                 for (int c = 0; c < d; c++) o[(size_t)r * d + c] *= alpha;
         }

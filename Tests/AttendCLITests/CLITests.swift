@@ -27,6 +27,8 @@ struct CLITests {
         (["nonsense"], "nonsense"),
         (["eval", "--task", "sst2", "--attention", "sparse-magic"], "sparse-magic"),
         (["eval", "--task", "sst2", "--attention", "dense", "--plan", "p.json"], "--plan"),
+        (["eval", "--task", "sst2", "--softmax", "taylor"], "taylor"),
+        (["eval", "--task", "sst2", "--softmax", "lut", "--plan", "p.json"], "--softmax"),
     ])
     func usageErrors(arguments: [String], mentioned: String) throws {
         let result = try attend(arguments)
@@ -223,5 +225,20 @@ struct CLITests {
         try Data(#"{"method": "window", "windows": [2, 2, 4, 4, 8, 8], "cls_attends_all": false}"#.utf8).write(to: plan)
         let good = try attend(["eval", "--task", "sst2", "--limit", "3", "--json", "--plan", plan.path])
         #expect(good.status == 0, "\(good.stderr)")
+    }
+
+    @Test("--softmax lut and LUT plans run any method; bad table sizes name the plan file")
+    func lutSoftmax() throws {
+        for arguments in [["--softmax", "lut"], ["--attention", "window", "--windows", "4", "--softmax", "lut"]] {
+            let result = try attend(["eval", "--task", "sst2", "--limit", "8", "--json"] + arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            let name = (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any])["attention"] as? String
+            #expect(name?.hasSuffix("+lut") == true, "\(String(describing: name))")
+        }
+        let dir = try temporaryDirectory("lut-plan")
+        let plan = dir.appendingPathComponent("plan.json")
+        try Data(#"{"method": "dense", "softmax": "lut", "lut": {"integer_bits": 3, "fraction_bits": 6, "lsb_bits": 12}}"#.utf8).write(to: plan)
+        let bad = try attend(["eval", "--task", "sst2", "--limit", "3", "--plan", plan.path])
+        #expect(bad.status == runtimeError && bad.stderr.contains(plan.path) && bad.stderr.contains("lsb_bits"), "\(bad.stderr)")
     }
 }

@@ -79,6 +79,11 @@ typedef struct {
     int ldo;
     float *lse;
     attend_mask mask;
+    /// Table exponential for the softmax (ReBERT's LUT, SPEC §4.3), or lut_msb = NULL for the exact
+    /// one: e^x ≈ lut_msb[c >> lut_lsb_bits] · lut_lsb[c & (2^lut_lsb_bits − 1)] with
+    /// c = min(round(−x · 2^lut_fraction_bits), lut_max_code) (round half away from zero).
+    const float *lut_msb, *lut_lsb;
+    int lut_fraction_bits, lut_lsb_bits, lut_max_code;
 } attend_head;
 
 /// What query tiles computed (accumulated): key tiles visited and not skipped, score entries
