@@ -15,7 +15,7 @@ struct EvalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Sentences per padded batch (sentences are sorted by length first).", valueName: "n"))
     var batchSize = 16
 
-    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size, attention, attention_macs, dense_attention_macs.")
+    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size, attention, model_seconds (forward passes), attention_seconds (attention inside them), attention_macs, dense_attention_macs.")
     var json = false
 
     @Option(name: .long, help: ArgumentHelp("Write one predicted label index per line, in data order.", valueName: "file"))
@@ -39,6 +39,8 @@ struct EvalSummary: Encodable {
     let examples: Int, accuracy: Double, mcc: Double?
     let sentences_per_second: Double, seconds: Double, threads: Int, batch_size: Int
     let attention: String
+    /// Wall time of the forward passes (tokenization excluded) and of the attention calls inside them.
+    let model_seconds: Double, attention_seconds: Double
     /// Q Kᵀ + P V multiply-adds attention did, and what unmasked dense attention would do on the same inputs.
     let attention_macs: Int, dense_attention_macs: Int
 }
@@ -57,8 +59,10 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
     do { ids = try classifier.encode(examples.map(\.text), truncate: model.truncate) } catch let error as InputError {
         throw CLIError("\(dataURL.path): example \(error.position): \(error.reason) (pass --truncate to cut it)")
     }
-    let method = try model.attentionMethod(layers: classifier.model.config.numHiddenLayers)
+    let method = TimedMethod(try model.attentionMethod(layers: classifier.model.config.numHiddenLayers))
+    let modelStart = DispatchTime.now()
     let result = try classifier.classify(ids, batchSize: options.batchSize, attention: method) { bar.update($0, $1) }
+    let modelSeconds = Double(DispatchTime.now().uptimeNanoseconds - modelStart.uptimeNanoseconds) / 1e9
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 
     let predicted = result.predictions
@@ -76,7 +80,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         accuracy: metrics.accuracy, mcc: task == .cola ? metrics.mcc : nil,
         sentences_per_second: Double(metrics.examples) / seconds, seconds: seconds,
         threads: Parallel.threads, batch_size: options.batchSize, attention: method.name,
-        attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs })
+        model_seconds: modelSeconds, attention_seconds: method.seconds, attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs })
     if options.json {
         print(try jsonLine(summary))
     } else {

@@ -119,6 +119,8 @@ struct CLITests {
         for key in ["task", "examples", "accuracy", "mcc", "sentences_per_second"] { #expect(object[key] != nil, "key \(key)") }
         #expect(object["task"] as? String == "cola")
         #expect(object["examples"] as? Int == 40)
+        let (model, attention, total) = (object["model_seconds"] as! Double, object["attention_seconds"] as! Double, object["seconds"] as! Double)
+        #expect(0 < attention && attention < model && model <= total, "attention \(attention) s within the forward \(model) s within \(total) s")
         let labels = try String(contentsOf: predictions, encoding: .utf8).split(separator: "\n")
         #expect(labels.count == 40)
         #expect(labels.allSatisfy { $0 == "0" || $0 == "1" })
