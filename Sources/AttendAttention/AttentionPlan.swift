@@ -2,18 +2,40 @@ import Foundation
 
 /// An attention method and its settings, as `--attention …` options or a JSON plan file give them:
 /// `{"method": "tiled"}`, `{"method": "window", "windows": [4, 4, 8, 8, 16, 16], "cls_attends_all": true}`,
-/// `{"method": "tiled", "softmax": "lut", "lut": {"integer_bits": 4, "fraction_bits": 8, "lsb_bits": 6}}`.
+/// `{"method": "tiled", "softmax": "lut", "lut": {"integer_bits": 4, "fraction_bits": 8, "lsb_bits": 6}}`,
+/// `{"method": "hdp", "block_size": 2, "block_ratio": 0.3, "head_threshold": 4, "approximate": true, "softmax": "polynomial"}`.
+/// Keys other than these (and a search's `search` record) are rejected, so a misspelt setting is
+/// an error rather than silently ignored.
 public struct AttentionPlan: Codable, Sendable, Equatable {
-    /// `dense`, `tiled` or `window`.
+    /// `dense`, `tiled`, `window` or `hdp`.
     public var method: String
     /// Per-layer window half-widths W_l (method `window`; one value applies to every layer).
     public var windows: [Int]?
     /// Whether [CLS] attends every key (method `window`; default true).
     public var clsAttendsAll: Bool?
-    /// `exact` (default) or `lut` (ReBERT's table exponential, any method).
+    /// `exact` (default) or `lut` (ReBERT's table exponential) for dense, tiled and window;
+    /// `polynomial` (default) or `exact` for hdp.
     public var softmax: String?
     /// Table sizes of the LUT softmax (defaults: 4 integer bits, 8 fraction bits, 6 LSB bits).
     public var lut: LUTSettings?
+
+    /// HDP (method `hdp`): block size (default 2), row-balanced ratio ρ_B ∈ [−1, 1] (default 0) or
+    /// the Top-K baseline's kept fraction of blocks per row, τ_H (default 0: no head pruned) or the
+    /// magnitude baseline's fraction of heads, the integer/fraction approximation (default true), and
+    /// the fixed-point format (default 16 bits, 8 fractional).
+    public var blockSize: Int?
+    public var blockRatio: Double?
+    public var topK: Double?
+    public var headThreshold: Double?
+    public var magnitudeHeads: Double?
+    public var approximate: Bool?
+    public var fixedPoint: FixedPointSettings?
+
+    public struct FixedPointSettings: Codable, Sendable, Equatable {
+        public var totalBits: Int?, fractionBits: Int?
+        enum CodingKeys: String, CodingKey { case totalBits = "total_bits", fractionBits = "fraction_bits" }
+        public init(totalBits: Int? = nil, fractionBits: Int? = nil) { (self.totalBits, self.fractionBits) = (totalBits, fractionBits) }
+    }
 
     public struct LUTSettings: Codable, Sendable, Equatable {
         public var integerBits: Int?, fractionBits: Int?, lsbBits: Int?
@@ -26,19 +48,78 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case method, windows, softmax, lut
-        case clsAttendsAll = "cls_attends_all"
+        case method, windows, softmax, lut, approximate
+        case clsAttendsAll = "cls_attends_all", blockSize = "block_size", blockRatio = "block_ratio", topK = "top_k"
+        case headThreshold = "head_threshold", magnitudeHeads = "magnitude_heads", fixedPoint = "fixed_point"
     }
 
     /// Method names a plan may use.
-    public static let methods = ["dense", "tiled", "window"]
+    public static let methods = ["dense", "tiled", "window", "hdp"]
 
-    public init(method: String, windows: [Int]? = nil, clsAttendsAll: Bool? = nil, softmax: String? = nil, lut: LUTSettings? = nil) {
+    /// Top-level keys a plan file may hold: the settings above and a search's record.
+    static let keys: Set<String> = [
+        "method", "windows", "softmax", "lut", "approximate", "cls_attends_all", "block_size", "block_ratio", "top_k",
+        "head_threshold", "magnitude_heads", "fixed_point", "search",
+    ]
+
+    public init(method: String, windows: [Int]? = nil, clsAttendsAll: Bool? = nil, softmax: String? = nil, lut: LUTSettings? = nil,
+                blockSize: Int? = nil, blockRatio: Double? = nil, topK: Double? = nil, headThreshold: Double? = nil,
+                magnitudeHeads: Double? = nil, approximate: Bool? = nil, fixedPoint: FixedPointSettings? = nil) {
+        (self.blockSize, self.blockRatio, self.topK, self.headThreshold) = (blockSize, blockRatio, topK, headThreshold)
+        (self.magnitudeHeads, self.approximate, self.fixedPoint) = (magnitudeHeads, approximate, fixedPoint)
         self.method = method
         self.windows = windows
         self.clsAttendsAll = clsAttendsAll
         self.softmax = softmax
         self.lut = lut
+    }
+
+    /// The first HDP-only setting present, if any.
+    private var hdpSettingGiven: String? {
+        let given: [(String, Bool)] = [("block_size", blockSize != nil), ("block_ratio", blockRatio != nil), ("top_k", topK != nil),
+                                       ("head_threshold", headThreshold != nil), ("magnitude_heads", magnitudeHeads != nil),
+                                       ("approximate", approximate != nil), ("fixed_point", fixedPoint != nil)]
+        return given.first { $0.1 }?.0
+    }
+
+    /// The HDP method these settings describe, validated.
+    func hdpMethod() throws -> HDPMethod {
+        func bad(_ setting: String, _ reason: String) -> AttentionPlanError { .badSetting(setting: setting, reason: reason) }
+        let block = blockSize ?? 2
+        guard block >= 1 else { throw bad("block_size", "must be ≥ 1, got \(block)") }
+        let blocks: HDPMethod.Blocks
+        switch (blockRatio, topK) {
+        case (.some, .some): throw bad("top_k", "give block_ratio (HDP) or top_k (the Top-K baseline), not both")
+        case let (_, .some(keep)):
+            guard keep > 0 && keep <= 1 else { throw bad("top_k", "the kept fraction of blocks must be in (0, 1], got \(keep)") }
+            blocks = .topK(keep: keep)
+        case let (ratio, nil):
+            let rho = ratio ?? 0
+            guard (-1...1).contains(rho) else { throw bad("block_ratio", "ρ_B must be in [−1, 1], got \(rho)") }
+            blocks = .rowBalanced(ratio: rho)
+        }
+        let heads: HDPMethod.Heads
+        switch (headThreshold, magnitudeHeads) {
+        case (.some, .some): throw bad("magnitude_heads", "give head_threshold (HDP) or magnitude_heads (the baseline), not both")
+        case let (_, .some(fraction)):
+            guard fraction >= 0 && fraction < 1 else { throw bad("magnitude_heads", "the pruned fraction of heads must be in [0, 1), got \(fraction)") }
+            heads = .magnitude(fraction: fraction)
+        case let (tau, nil):
+            guard (tau ?? 0) >= 0 else { throw bad("head_threshold", "τ_H must be ≥ 0, got \(tau!)") }
+            heads = .integerThreshold(tau ?? 0)
+        }
+        let polynomial: Bool
+        switch softmax ?? "polynomial" {
+        case "polynomial": polynomial = true
+        case "exact": polynomial = false
+        case let other: throw bad("softmax", "method hdp takes polynomial or exact, got '\(other)'")
+        }
+        let (total, fraction) = (fixedPoint?.totalBits ?? 16, fixedPoint?.fractionBits ?? 8)
+        guard (2...16).contains(total) && (0..<total).contains(fraction) else {
+            throw bad("fixed_point", "need 2 ≤ total_bits ≤ 16 and 0 ≤ fraction_bits < total_bits, got \(total), \(fraction)")
+        }
+        return HDPMethod(block: block, blocks: blocks, heads: heads, approximate: approximate ?? true, polynomialSoftmax: polynomial,
+                         format: FixedPoint(totalBits: total, fractionBits: fraction))
     }
 
     /// The table exponential the plan asks for (nil for the exact softmax).
@@ -57,13 +138,24 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
 
     /// Reads a plan file's JSON (`source` names it in errors).
     public static func load(json: Data, source: String) throws -> AttentionPlan {
-        do { return try JSONDecoder().decode(AttentionPlan.self, from: json) } catch {
+        let plan: AttentionPlan
+        do { plan = try JSONDecoder().decode(AttentionPlan.self, from: json) } catch {
             throw AttentionPlanError.malformed(source, "expected a JSON object with a string field \"method\" and the method's settings (\(error))")
         }
+        if let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] {
+            let unknown = Set(object.keys).subtracting(keys).sorted()
+            if !unknown.isEmpty {
+                throw AttentionPlanError.malformed(source, "unknown key\(unknown.count > 1 ? "s" : "") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); expected \(keys.sorted().joined(separator: ", "))")
+            }
+        }
+        return plan
     }
 
     /// The method this plan describes, for a model of `layers` layers (a single window applies to all).
     public func makeMethod(layers: Int) throws -> any AttentionMethod {
+        if method != "hdp", let setting = hdpSettingGiven {
+            throw AttentionPlanError.badSetting(setting: setting, reason: "applies to method hdp, not \(method)")
+        }
         switch method {
         case "dense": return DenseMethod(softmax: try lutExp())
         case "tiled": return TiledMethod(softmax: try lutExp())
@@ -74,6 +166,7 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
                                       clsAttendsAll: clsAttendsAll ?? true, softmax: try lutExp())
             try method.check(layers: layers)
             return method
+        case "hdp": return try hdpMethod()
         default: throw AttentionPlanError.unknownMethod(method, known: Self.methods)
         }
     }

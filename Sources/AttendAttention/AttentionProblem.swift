@@ -60,21 +60,37 @@ public struct HeadWorkload: Sendable, Equatable, Codable {
     public var bytesV: Int
     /// Bit widths of Q/K/V and of the softmax input.
     public var bits: Int
+    /// HDP: multiply-adds of the integer importance product Q_I K_Iᵀ and of the fraction terms
+    /// Q_F K_Iᵀ + Q_I K_Fᵀ on kept blocks (both included in qkMACs); 0 for other methods.
+    public var integerMACs: Int
+    public var fractionMACs: Int
+    /// K/V rows read for scores and P V (a row read again for another query tile counts again;
+    /// HDP reads each row of a kept block once — Fetch-Upon-Mask: rows of pruned blocks are not read).
+    public var kvRowsRead: Int
+    /// 1 when the head was pruned (its output is zero), else 0.
+    public var headPruned: Int
+    /// HDP's head importance Σ|S_I| over the head (the pruning test compares Σ|S_I| / (queries·keys)
+    /// with τ_H); 0 for other methods.
+    public var headImportance: Int
 
     public init(queries: Int, keys: Int, allowedEntries: Int, computedEntries: Int, blocksKept: Int, blocksTotal: Int,
-                qkMACs: Int, pvMACs: Int, denseMACs: Int, exps: Int, bytesQ: Int, bytesK: Int, bytesV: Int, bits: Int) {
+                qkMACs: Int, pvMACs: Int, denseMACs: Int, exps: Int, bytesQ: Int, bytesK: Int, bytesV: Int, bits: Int,
+                integerMACs: Int = 0, fractionMACs: Int = 0, kvRowsRead: Int, headPruned: Int = 0, headImportance: Int = 0) {
         (self.queries, self.keys, self.allowedEntries, self.computedEntries) = (queries, keys, allowedEntries, computedEntries)
         (self.blocksKept, self.blocksTotal, self.qkMACs, self.pvMACs, self.exps) = (blocksKept, blocksTotal, qkMACs, pvMACs, exps)
         self.denseMACs = denseMACs
         (self.bytesQ, self.bytesK, self.bytesV, self.bits) = (bytesQ, bytesK, bytesV, bits)
+        (self.integerMACs, self.fractionMACs, self.kvRowsRead, self.headPruned, self.headImportance) =
+            (integerMACs, fractionMACs, kvRowsRead, headPruned, headImportance)
     }
 
     /// The CSV header of `csvFields`, in the same order.
-    public static let csvHeader = "queries,keys,allowed_entries,computed_entries,blocks_kept,blocks_total,qk_macs,pv_macs,dense_macs,exps,bytes_q,bytes_k,bytes_v,bits"
+    public static let csvHeader = "queries,keys,allowed_entries,computed_entries,blocks_kept,blocks_total,qk_macs,pv_macs,dense_macs,exps,bytes_q,bytes_k,bytes_v,bits,integer_macs,fraction_macs,kv_rows_read,head_pruned,head_importance"
 
     /// The record as CSV fields (see `csvHeader`).
     public var csvFields: String {
-        [queries, keys, allowedEntries, computedEntries, blocksKept, blocksTotal, qkMACs, pvMACs, denseMACs, exps, bytesQ, bytesK, bytesV, bits]
+        [queries, keys, allowedEntries, computedEntries, blocksKept, blocksTotal, qkMACs, pvMACs, denseMACs, exps, bytesQ, bytesK, bytesV, bits,
+         integerMACs, fractionMACs, kvRowsRead, headPruned, headImportance]
             .map(String.init).joined(separator: ",")
     }
 }

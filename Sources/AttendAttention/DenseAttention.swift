@@ -23,7 +23,8 @@ public enum DenseAttention {
                                     blocksKept: computed > 0 ? 1 : 0, blocksTotal: 1, qkMACs: computed * d, pvMACs: computed * d,
                                     denseMACs: 2 * problem.queries * problem.keys * d, exps: computed,
                                     bytesQ: computed > 0 ? problem.queries * d * 4 : 0, bytesK: computed > 0 ? problem.keys * d * 4 : 0,
-                                    bytesV: computed > 0 ? problem.keys * d * 4 : 0, bits: 32)
+                                    bytesV: computed > 0 ? problem.keys * d * 4 : 0, bits: 32,
+                                    kvRowsRead: computed > 0 ? problem.keys : 0, headPruned: problem.mask.skippedHeads.contains(h) ? 1 : 0)
             }
         }
     }

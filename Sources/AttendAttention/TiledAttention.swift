@@ -111,7 +111,7 @@ public enum TiledAttention {
         var index = 0
         for (p, problem) in problems.enumerated() {
             if logSumExp { results[p].logSumExp = lseRows[p].map { Array(UnsafeBufferPointer(start: $0, count: problem.queries)) } }
-            for _ in 0..<problem.heads {
+            for h in 0..<problem.heads {
                 var sum = attend_tile_counts()
                 for _ in 0..<((problem.queries + tiles[p].queries - 1) / tiles[p].queries) {
                     let c = counts[index]
@@ -124,7 +124,8 @@ public enum TiledAttention {
                     queries: problem.queries, keys: problem.keys, allowedEntries: Int(sum.entries_allowed), computedEntries: computed,
                     blocksKept: tileCount, blocksTotal: Int(sum.tiles_total), qkMACs: computed * d, pvMACs: computed * d,
                     denseMACs: 2 * problem.queries * problem.keys * d, exps: computed,
-                    bytesQ: tileCount > 0 ? problem.queries * d * 4 : 0, bytesK: Int(sum.keys_read) * d * 4, bytesV: Int(sum.keys_read) * d * 4, bits: 32))
+                    bytesQ: tileCount > 0 ? problem.queries * d * 4 : 0, bytesK: Int(sum.keys_read) * d * 4, bytesV: Int(sum.keys_read) * d * 4, bits: 32,
+                    kvRowsRead: Int(sum.keys_read), headPruned: problem.mask.skippedHeads.contains(h) ? 1 : 0))
             }
         }
         return results

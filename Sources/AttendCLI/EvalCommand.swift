@@ -15,7 +15,7 @@ struct EvalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Sentences per padded batch (sentences are sorted by length first).", valueName: "n"))
     var batchSize = 16
 
-    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size, attention, model_seconds (forward passes), attention_seconds (attention inside them), attention_macs, dense_attention_macs.")
+    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size, attention, model_seconds (forward passes), attention_seconds (attention inside them), attention_macs, dense_attention_macs, blocks_kept, blocks_total, heads_pruned, heads_total.")
     var json = false
 
     @Option(name: .long, help: ArgumentHelp("Write one predicted label index per line, in data order.", valueName: "file"))
@@ -43,6 +43,8 @@ struct EvalSummary: Encodable {
     let model_seconds: Double, attention_seconds: Double
     /// Q Kᵀ + P V multiply-adds attention did, and what unmasked dense attention would do on the same inputs.
     let attention_macs: Int, dense_attention_macs: Int
+    /// Blocks (key tiles for the tiled kernels, HDP blocks for hdp) kept and in all, and heads pruned of all (sentence × layer × head) heads.
+    let blocks_kept: Int, blocks_total: Int, heads_pruned: Int, heads_total: Int
 }
 
 /// Evaluates `task` with the model and options given; prints the summary.
@@ -80,7 +82,9 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         accuracy: metrics.accuracy, mcc: task == .cola ? metrics.mcc : nil,
         sentences_per_second: Double(metrics.examples) / seconds, seconds: seconds,
         threads: Parallel.threads, batch_size: options.batchSize, attention: method.name,
-        model_seconds: modelSeconds, attention_seconds: method.seconds, attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs })
+        model_seconds: modelSeconds, attention_seconds: method.seconds, attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs },
+        blocks_kept: records.reduce(0) { $0 + $1.blocksKept }, blocks_total: records.reduce(0) { $0 + $1.blocksTotal },
+        heads_pruned: records.reduce(0) { $0 + $1.headPruned }, heads_total: records.count)
     if options.json {
         print(try jsonLine(summary))
     } else {

@@ -19,7 +19,7 @@ struct ModelOptions: ParsableArguments {
     var truncate = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Attention method: dense (Float32 reference, materialises scores), tiled (exact, FlashAttention-style; default) or window (ReBERT: per-layer windows, needs --windows).",
+        "Attention method: dense (Float32 reference, materialises scores), tiled (exact, FlashAttention-style; default), window (ReBERT: per-layer windows, needs --windows) or hdp (hybrid dynamic pruning: integer-proxy block and head pruning; see the HDP options).",
         valueName: "method"))
     var attention: String?
 
@@ -32,9 +32,11 @@ struct ModelOptions: ParsableArguments {
     var clsLocal = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Softmax exponential: exact (default) or lut (ReBERT's two-table exponential, 4 integer + 8 fraction bits, 6 LSB bits; other sizes through a plan file).",
+        "Softmax: exact (default) or lut (ReBERT's two-table exponential, 4 integer + 8 fraction bits, 6 LSB bits; other sizes through a plan file); with --attention hdp: polynomial (default; I-BERT's exp and a linear reciprocal) or exact.",
         valueName: "kind"))
     var softmax: String?
+
+    @OptionGroup(title: "HDP (--attention hdp)") var hdp: HDPOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "JSON plan file choosing the attention method and its settings, e.g. {\"method\": \"window\", \"windows\": [4, 4, 8, 8, 16, 16]}.",
@@ -54,7 +56,14 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--attention window needs --windows (one per layer, or one for all)")
         }
         if clsLocal && attention != "window" { throw ValidationError("--cls-local applies to --attention window") }
-        if let softmax, !["exact", "lut"].contains(softmax) { throw ValidationError("--softmax: expected exact or lut, got '\(softmax)'") }
+        if attention == "hdp" {
+            do { _ = try hdp.plan(softmax: softmax).makeMethod(layers: 1) } catch let error as AttentionPlanError {
+                throw ValidationError("--attention hdp: \(error)")
+            }
+        } else {
+            if hdp.given { throw ValidationError("--block-size, --block-ratio, --top-k, --head-threshold, --magnitude-heads and --exact-scores apply to --attention hdp") }
+            if let softmax, !["exact", "lut"].contains(softmax) { throw ValidationError("--softmax: expected exact or lut, got '\(softmax)'") }
+        }
         if softmax != nil && plan != nil { throw ValidationError("give the softmax in the plan file, not with --softmax") }
     }
 
@@ -75,6 +84,7 @@ struct ModelOptions: ParsableArguments {
     /// The attention method chosen by --attention (default tiled) or --plan, for a model of `layers` layers.
     func attentionMethod(layers: Int) throws -> any AttentionMethod {
         guard let plan else {
+            if attention == "hdp" { return try hdp.plan(softmax: softmax).makeMethod(layers: layers) }
             let chosen = AttentionPlan(method: attention ?? "tiled", windows: parsedWindows, clsAttendsAll: clsLocal ? false : nil, softmax: softmax)
             return try chosen.makeMethod(layers: layers)
         }

@@ -114,6 +114,48 @@ void attend_attention_query_tile(const attend_head *head, int i0, int i1, float 
 void attend_attention_column_sums(const attend_head *head, int tile, int query_tile, const float *lse,
                                   float *column_sums, float *scratch);
 
+// ---- Hybrid dynamic pruning (HDP, SPEC §4.4) -----------------------------------------------------
+/// Integer scores c = a · bᵀ: a: [m, d] int16 (row stride lda), b: [n, d] int16 (ldb), c: [m, n]
+/// int32 (ldc), accumulated exactly in int32 (callers keep d · max|a| · max|b| < 2³¹).
+void attend_int_scores(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
+                       int32_t *c, int ldc);
+
+/// One head of HDP attention over its kept blocks. q, k, v: [queries|keys, d] float (strides ldq,
+/// ldk, ldv); out: [queries, d] (ldo). qi, qf, ki, kf: [queries|keys, d] int16, the integer and
+/// fraction parts of the fixed-point codes (code = integer · 2^fraction_bits + fraction,
+/// 0 ≤ fraction < 2^fraction_bits); s_int: [queries, keys] = qi · kiᵀ. kept: [query blocks,
+/// key_blocks] of 0/1 for square blocks of `block` entries.
+typedef struct {
+    int queries, keys, d;
+    float scale;
+    const float *q; int ldq;
+    const float *k; int ldk;
+    const float *v; int ldv;
+    float *out; int ldo;
+    const int16_t *qi, *qf, *ki, *kf;
+    int fraction_bits;
+    const int32_t *s_int;
+    const unsigned char *kept;
+    int block, key_blocks;
+    /// 1: scores (s_int·2^f + qf·kiᵀ + qi·kfᵀ) / 2^f (the fraction·fraction term dropped); 0: q·kᵀ in float.
+    int approximate;
+    /// 1: I-BERT's polynomial exp and a linear reciprocal (attend_ibert_exp, attend_linear_reciprocal); 0: exact.
+    int polynomial;
+} attend_hdp_head;
+
+/// Rows [i0, i1) of an HDP head: for query i, the keys of the kept blocks of block-row i / block are
+/// scored, softmaxed (over those keys only) and their V rows summed; nothing else is read.
+/// scratch: 2 · keys floats.
+void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch);
+
+/// I-BERT's second-order exp for x ≤ 0 (SPEC §4.4 item 6): x = −z·ln2 + r with z = ⌊−x/ln2⌋ and
+/// r ∈ (−ln2, 0], e^x ≈ (0.3585·(r + 1.353)² + 0.344) · 2^−z; −∞ and NaN give 0.
+float attend_ibert_exp(float x);
+
+/// Linear reciprocal for s > 0: s = m·2^e with m ∈ [½, 1), 1/m ≈ 48/17 − 32/17·m (the
+/// Newton–Raphson seed; relative error ≤ 1/17).
+float attend_linear_reciprocal(float s);
+
 // ---- Threads ----------------------------------------------------------------------------------
 /// A task of a parallel-for: called once per index with the caller's context.
 typedef void (*attend_task_fn)(void *context, int index);

@@ -1,0 +1,46 @@
+/// Which blocks of one head's score matrix HDP keeps, from block importances θ (Σ|S_I| per block).
+/// importance: [rows, columns] block-rows × block-columns, row-major; results are 0/1 of the same shape.
+public enum BlockSelection {
+    /// Energon's row threshold (SPEC §4.4 item 3) for importances v of one block-row and ratio
+    /// ρ ∈ [−1, 1]: ρ ≥ 0 ⇒ Θ = ρ·max v + (1 − ρ)·mean v; ρ < 0 ⇒ Θ = −ρ·min v + (1 + ρ)·mean v.
+    public static func rowThreshold(_ v: ArraySlice<Double>, ratio rho: Double) -> Double {
+        let mean = v.reduce(0, +) / Double(v.count)
+        return rho >= 0 ? rho * v.max()! + (1 - rho) * mean : -rho * v.min()! + (1 + rho) * mean
+    }
+
+    /// HDP's row-balanced pruning: in every block-row, blocks with θ < Θ_row are pruned; every row
+    /// keeps at least its most important block. ρ = −1 keeps everything.
+    public static func rowBalanced(_ importance: [Double], rows: Int, columns: Int, ratio rho: Double) -> [UInt8] {
+        var kept = [UInt8](repeating: 0, count: rows * columns)
+        for r in 0..<rows {
+            let row = importance[r * columns..<(r + 1) * columns]
+            let threshold = rowThreshold(row, ratio: rho)
+            for c in 0..<columns where row[r * columns + c] >= threshold { kept[r * columns + c] = 1 }
+            if let best = row.indices.max(by: { row[$0] < row[$1] }) { kept[best] = 1 }
+        }
+        return kept
+    }
+
+    /// The Top-K baseline: every block-row keeps its k = max(1, ⌈fraction · columns⌉) most important
+    /// blocks (ties: the earlier column).
+    public static func topK(_ importance: [Double], rows: Int, columns: Int, keep fraction: Double) -> [UInt8] {
+        let k = max(1, min(columns, Int((fraction * Double(columns)).rounded(.up))))
+        var kept = [UInt8](repeating: 0, count: rows * columns)
+        for r in 0..<rows {
+            let order = (0..<columns).sorted { importance[r * columns + $0] > importance[r * columns + $1] || (importance[r * columns + $0] == importance[r * columns + $1] && $0 < $1) }
+            for c in order.prefix(k) { kept[r * columns + c] = 1 }
+        }
+        return kept
+    }
+
+    /// θ per block: Σ|s| over each `block × block` block of s: [queries, keys] (edge blocks partial).
+    public static func importance(_ s: UnsafeBufferPointer<Int32>, queries: Int, keys: Int, block: Int) -> [Double] {
+        let (rows, columns) = ((queries + block - 1) / block, (keys + block - 1) / block)
+        var sums = [Int64](repeating: 0, count: rows * columns)
+        for i in 0..<queries {
+            let r = i / block
+            for j in 0..<keys { sums[r &* columns &+ j / block] &+= Int64(abs(s[i &* keys &+ j])) }
+        }
+        return sums.map(Double.init)
+    }
+}

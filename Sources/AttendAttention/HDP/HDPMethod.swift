@@ -1,0 +1,177 @@
+import AttendKernels
+import CAttendKernels
+
+/// Hybrid dynamic pruning (Jaradat et al., arXiv 2407.12893; SPEC §4.4), per sequence and head:
+///
+/// 1. Q and K in fixed point (`format`), split into integer and fraction parts (`FixedPoint`).
+/// 2. `S_I = Q_I K_Iᵀ` in integer arithmetic: the importance proxy.
+/// 3. Head importance θ_H = Σ|S_I| / (queries · keys); θ_H < τ_H ⇒ the head is pruned (zero output).
+///    (The paper compares the plain sum; divided by the entry count one τ_H serves every sentence
+///    length — with the paper's fixed padded length the two are proportional.)
+/// 4. Block importance θ_b = Σ|S_I| over `block × block` blocks; row-balanced thresholds with ratio
+///    ρ_B (`BlockSelection.rowBalanced`), or the Top-K baseline (`BlockSelection.topK`).
+/// 5. Kept blocks only: scores `(Q_I K_Iᵀ + Q_F K_Iᵀ + Q_I K_Fᵀ) / √d` (`approximate`) or the exact
+///    Float32 `q·k / √d`; softmax over the kept keys with I-BERT's polynomial exp and a linear
+///    reciprocal (`polynomialSoftmax`) or exactly; `P V` over the kept keys. K/V rows of pruned blocks
+///    are never read (Fetch-Upon-Mask).
+///
+/// With ρ_B = −1, τ_H = 0, `approximate` and `polynomialSoftmax` off, every block is kept and the
+/// result is dense attention (tested). The magnitude head baseline (`Heads.magnitude`) computes every
+/// head, then zeroes the given fraction with the smallest mean |output| (the criterion of SpAtten's
+/// head pruning, applied per layer without its cascade; it saves no work, it is a quality baseline).
+public struct HDPMethod: AttentionMethod {
+    public enum Blocks: Sendable, Equatable {
+        /// HDP's row-balanced threshold with ratio ρ_B ∈ [−1, 1].
+        case rowBalanced(ratio: Double)
+        /// Baseline: the ⌈fraction · columns⌉ most important blocks of every block-row.
+        case topK(keep: Double)
+    }
+
+    public enum Heads: Sendable, Equatable {
+        /// HDP: prune a head when Σ|S_I| / (queries · keys) < τ_H (0 prunes nothing).
+        case integerThreshold(Double)
+        /// Baseline: prune ⌊fraction · heads⌋ heads with the smallest mean |output|, per sequence and layer.
+        case magnitude(fraction: Double)
+    }
+
+    public var block: Int
+    public var blocks: Blocks
+    public var heads: Heads
+    public var approximate: Bool
+    public var polynomialSoftmax: Bool
+    public var format: FixedPoint
+
+    public init(block: Int = 2, blocks: Blocks = .rowBalanced(ratio: 0), heads: Heads = .integerThreshold(0),
+                approximate: Bool = true, polynomialSoftmax: Bool = true, format: FixedPoint = FixedPoint()) {
+        precondition(block >= 1, "HDP block size must be ≥ 1")
+        (self.block, self.blocks, self.heads) = (block, blocks, heads)
+        (self.approximate, self.polynomialSoftmax, self.format) = (approximate, polynomialSoftmax, format)
+    }
+
+    public var name: String { "hdp" }
+
+    public func attend(layer: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]] {
+        var tasks: [(problem: Int, head: Int)] = []
+        for (p, problem) in problems.enumerated() { for h in 0..<problem.heads { tasks.append((p, h)) } }
+        let records = UnsafeMutableBufferPointer<HeadWorkload>.allocate(capacity: tasks.count)
+        defer { records.deallocate() }
+        nonisolated(unsafe) let output = records
+        Parallel.forEach(tasks.count) { index in
+            output.initializeElement(at: index, to: attendHead(problems[tasks[index].problem], head: tasks[index].head))
+        }
+        var result: [[HeadWorkload]] = problems.map { _ in [] }
+        for (index, task) in tasks.enumerated() { result[task.problem].append(records[index]) }
+        if case let .magnitude(fraction) = heads {
+            for (p, problem) in problems.enumerated() { pruneByMagnitude(problem, fraction: fraction, &result[p]) }
+        }
+        return result
+    }
+
+    /// One head: importance, pruning decisions, kept-block attention; returns its record.
+    func attendHead(_ problem: AttentionProblem, head h: Int) -> HeadWorkload {
+        let (nq, nk, d) = (problem.queries, problem.keys, problem.headDim)
+        let g = problem.kvHead(of: h)
+        let (q, k, v, out) = (problem.q + h * d, problem.k + g * d, problem.v + g * d, problem.out + h * d)
+        let (rows, columns) = ((nq + block - 1) / block, (nk + block - 1) / block)
+        var record = HeadWorkload(queries: nq, keys: nk, allowedEntries: 0, computedEntries: 0, blocksKept: 0, blocksTotal: rows * columns,
+                                  qkMACs: 0, pvMACs: 0, denseMACs: 2 * nq * nk * d, exps: 0, bytesQ: nq * d * 2, bytesK: nk * d * 2,
+                                  bytesV: 0, bits: format.totalBits, kvRowsRead: 0)
+        let zeroOutput = { for i in 0..<nq { (out + i * problem.ldo).update(repeating: 0, count: d) } }
+        if problem.mask.skippedHeads.contains(h) || nq == 0 || nk == 0 {
+            zeroOutput()
+            record.headPruned = problem.mask.skippedHeads.contains(h) ? 1 : 0
+            return record
+        }
+        let (qi, qf) = split(q, ld: problem.ldq, rows: nq, d: d)
+        let (ki, kf) = split(k, ld: problem.ldk, rows: nk, d: d)
+        var scores = [Int32](repeating: 0, count: nq * nk)  // S_I: [nq, nk]
+        attend_int_scores(Int32(nq), Int32(nk), Int32(d), qi, Int32(d), ki, Int32(d), &scores, Int32(nk))
+        record.integerMACs = nq * nk * d
+        record.qkMACs = record.integerMACs
+        let importance = scores.withUnsafeBufferPointer { BlockSelection.importance($0, queries: nq, keys: nk, block: block) }
+        record.headImportance = Int(importance.reduce(0, +))
+        if case let .integerThreshold(tau) = heads, Double(record.headImportance) / Double(nq * nk) < tau {
+            zeroOutput()
+            record.headPruned = 1
+            return record
+        }
+        let kept: [UInt8]
+        switch blocks {
+        case let .rowBalanced(ratio): kept = BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: ratio)
+        case let .topK(fraction): kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
+        }
+        // Kept entries (edge blocks are partial) and the key rows any kept block needs.
+        var keptEntries = 0, columnUsed = [Bool](repeating: false, count: columns)
+        for r in 0..<rows {
+            let height = min(block, nq - r * block)
+            for c in 0..<columns where kept[r * columns + c] == 1 {
+                keptEntries += height * min(block, nk - c * block)
+                columnUsed[c] = true
+            }
+        }
+        let rowsRead = (0..<columns).reduce(0) { $0 + (columnUsed[$1] ? min(block, nk - $1 * block) : 0) }
+        record.blocksKept = kept.reduce(0) { $0 + Int($1) }
+        (record.allowedEntries, record.computedEntries, record.exps) = (keptEntries, keptEntries, keptEntries)
+        record.fractionMACs = approximate ? 2 * keptEntries * d : 0
+        record.qkMACs += approximate ? record.fractionMACs : keptEntries * d
+        record.pvMACs = keptEntries * d
+        (record.kvRowsRead, record.bytesV) = (rowsRead, rowsRead * d * 4)
+
+        withPointers(kept, scores, qi, qf, ki, kf) { keptPointer, s, qi, qf, ki, kf in
+            var head = attend_hdp_head(
+                queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
+                k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
+                qi: qi, qf: qf, ki: ki, kf: kf, fraction_bits: Int32(format.fractionBits), s_int: s,
+                kept: keptPointer, block: Int32(block), key_blocks: Int32(columns),
+                approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * nk) { scratch in
+                attend_hdp_rows(&head, 0, Int32(nq), scratch.baseAddress)
+            }
+        }
+        return record
+    }
+
+    /// Calls body with base pointers of the arrays (valid inside body only).
+    private func withPointers(
+        _ kept: [UInt8], _ scores: [Int32], _ qi: [Int16], _ qf: [Int16], _ ki: [Int16], _ kf: [Int16],
+        _ body: (UnsafePointer<UInt8>, UnsafePointer<Int32>, UnsafePointer<Int16>, UnsafePointer<Int16>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
+    ) {
+        kept.withUnsafeBufferPointer { k in scores.withUnsafeBufferPointer { s in
+            qi.withUnsafeBufferPointer { a in qf.withUnsafeBufferPointer { b in
+                ki.withUnsafeBufferPointer { c in kf.withUnsafeBufferPointer { e in
+                    body(k.baseAddress!, s.baseAddress!, a.baseAddress!, b.baseAddress!, c.baseAddress!, e.baseAddress!)
+                } }
+            } }
+        } }
+    }
+
+    /// Integer and fraction parts of x: [rows, d] (stride ld), each [rows, d] contiguous.
+    private func split(_ x: UnsafePointer<Float>, ld: Int, rows: Int, d: Int) -> (integer: [Int16], fraction: [Int16]) {
+        var integer = [Int16](repeating: 0, count: rows * d), fraction = [Int16](repeating: 0, count: rows * d)
+        for r in 0..<rows {
+            for c in 0..<d {
+                let parts = format.split(format.code(x[r * ld + c]))
+                integer[r * d + c] = Int16(parts.integer)
+                fraction[r * d + c] = Int16(parts.fraction)
+            }
+        }
+        return (integer, fraction)
+    }
+
+    /// The magnitude baseline: zero the ⌊fraction · heads⌋ heads with the smallest mean |output|.
+    private func pruneByMagnitude(_ problem: AttentionProblem, fraction: Double, _ records: inout [HeadWorkload]) {
+        let count = Int((fraction * Double(problem.heads)).rounded(.down))
+        guard count > 0, problem.queries > 0 else { return }
+        let d = problem.headDim
+        let magnitude = (0..<problem.heads).map { h in
+            (0..<problem.queries).reduce(0.0) { sum, i in
+                sum + UnsafeBufferPointer(start: problem.out + i * problem.ldo + h * d, count: d).reduce(0.0) { $0 + Double(abs($1)) }
+            }
+        }
+        let order = (0..<problem.heads).sorted { magnitude[$0] < magnitude[$1] || (magnitude[$0] == magnitude[$1] && $0 < $1) }
+        for h in order.prefix(count) {
+            for i in 0..<problem.queries { (problem.out + i * problem.ldo + h * d).update(repeating: 0, count: d) }
+            records[h].headPruned = 1
+        }
+    }
+}

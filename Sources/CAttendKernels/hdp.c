@@ -1,0 +1,120 @@
+// Hybrid dynamic pruning kernels (HDP, arXiv 2407.12893; SPEC §4.4): the integer importance product
+// and the per-row execution of the kept blocks. Bodies are written once as always-inline functions
+// and instantiated twice: with AVX2 enabled (chosen at run time) and portable.
+#include "CAttendKernels.h"
+#include "simd_target.h"
+#include <math.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+// ---- integer scores ---------------------------------------------------------------------------
+INLINE int32_t dot_i16(const int16_t *a, const int16_t *b, int d) {
+    int32_t sum = 0;
+    for (int c = 0; c < d; c++) sum += (int32_t)a[c] * (int32_t)b[c];
+    return sum;
+}
+
+INLINE void int_scores_body(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
+                            int32_t *c, int ldc) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = dot_i16(a + (size_t)i * lda, b + (size_t)j * ldb, d);
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void int_scores_avx2(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
+                                        int32_t *c, int ldc) {
+    int_scores_body(m, n, d, a, lda, b, ldb, c, ldc);
+}
+#endif
+
+void attend_int_scores(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
+                       int32_t *c, int ldc) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { int_scores_avx2(m, n, d, a, lda, b, ldb, c, ldc); return; }
+#endif
+    int_scores_body(m, n, d, a, lda, b, ldb, c, ldc);
+}
+
+// ---- polynomial softmax -------------------------------------------------------------------------
+float attend_ibert_exp(float x) {
+    if (!(x > -INFINITY)) return 0;
+    if (x > 0) x = 0;
+    const float ln2 = 0.69314718f;
+    float z = floorf(-x / ln2);
+    if (z > 149) return 0;  // below the smallest subnormal
+    float r = x + z * ln2;
+    if (r > 0) r = 0;       // rounding of z·ln2
+    float p = 0.3585f * (r + 1.353f) * (r + 1.353f) + 0.344f;
+    return ldexpf(p, -(int)z);
+}
+
+float attend_linear_reciprocal(float s) {
+    int e;
+    float m = frexpf(s, &e);
+    return ldexpf(48.0f / 17.0f - 32.0f / 17.0f * m, -e);
+}
+
+// ---- kept-block rows ----------------------------------------------------------------------------
+INLINE float dot_f32(const float *a, const float *b, int d) {
+    float sum = 0;
+    for (int c = 0; c < d; c++) sum += a[c] * b[c];
+    return sum;
+}
+
+INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scratch) {
+    int d = h->d, nk = h->keys, b = h->block;
+    float *s = scratch;                  // [kept keys] scores, then probabilities
+    int *index = (int *)(scratch + nk);  // [kept keys] key positions
+    float inv_unit = 1.0f / (float)(1 << h->fraction_bits);
+    for (int i = i0; i < i1; i++) {
+        const unsigned char *kept = h->kept + (size_t)(i / b) * h->key_blocks;
+        int count = 0;
+        for (int kb = 0; kb < h->key_blocks; kb++) {
+            if (!kept[kb]) continue;
+            int end = (kb + 1) * b < nk ? (kb + 1) * b : nk;
+            for (int j = kb * b; j < end; j++) index[count++] = j;
+        }
+        float *o = h->out + (size_t)i * h->ldo;
+        for (int c = 0; c < d; c++) o[c] = 0;
+        if (count == 0) continue;  // a fully masked row outputs zeros (SPEC §3)
+        float mx = -INFINITY;
+        for (int t = 0; t < count; t++) {
+            int j = index[t];
+            float score;
+            if (h->approximate) {
+                int64_t fine = (int64_t)h->s_int[(size_t)i * nk + j] * (1 << h->fraction_bits)
+                             + dot_i16(h->qf + (size_t)i * d, h->ki + (size_t)j * d, d)
+                             + dot_i16(h->qi + (size_t)i * d, h->kf + (size_t)j * d, d);
+                score = (float)fine * inv_unit;
+            } else {
+                score = dot_f32(h->q + (size_t)i * h->ldq, h->k + (size_t)j * h->ldk, d);
+            }
+            s[t] = score * h->scale;
+            mx = s[t] > mx ? s[t] : mx;
+        }
+        float sum = 0;
+        for (int t = 0; t < count; t++) {
+            s[t] = h->polynomial ? attend_ibert_exp(s[t] - mx) : expf(s[t] - mx);
+            sum += s[t];
+        }
+        float inv = h->polynomial ? attend_linear_reciprocal(sum) : 1.0f / sum;
+        for (int t = 0; t < count; t++) {
+            float p = s[t] * inv;
+            const float *vr = h->v + (size_t)index[t] * h->ldv;
+            for (int c = 0; c < d; c++) o[c] += p * vr[c];
+        }
+    }
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *head, int i0, int i1, float *scratch) {
+    hdp_rows_body(head, i0, i1, scratch);
+}
+#endif
+
+void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { hdp_rows_avx2(head, i0, i1, scratch); return; }
+#endif
+    hdp_rows_body(head, i0, i1, scratch);
+}
