@@ -7,7 +7,7 @@ import Foundation
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search a method's settings on a calibration split of the train set and write a plan file.",
-        subcommands: [SearchWindows.self])
+        subcommands: [SearchWindows.self, SearchHDP.self])
 }
 
 /// `attend search windows`: ReBERT's greedy per-layer window search.
@@ -24,31 +24,12 @@ struct SearchWindows: ParsableCommand {
             """)
 
     @OptionGroup var model: ModelOptions
-
-    @Option(name: .long, help: "The task: sst2 or cola.")
-    var task: GLUETask
-
-    @Option(name: .long, help: ArgumentHelp("Largest allowed drop of the calibration score, in points (accuracy % or MCC × 100).", valueName: "points"))
-    var maxDrop: Double
-
-    @Option(name: .long, help: ArgumentHelp("Calibration sentences drawn from the train set.", valueName: "n"))
-    var calibration = 1000
-
-    @Option(name: .long, help: ArgumentHelp("Seed of the calibration draw.", valueName: "s"))
-    var seed: UInt64 = 0
+    @OptionGroup var calibration: CalibrationOptions
 
     @Option(name: .long, help: ArgumentHelp("Candidate windows (comma-separated).", valueName: "list"))
     var candidates = "1,2,4,8,16,32"
 
-    @Option(name: .long, help: ArgumentHelp("Train file in GLUE format (default: ../shared/data/<task>/train.tsv).", valueName: "file"))
-    var train: String?
-
-    @Option(name: .long, help: ArgumentHelp("Where to write the plan (JSON).", valueName: "file"))
-    var out: String
-
     func validate() throws {
-        if maxDrop < 0 { throw ValidationError("--max-drop must be ≥ 0, got \(maxDrop)") }
-        if calibration < 1 { throw ValidationError("--calibration must be at least 1, got \(calibration)") }
         guard parsedCandidates != nil else { throw ValidationError("--candidates: expected comma-separated integers ≥ 0, got '\(candidates)'") }
         if model.attention != nil || model.plan != nil { throw ValidationError("the search chooses the windows: --attention and --plan do not apply") }
     }
@@ -79,28 +60,65 @@ struct SearchWindows: ParsableCommand {
     }
 
     func run() throws {
+        let (task, maxDrop, out) = (calibration.task, calibration.maxDrop, calibration.out)
         let directory = try model.resolve(task: task)
-        let trainURL = try train.map { URL(fileURLWithPath: $0) }
-            ?? Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/\(task.rawValue)/train.tsv")
-        let examples = try task.load(trainURL)
-        let split = calibrationSplit(examples, count: min(calibration, examples.count), seed: seed)
+        let (split, trainURL) = try calibration.split()
         let classifier = try Classifier(directory: directory)
         let search = WindowSearch(classifier: classifier, task: task, calibration: split, candidates: parsedCandidates!, maxDrop: maxDrop)
-        printError("search windows: \(split.count) calibration sentences from \(trainURL.path) (seed \(seed))")
+        printError("search windows: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.seed))")
         let outcome = try search.run { printError("  " + $0) }
         let unbounded = 1 << 20
         let plan = PlanFile(
             windows: outcome.windows.map { $0 ?? unbounded }, cls_attends_all: true,
-            search: .init(task: task.rawValue, model: directory.path, train: trainURL.path, calibration: split.count, seed: seed,
+            search: .init(task: task.rawValue, model: directory.path, train: trainURL.path, calibration: split.count, seed: calibration.seed,
                           max_drop: maxDrop, candidates: search.candidates, metric: task.metricName, baseline: outcome.baseline,
                           score: outcome.score, unbounded_window: unbounded, order: "phase 2 shrinks layers first to last",
                           inner_products_removed: outcome.innerProductsRemoved, softmax_exponentials_removed: outcome.exponentialsRemoved,
                           trace: outcome.trace))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do { try encoder.encode(plan).write(to: URL(fileURLWithPath: out)) } catch {
-            throw CLIError("\(out): cannot write the plan (\((error as NSError).localizedDescription))")
-        }
+        try writePlan(plan, to: out)
         print("windows \(plan.windows.map(String.init).joined(separator: ",")) · \(task.metricName) \(String(format: "%.2f", outcome.baseline)) → \(String(format: "%.2f", outcome.score)) on calibration · inner products −\(String(format: "%.1f", outcome.innerProductsRemoved * 100)) % · plan \(out)")
+    }
+}
+
+/// Options every calibration search shares: the task, the allowed drop, the seeded split of train, the output.
+struct CalibrationOptions: ParsableArguments {
+    @Option(name: .long, help: "The task: sst2 or cola.")
+    var task: GLUETask
+
+    @Option(name: .long, help: ArgumentHelp("Largest allowed drop of the calibration score, in points (accuracy % or MCC × 100).", valueName: "points"))
+    var maxDrop: Double
+
+    @Option(name: .long, help: ArgumentHelp("Calibration sentences drawn from the train set.", valueName: "n"))
+    var calibration = 1000
+
+    @Option(name: .long, help: ArgumentHelp("Seed of the calibration draw.", valueName: "s"))
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: ArgumentHelp("Train file in GLUE format (default: ../shared/data/<task>/train.tsv).", valueName: "file"))
+    var train: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the plan (JSON).", valueName: "file"))
+    var out: String
+
+    func validate() throws {
+        if maxDrop < 0 { throw ValidationError("--max-drop must be ≥ 0, got \(maxDrop)") }
+        if calibration < 1 { throw ValidationError("--calibration must be at least 1, got \(calibration)") }
+    }
+
+    /// The calibration split drawn from the train file, and that file.
+    func split() throws -> ([LabeledSentence], URL) {
+        let trainURL = try train.map { URL(fileURLWithPath: $0) }
+            ?? Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/\(task.rawValue)/train.tsv")
+        let examples = try task.load(trainURL)
+        return (calibrationSplit(examples, count: min(calibration, examples.count), seed: seed), trainURL)
+    }
+}
+
+/// Writes a plan file as sorted, indented JSON.
+func writePlan(_ plan: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    do { try encoder.encode(plan).write(to: URL(fileURLWithPath: path)) } catch {
+        throw CLIError("\(path): cannot write the plan (\((error as NSError).localizedDescription))")
     }
 }
