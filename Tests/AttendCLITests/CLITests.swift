@@ -28,6 +28,10 @@ struct CLITests {
         (["eval", "--task", "sst2", "--attention", "sparse-magic"], "sparse-magic"),
         (["eval", "--task", "sst2", "--attention", "dense", "--plan", "p.json"], "--plan"),
         (["eval", "--task", "sst2", "--softmax", "taylor"], "taylor"),
+        (["eval", "--task", "sst2", "--attention", "hdp", "--block-ratio", "2"], "block_ratio"),
+        (["eval", "--task", "sst2", "--block-ratio", "0.2"], "--attention hdp"),
+        (["eval", "--task", "sst2", "--attention", "hdp", "--softmax", "lut"], "softmax"),
+        (["search", "hdp", "--task", "sst2", "--max-drop", "1", "--out", "p.json", "--ratios", "0,3"], "--ratios"),
         (["eval", "--task", "sst2", "--softmax", "lut", "--plan", "p.json"], "--softmax"),
     ])
     func usageErrors(arguments: [String], mentioned: String) throws {
@@ -242,5 +246,26 @@ struct CLITests {
         try Data(#"{"method": "dense", "softmax": "lut", "lut": {"integer_bits": 3, "fraction_bits": 6, "lsb_bits": 12}}"#.utf8).write(to: plan)
         let bad = try attend(["eval", "--task", "sst2", "--limit", "3", "--plan", plan.path])
         #expect(bad.status == runtimeError && bad.stderr.contains(plan.path) && bad.stderr.contains("lsb_bits"), "\(bad.stderr)")
+    }
+
+    @Test("hdp runs report blocks and heads kept; records' counts sum to the JSON totals")
+    func hdpEval() throws {
+        let trace = try temporaryDirectory("hdp").appendingPathComponent("hdp.csv")
+        let result = try attend(["eval", "--task", "cola", "--limit", "30", "--json", "--attention", "hdp", "--block-ratio", "0.3",
+                                 "--head-threshold", "8", "--trace", trace.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",").map(String.init)
+        let rows = lines.dropFirst().map { line in Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",").map { Int($0)! })) }
+        func total(_ key: String) -> Int { rows.reduce(0) { $0 + $1[key]! } }
+        #expect(summary["attention"] as? String == "hdp")
+        #expect(summary["blocks_kept"] as? Int == total("blocks_kept") && summary["blocks_total"] as? Int == total("blocks_total"))
+        #expect(summary["heads_pruned"] as? Int == total("head_pruned") && summary["heads_total"] as? Int == rows.count)
+        #expect(total("blocks_kept") < total("blocks_total") && total("head_pruned") > 0, "the setting prunes blocks and heads")
+        for row in rows {
+            #expect(row["qk_macs"]! == row["integer_macs"]! + row["fraction_macs"]!)
+            #expect(row["pv_macs"]! == 32 * row["allowed_entries"]! && row["kv_rows_read"]! <= row["keys"]!)
+        }
     }
 }
