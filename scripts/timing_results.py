@@ -32,18 +32,20 @@ def attend(*args):
 
 
 def long_inputs(task, path):
-    """Writes 512-token inputs built from consecutive dev sentences; returns how many."""
+    """Writes 512-token inputs built from consecutive dev sentences, in the task's GLUE format; returns how many."""
     lines = (ROOT / "data" / task / "dev.tsv").read_text().splitlines()
-    header, rows = lines[0], [line.split("\t") for line in lines[1:]]
+    if task == "sst2":  # header, then sentence<TAB>label
+        header, rows = lines[:1], [line.rsplit("\t", 1) for line in lines[1:]]
+    else:  # no header; source, label, mark, sentence
+        header, rows = [], [(fields[3], fields[1]) for fields in (line.split("\t") for line in lines)]
     out, words, label = [], [], None
-    for fields in rows:
-        sentence, sentence_label = "\t".join(fields[:-1]), fields[-1]
+    for sentence, sentence_label in rows:
         label = label or sentence_label
         words += sentence.split()
         if len(words) >= 600:
-            out.append(" ".join(words) + "\t" + label)
+            out.append(f"{' '.join(words)}\t{label}" if task == "sst2" else f"long\t{label}\t\t{' '.join(words)}")
             words, label = [], None
-    path.write_text(header + "\n" + "\n".join(out) + "\n")
+    path.write_text("\n".join(header + out) + "\n")
     return len(out)
 
 
@@ -63,7 +65,7 @@ def main():
         for task in ("sst2", "cola"):
             long_path = Path(tmp) / f"{task}-512.tsv"
             count = long_inputs(task, long_path)
-            dev_count = len((ROOT / "data" / task / "dev.tsv").read_text().splitlines()) - 1
+            dev_count = len((ROOT / "data" / task / "dev.tsv").read_text().splitlines()) - (task == "sst2")
             for name, data in ((f"dev, {dev_count} sentences", ROOT / "data" / task / "dev.tsv"), (f"512 tokens, {count} inputs", long_path)):
                 base_attention, base_forward = timed(task, data, "--attention", "tiled")
                 out.append(f"| {task} | {name} | tiled (exact) | {base_attention:.3f} | {base_forward:.3f} | 1.00 | 1.00 |")

@@ -5,9 +5,9 @@ import CAttendKernels
 /// queries, the online softmax `m' = max(m, rowmax S)`, `l' = l·e^{m−m'} + Σ e^{S−m'}`,
 /// `O' = O·e^{m−m'} + e^{S−m'} V` over key tiles, then `O / l` and `lse = m + log l`.
 ///
-/// Tiles: 64 queries × 64 keys by default (a 64×64 score tile and a 64×d output accumulator,
-/// 16 KiB each at d = 64, stay in the 32 KiB L1 with the K/V tiles in the 1 MiB L2); with a block
-/// layout the tiles are the layout's blocks, so kept/skipped tiles are exactly kept/skipped blocks.
+/// Tiles: 96 queries × 128 keys by default (the 48 KiB score tile, the 96×d output accumulator and
+/// the K/V tiles stay in the 1 MiB L2); with a block layout the tiles are the layout's blocks, so
+/// kept/skipped tiles are exactly kept/skipped blocks; a window over long inputs gets band-wide tiles.
 /// K and V are packed once per head into GEMM panels (O(keys·d) extra memory, never O(N²)).
 /// Work is split over (problem, head, query tile) on `Parallel.threads` threads.
 public enum TiledAttention {
@@ -132,13 +132,15 @@ public enum TiledAttention {
     }
 
     /// Query and key tile sizes: a block layout's blocks when they are 16…256 on a side (so tiles
-    /// are kept or skipped exactly as blocks are), else 64 × 64 with blocks tested per entry.
+    /// are kept or skipped exactly as blocks are); for a window over more keys than one default tile,
+    /// square tiles about as wide as the band; else the default tile, masks tested per row.
     static func tileSizes(_ problem: AttentionProblem) -> (queries: Int, keys: Int) {
         if let blocks = problem.mask.blocks, (16...256).contains(blocks.blockRows), (16...256).contains(blocks.blockColumns) {
             return (blocks.blockRows, blocks.blockColumns)
         }
-        if let window = problem.mask.window, let left = window.left, let right = window.right {
+        if let window = problem.mask.window, let left = window.left, let right = window.right, problem.keys > defaultTile.keys {
             // Tiles about as wide as the band, so that time follows 2W + 1 rather than the tile size.
+            // (Up to one default key tile, one tile with the band masked per row is faster.)
             let side = max(16, min(64, (left + right + 1) / 2 / 16 * 16))
             return (side, side)
         }

@@ -85,6 +85,32 @@ void attend_attention_pack_tile(const float *k, int ldk, const float *v, int ldv
     attend_gemm_pack_b(nc, d, v + (size_t)j0 * ldv, ldv, 0, pv);  // V tile: [nc, d]
 }
 
+/// Masks row i of a partial tile (keys [j0, j0+nc) in s[0..nc)) with the rule of attend_mask_allows,
+/// evaluated as intervals: the causal limit and the band bound a run of keys, the sorted globals are
+/// walked once, and only a block layout is tested per entry. Masked entries become −∞; returns the
+/// number of allowed entries.
+static int mask_row(const attend_mask *mask, int i, int j0, int nc, float *s) {
+    int end = j0 + nc;
+    int causal_end = mask->causal ? min_int(end, i + mask->causal_offset + 1) : end;  // keys < causal_end pass
+    int lo = j0, hi = causal_end;  // the band within the causal limit
+    int windowed = mask->window_left >= 0 || mask->window_right >= 0;
+    if (windowed && !(mask->globals_attend_all && is_global(mask, i))) {
+        if (mask->window_left >= 0) lo = max_int(lo, i - mask->window_left);
+        if (mask->window_right >= 0) hi = min_int(hi, i + mask->window_right + 1);
+    }
+    int g = 0, globals = windowed ? mask->global_count : 0;  // globals[g]: the first global ≥ the key tested
+    int allowed = 0;
+    for (int c = 0; c < nc; c++) {
+        int j = j0 + c, ok = j >= lo && j < hi;
+        while (g < globals && mask->globals[g] < j) g++;
+        if (g < globals && mask->globals[g] == j) ok = ok || j < causal_end;
+        if (ok && mask->blocks)
+            ok = mask->blocks[(size_t)(i / mask->block_rows) * mask->key_blocks + j / mask->block_cols] != 0;
+        if (ok) allowed++; else s[c] = -INFINITY;
+    }
+    return allowed;
+}
+
 /// Scores of queries [i0, i0+m) against key tile `tile` into s (stride ld): s = Q Kᵀ, masked
 /// entries −∞ when the tile is partial. Returns the number of allowed entries.
 static long long tile_scores(const attend_head *head, int i0, int m, int tile, int state, float *s, int ld) {
@@ -94,11 +120,7 @@ static long long tile_scores(const attend_head *head, int i0, int m, int tile, i
                      head->packed + (size_t)tile * stride, s, ld, 0);
     if (state != PARTIAL) return (long long)m * nc;
     long long allowed = 0;
-    for (int r = 0; r < m; r++)
-        for (int c = 0; c < nc; c++) {
-            if (attend_mask_allows(&head->mask, i0 + r, j0 + c)) allowed++;
-            else s[(size_t)r * ld + c] = -INFINITY;
-        }
+    for (int r = 0; r < m; r++) allowed += mask_row(&head->mask, i0 + r, j0, nc, s + (size_t)r * ld);
     return allowed;
 }
 

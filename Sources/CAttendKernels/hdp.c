@@ -55,9 +55,14 @@ float attend_linear_reciprocal(float s) {
 }
 
 // ---- kept-block rows ----------------------------------------------------------------------------
+/// a · b in eight independent lanes (one vector register), so the sum is not one serial chain.
 INLINE float dot_f32(const float *a, const float *b, int d) {
-    float sum = 0;
-    for (int c = 0; c < d; c++) sum += a[c] * b[c];
+    float lanes[8] = {0}, sum = 0;
+    int c = 0;
+    for (; c + 8 <= d; c += 8)
+        for (int k = 0; k < 8; k++) lanes[k] += a[c + k] * b[c + k];
+    for (; c < d; c++) sum += a[c] * b[c];
+    for (int k = 0; k < 8; k++) sum += lanes[k];
     return sum;
 }
 
@@ -75,33 +80,51 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
             for (int j = kb * b; j < end; j++) index[count++] = j;
         }
         float *o = h->out + (size_t)i * h->ldo;
-        for (int c = 0; c < d; c++) o[c] = 0;
-        if (count == 0) continue;  // a fully masked row outputs zeros (SPEC §3)
-        float mx = -INFINITY;
-        for (int t = 0; t < count; t++) {
-            int j = index[t];
-            float score;
-            if (h->approximate) {
+        if (count == 0) {  // a fully masked row outputs zeros (SPEC §3)
+            for (int c = 0; c < d; c++) o[c] = 0;
+            continue;
+        }
+        if (h->approximate) {
+            for (int t = 0; t < count; t++) {
+                int j = index[t];
                 int64_t fine = (int64_t)h->s_int[(size_t)i * nk + j] * (1 << h->fraction_bits)
                              + dot_i16(h->qf + (size_t)i * d, h->ki + (size_t)j * d, d)
                              + dot_i16(h->qi + (size_t)i * d, h->kf + (size_t)j * d, d);
-                score = (float)fine * inv_unit;
-            } else {
-                score = dot_f32(h->q + (size_t)i * h->ldq, h->k + (size_t)j * h->ldk, d);
+                s[t] = (float)fine * inv_unit;
             }
-            s[t] = score * h->scale;
+        } else {
+            const float *q = h->q + (size_t)i * h->ldq;
+            for (int t = 0; t < count; t++) s[t] = dot_f32(q, h->k + (size_t)index[t] * h->ldk, d);
+        }
+        float mx = -INFINITY;
+        for (int t = 0; t < count; t++) {
+            s[t] *= h->scale;
             mx = s[t] > mx ? s[t] : mx;
         }
-        float sum = 0;
-        for (int t = 0; t < count; t++) {
-            s[t] = h->polynomial ? attend_ibert_exp(s[t] - mx) : expf(s[t] - mx);
-            sum += s[t];
+        for (int t = 0; t < count; t++) s[t] -= mx;
+        if (h->polynomial) {
+            for (int t = 0; t < count; t++) s[t] = attend_ibert_exp(s[t]);
+        } else {
+            attend_exp(s, s, count);
         }
+        float sum = 0;
+        for (int t = 0; t < count; t++) sum += s[t];
         float inv = h->polynomial ? attend_linear_reciprocal(sum) : 1.0f / sum;
-        for (int t = 0; t < count; t++) {
-            float p = s[t] * inv;
-            const float *vr = h->v + (size_t)index[t] * h->ldv;
-            for (int c = 0; c < d; c++) o[c] += p * vr[c];
+        for (int t = 0; t < count; t++) s[t] *= inv;
+        // o = Σ_t p_t · V[index_t], 32 columns at a time in registers, then the remaining columns.
+        int c0 = 0;
+        for (; c0 + 32 <= d; c0 += 32) {
+            float acc[32] = {0};
+            for (int t = 0; t < count; t++) {
+                const float *vr = h->v + (size_t)index[t] * h->ldv + c0;
+                for (int c = 0; c < 32; c++) acc[c] += s[t] * vr[c];
+            }
+            for (int c = 0; c < 32; c++) o[c0 + c] = acc[c];
+        }
+        for (; c0 < d; c0++) {
+            float acc = 0;
+            for (int t = 0; t < count; t++) acc += s[t] * h->v[(size_t)index[t] * h->ldv + c0];
+            o[c0] = acc;
         }
     }
 }
