@@ -67,10 +67,19 @@ def read_task(task: str, path: Path):
     return sentences, labels
 
 
-def install_windows(model, windows):
+def read_window_plan(path: Path):
+    """(windows, cls_attends_all) of a window plan file (`attend search windows --out`, or by hand)."""
+    plan = json.loads(path.read_text())
+    if plan.get("method") != "window" or not isinstance(plan.get("windows"), list):
+        sys.exit(f"{path}: expected a window plan, {{\"method\": \"window\", \"windows\": [W1, …]}}")
+    return plan["windows"], plan.get("cls_attends_all", True)
+
+
+def install_windows(model, windows, cls_attends_all):
     """Restricts layer l's self-attention to ReBERT's window, the mask of Attend's WindowMethod: query i sees
-    key j iff |i − j| ≤ W_l, or j = 0 (the global [CLS] is visible to every query), or i = 0 ([CLS] attends
-    every key). Needs eager attention, whose additive mask this tightens to the minimum of both."""
+    key j iff |i − j| ≤ W_l, or j = 0 (the global [CLS] is visible to every query), or i = 0 when
+    cls_attends_all ([CLS] attends every key). Needs eager attention, whose additive mask this tightens to
+    the minimum of both."""
     if len(windows) != len(model.bert.encoder.layer):
         sys.exit(f"the plan has {len(windows)} windows, the model {len(model.bert.encoder.layer)} layers")
     for layer, window in zip(model.bert.encoder.layer, windows):
@@ -78,7 +87,7 @@ def install_windows(model, windows):
             hidden = args[0]
             position = torch.arange(hidden.shape[1])
             allowed = ((position[:, None] - position[None, :]).abs() <= window) \
-                | (position[None, :] == 0) | (position[:, None] == 0)
+                | (position[None, :] == 0) | ((position[:, None] == 0) & cls_attends_all)
             band = torch.zeros(allowed.shape, dtype=hidden.dtype).masked_fill(~allowed, torch.finfo(hidden.dtype).min)
             mask = kwargs.get("attention_mask")
             kwargs["attention_mask"] = band if mask is None else torch.minimum(mask, band)
@@ -86,13 +95,13 @@ def install_windows(model, windows):
         layer.attention.self.register_forward_pre_hook(restrict, with_kwargs=True)
 
 
-def load(directory, recipe, windows):
+def load(directory, recipe, windows, cls_attends_all=True):
     """The model in `directory` as F32 BertForSequenceClassification; with windows, eager attention under their mask."""
     model = BertForSequenceClassification.from_pretrained(
         directory, num_labels=2, id2label=recipe["labels"], label2id={v: k for k, v in recipe["labels"].items()},
         dtype=torch.float32, attn_implementation="eager" if windows else None)
     if windows:
-        install_windows(model, windows)
+        install_windows(model, windows, cls_attends_all)
     return model
 
 
@@ -118,14 +127,14 @@ def main():
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--windows", type=Path, help="a window plan: continue the bundled model under its window mask")
     args = ap.parse_args()
-    windows = json.loads(args.windows.read_text())["windows"] if args.windows else None
+    windows, cls_attends_all = read_window_plan(args.windows) if args.windows else (None, True)
     recipe = (WINDOW_RECIPES if windows else RECIPES)[args.task]
     random.seed(SEED); np.random.seed(SEED); torch.manual_seed(SEED)
     torch.set_num_threads(2)
 
     origin_dir = ROOT / "models" / f"minilm-l6-{args.task}" if windows else base_model_dir()
     tok = BertTokenizerFast.from_pretrained(origin_dir)
-    model = load(origin_dir, recipe, windows)
+    model = load(origin_dir, recipe, windows, cls_attends_all)
     train_s, train_y = read_task(args.task, SHARED / args.task / "train.tsv")
     dev_s, dev_y = read_task(args.task, ROOT / "data" / args.task / "dev.tsv")
     if windows:
@@ -166,7 +175,7 @@ def main():
     model.config.save_pretrained(args.out)
     for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(origin_dir / name, args.out / name)
-    acc, mcc = evaluate(load(args.out, recipe, windows), tok, dev_s, dev_y)
+    acc, mcc = evaluate(load(args.out, recipe, windows, cls_attends_all), tok, dev_s, dev_y)
     print(f"dev accuracy {acc:.4f} mcc {mcc:.4f}", flush=True)
     metric = f"accuracy {acc * 100:.2f} %" if args.task == "sst2" else f"MCC {mcc:.4f} (accuracy {acc * 100:.2f} %)"
     if windows:
