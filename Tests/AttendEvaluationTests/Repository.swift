@@ -8,6 +8,10 @@ let repositoryRoot = URL(fileURLWithPath: #filePath)
 
 func bundledModel(_ task: GLUETask) -> URL { repositoryRoot.appendingPathComponent("models/minilm-l6-\(task.rawValue)") }
 func bundledDevSet(_ task: GLUETask) -> URL { repositoryRoot.appendingPathComponent("data/\(task.rawValue)/dev.tsv") }
+/// The task's train file in ../shared beside the repository.
+func sharedTrainSet(_ task: GLUETask) -> URL {
+    repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(task.rawValue)/train.tsv")
+}
 
 /// A fresh temporary directory for one test.
 func temporaryDirectory(_ name: String) throws -> URL {

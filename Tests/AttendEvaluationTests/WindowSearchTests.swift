@@ -3,7 +3,7 @@ import AttendEvaluation
 import Foundation
 import Testing
 
-private let sst2Train = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/sst2/train.tsv")
+private let sst2Train = sharedTrainSet(.sst2)
 
 @Suite("ReBERT window search", .serialized)
 struct WindowSearchTests {
@@ -21,7 +21,7 @@ struct WindowSearchTests {
         let classifier = try Classifier(directory: bundledModel(.sst2))
         let split = calibrationSplit(try GLUETask.sst2.load(sst2Train), count: 96, seed: 11)
         func search() throws -> WindowSearch.Outcome {
-            try WindowSearch(classifier: classifier, task: .sst2, calibration: split, candidates: [1, 4, 16], maxDrop: 2).run()
+            try WindowSearch(classifier: classifier, task: .sst2, calibration: split, candidates: [1, 4, 16], criterion: DropCriterion(maxDrop: 2)).run()
         }
         let (a, b) = (try search(), try search())
         #expect(a.windows == b.windows && a.trace == b.trace && a.score == b.score)
