@@ -59,17 +59,17 @@ public struct HDPSearch {
     public func run(progress: (String) -> Void = { _ in }) throws -> Outcome {
         let ids = try classifier.encode(calibration.map(\.text), truncate: true)
         let labels = calibration.map(\.label)
-        func run(_ method: any AttentionMethod) throws -> (predictions: [Int], records: [HeadWorkload]) {
+        func classify(_ method: any AttentionMethod) throws -> (predictions: [Int], records: [HeadWorkload]) {
             let result = try classifier.classify(ids, attention: method)
             return (result.predictions, Array(result.workloads.joined().joined()))
         }
-        let reference = try run(TiledMethod()).predictions
+        let reference = try classify(TiledMethod()).predictions
         let baseline = task.points(ClassificationMetrics(predictions: reference, labels: labels))
         progress(String(format: "baseline (dense) %@ %.2f; floor %.2f", task.metricName, baseline, baseline - criterion.maxDrop))
         func step(_ stage: Int, _ rho: Double, _ tau: Double) throws -> (Step, [HeadWorkload]) {
             var method = base
             (method.blocks, method.heads) = (.rowBalanced(ratio: rho), .integerThreshold(tau))
-            let (predictions, records) = try run(method)
+            let (predictions, records) = try classify(method)
             let verdict = criterion.judge(predictions, reference: reference, labels: labels, task: task)
             let blocks = records.reduce(0) { $0 + $1.blocksTotal }, kept = records.reduce(0) { $0 + $1.blocksKept }
             let pruned = Double(records.reduce(0) { $0 + $1.headPruned }) / Double(max(records.count, 1))
