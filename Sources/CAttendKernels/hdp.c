@@ -4,6 +4,7 @@
 #include "CAttendKernels.h"
 #include "simd_target.h"
 #include <math.h>
+#include <stdlib.h>
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -35,8 +36,44 @@ void attend_int_scores(int m, int n, int d, const int16_t *a, int lda, const int
     int_scores_body(m, n, d, a, lda, b, ldb, c, ldc);
 }
 
+INLINE void block_abs_sums_body(int m, int n, const int32_t *s, int lds, int block, int64_t *out) {
+    int columns = (n + block - 1) / block;
+    for (int r = 0; r * block < m; r++) {
+        int64_t *sums = out + (size_t)r * columns;
+        for (int c = 0; c < columns; c++) sums[c] = 0;
+        for (int i = r * block; i < m && i < (r + 1) * block; i++) {
+            const int32_t *row = s + (size_t)i * lds;
+            int c = 0;
+            if (block == 2)  // the default: pairs, in a loop the compiler vectorizes
+                for (; 2 * c + 1 < n; c++) sums[c] += (int64_t)abs(row[2 * c]) + (int64_t)abs(row[2 * c + 1]);
+            for (int j = c * block; j < n; j++) sums[j / block] += abs(row[j]);
+        }
+    }
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void block_abs_sums_avx2(int m, int n, const int32_t *s, int lds, int block, int64_t *out) {
+    block_abs_sums_body(m, n, s, lds, block, out);
+}
+#endif
+
+void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { block_abs_sums_avx2(m, n, s, lds, block, out); return; }
+#endif
+    block_abs_sums_body(m, n, s, lds, block, out);
+}
+
 // ---- polynomial softmax -------------------------------------------------------------------------
-float attend_ibert_exp(float x) {
+/// x · 2^−z for 0 ≤ z ≤ 149 and x ∈ [¼, 2): exactly ldexpf's result, without a library call. Two
+/// exact power-of-two factors; only the last multiply can round (into the subnormals).
+INLINE float scale_down(float x, int z) {
+    union { uint32_t u; float f; } high = {.u = (uint32_t)(127 - (z > 126 ? 126 : z)) << 23},
+                                   low = {.u = (uint32_t)(127 - (z > 126 ? z - 126 : 0)) << 23};
+    return x * low.f * high.f;
+}
+
+INLINE float ibert_exp(float x) {
     if (!(x > -INFINITY)) return 0;
     if (x > 0) x = 0;
     const float ln2 = 0.69314718f;
@@ -45,8 +82,10 @@ float attend_ibert_exp(float x) {
     float r = x + z * ln2;
     if (r > 0) r = 0;       // rounding of z·ln2
     float p = 0.3585f * (r + 1.353f) * (r + 1.353f) + 0.344f;
-    return ldexpf(p, -(int)z);
+    return scale_down(p, (int)z);
 }
+
+float attend_ibert_exp(float x) { return ibert_exp(x); }
 
 float attend_linear_reciprocal(float s) {
     int e;
@@ -85,11 +124,11 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
             continue;
         }
         if (h->approximate) {
+            const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
             for (int t = 0; t < count; t++) {
                 int j = index[t];
                 int64_t fine = (int64_t)h->s_int[(size_t)i * nk + j] * (1 << h->fraction_bits)
-                             + dot_i16(h->qf + (size_t)i * d, h->ki + (size_t)j * d, d)
-                             + dot_i16(h->qi + (size_t)i * d, h->kf + (size_t)j * d, d);
+                             + dot_i16(q_fi, h->k_if + (size_t)j * 2 * d, 2 * d);
                 s[t] = (float)fine * inv_unit;
             }
         } else {
@@ -103,7 +142,7 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
         }
         for (int t = 0; t < count; t++) s[t] -= mx;
         if (h->polynomial) {
-            for (int t = 0; t < count; t++) s[t] = attend_ibert_exp(s[t]);
+            for (int t = 0; t < count; t++) s[t] = ibert_exp(s[t]);
         } else {
             attend_exp(s, s, count);
         }

@@ -226,6 +226,34 @@ struct HDPTests {
         #expect(PolynomialSoftmax.exp(-.infinity) == 0 && PolynomialSoftmax.exp(0) == Float(0.3585 * 1.353 * 1.353 + 0.344))
     }
 
+    @Test("polynomial exp: the kernel's power-of-two scaling is correctly rounded, into the subnormals")
+    func polynomialExpScaling() {
+        var g = SeededGenerator(seed: 4)
+        for _ in 0..<100_000 {
+            let x = Float.random(in: -104...0, using: &g)
+            let z = (-x / 0.69314718).rounded(.down)
+            var r = x + z * 0.69314718
+            if r > 0 { r = 0 }
+            let p = 0.3585 * (r + 1.353) * (r + 1.353) + 0.344
+            // p·2^−z is exact in Double; one rounding to Float is the correctly rounded result.
+            let expected: Float = z > 149 ? 0 : Float(Double(p) * Foundation.pow(2, -Double(z)))
+            #expect(PolynomialSoftmax.exp(x).bitPattern == expected.bitPattern, "x \(x)")
+        }
+    }
+
+    @Test("block importances equal brute-force Σ|s| per block on awkward sizes", arguments: [(1, 1), (3, 97), (97, 1025), (2, 64)])
+    func blockImportances(size: (m: Int, n: Int)) {
+        var g = SeededGenerator(seed: UInt64(size.m * 7 + size.n))
+        let s = (0..<(size.m * size.n)).map { _ in Int32.random(in: -1_000_000...1_000_000, using: &g) }
+        for block in [1, 2, 3, 64] {
+            let (rows, columns) = ((size.m + block - 1) / block, (size.n + block - 1) / block)
+            var expected = [Double](repeating: 0, count: rows * columns)
+            for i in 0..<size.m { for j in 0..<size.n { expected[(i / block) * columns + j / block] += Double(abs(s[i * size.n + j])) } }
+            let got = s.withUnsafeBufferPointer { BlockSelection.importance($0, queries: size.m, keys: size.n, block: block) }
+            #expect(got == expected, "\(size) block \(block)")
+        }
+    }
+
     @Test("plan validation: ranges, exclusive settings, HDP keys on other methods, unknown keys")
     func planValidation() throws {
         let bad: [(String, String)] = [

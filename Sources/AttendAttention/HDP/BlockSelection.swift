@@ -1,3 +1,5 @@
+import CAttendKernels
+
 /// Which blocks of one head's score matrix HDP keeps, from block importances θ (Σ|S_I| per block).
 /// importance: [rows, columns] block-rows × block-columns, row-major; results are 0/1 of the same shape.
 public enum BlockSelection {
@@ -37,10 +39,7 @@ public enum BlockSelection {
     public static func importance(_ s: UnsafeBufferPointer<Int32>, queries: Int, keys: Int, block: Int) -> [Double] {
         let (rows, columns) = ((queries + block - 1) / block, (keys + block - 1) / block)
         var sums = [Int64](repeating: 0, count: rows * columns)
-        for i in 0..<queries {
-            let r = i / block
-            for j in 0..<keys { sums[r &* columns &+ j / block] &+= Int64(abs(s[i &* keys &+ j])) }
-        }
+        attend_block_abs_sums(Int32(queries), Int32(keys), s.baseAddress, Int32(keys), Int32(block), &sums)
         return sums.map(Double.init)
     }
 }

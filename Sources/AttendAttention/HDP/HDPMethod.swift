@@ -82,10 +82,12 @@ public struct HDPMethod: AttentionMethod {
             record.headPruned = problem.mask.skippedHeads.contains(h) ? 1 : 0
             return record
         }
-        let (qi, qf) = split(q, ld: problem.ldq, rows: nq, d: d)
-        let (ki, kf) = split(k, ld: problem.ldk, rows: nk, d: d)
+        let qFI = split(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
+        let kIF = split(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
         var scores = [Int32](repeating: 0, count: nq * nk)  // S_I: [nq, nk]
-        attend_int_scores(Int32(nq), Int32(nk), Int32(d), qi, Int32(d), ki, Int32(d), &scores, Int32(nk))
+        qFI.withUnsafeBufferPointer { a in
+            attend_int_scores(Int32(nq), Int32(nk), Int32(d), a.baseAddress! + d, Int32(2 * d), kIF, Int32(2 * d), &scores, Int32(nk))
+        }
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
         let importance = scores.withUnsafeBufferPointer { BlockSelection.importance($0, queries: nq, keys: nk, block: block) }
@@ -117,11 +119,11 @@ public struct HDPMethod: AttentionMethod {
         record.pvMACs = keptEntries * d
         (record.kvRowsRead, record.bytesV) = (rowsRead, rowsRead * d * 4)
 
-        withPointers(kept, scores, qi, qf, ki, kf) { keptPointer, s, qi, qf, ki, kf in
+        withPointers(kept, scores, qFI, kIF) { keptPointer, s, qFI, kIF in
             var head = attend_hdp_head(
                 queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
                 k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
-                qi: qi, qf: qf, ki: ki, kf: kf, fraction_bits: Int32(format.fractionBits), s_int: s,
+                q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: s,
                 kept: keptPointer, block: Int32(block), key_blocks: Int32(columns),
                 approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * nk) { scratch in
@@ -133,29 +135,29 @@ public struct HDPMethod: AttentionMethod {
 
     /// Calls body with base pointers of the arrays (valid inside body only).
     private func withPointers(
-        _ kept: [UInt8], _ scores: [Int32], _ qi: [Int16], _ qf: [Int16], _ ki: [Int16], _ kf: [Int16],
-        _ body: (UnsafePointer<UInt8>, UnsafePointer<Int32>, UnsafePointer<Int16>, UnsafePointer<Int16>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
+        _ kept: [UInt8], _ scores: [Int32], _ qFI: [Int16], _ kIF: [Int16],
+        _ body: (UnsafePointer<UInt8>, UnsafePointer<Int32>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
     ) {
         kept.withUnsafeBufferPointer { k in scores.withUnsafeBufferPointer { s in
-            qi.withUnsafeBufferPointer { a in qf.withUnsafeBufferPointer { b in
-                ki.withUnsafeBufferPointer { c in kf.withUnsafeBufferPointer { e in
-                    body(k.baseAddress!, s.baseAddress!, a.baseAddress!, b.baseAddress!, c.baseAddress!, e.baseAddress!)
-                } }
+            qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
+                body(k.baseAddress!, s.baseAddress!, a.baseAddress!, b.baseAddress!)
             } }
         } }
     }
 
-    /// Integer and fraction parts of x: [rows, d] (stride ld), each [rows, d] contiguous.
-    private func split(_ x: UnsafePointer<Float>, ld: Int, rows: Int, d: Int) -> (integer: [Int16], fraction: [Int16]) {
-        var integer = [Int16](repeating: 0, count: rows * d), fraction = [Int16](repeating: 0, count: rows * d)
+    /// Integer and fraction parts of x: [rows, d] (stride ld) side by side: [rows, 2d], each row the
+    /// d fraction parts then the d integer parts (`fractionFirst`) or the other way round.
+    private func split(_ x: UnsafePointer<Float>, ld: Int, rows: Int, d: Int, fractionFirst: Bool) -> [Int16] {
+        var parts = [Int16](repeating: 0, count: rows * 2 * d)
+        let (integerOffset, fractionOffset) = fractionFirst ? (d, 0) : (0, d)
         for r in 0..<rows {
             for c in 0..<d {
-                let parts = format.split(format.code(x[r * ld + c]))
-                integer[r * d + c] = Int16(parts.integer)
-                fraction[r * d + c] = Int16(parts.fraction)
+                let (integer, fraction) = format.split(format.code(x[r * ld + c]))
+                parts[r * 2 * d + integerOffset + c] = Int16(integer)
+                parts[r * 2 * d + fractionOffset + c] = Int16(fraction)
             }
         }
-        return (integer, fraction)
+        return parts
     }
 
     /// The magnitude baseline: zero the ⌊fraction · heads⌋ heads with the smallest mean |output|.

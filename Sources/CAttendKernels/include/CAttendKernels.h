@@ -120,11 +120,16 @@ void attend_attention_column_sums(const attend_head *head, int tile, int query_t
 void attend_int_scores(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
                        int32_t *c, int ldc);
 
+/// θ per block: out[r·columns + c] = Σ|s[i, j]| over block r × c of `block × block` entries of
+/// s: [m, n] int32 (row stride lds; edge blocks partial); out: [⌈m/block⌉, ⌈n/block⌉].
+void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out);
+
 /// One head of HDP attention over its kept blocks. q, k, v: [queries|keys, d] float (strides ldq,
-/// ldk, ldv); out: [queries, d] (ldo). qi, qf, ki, kf: [queries|keys, d] int16, the integer and
-/// fraction parts of the fixed-point codes (code = integer · 2^fraction_bits + fraction,
-/// 0 ≤ fraction < 2^fraction_bits); s_int: [queries, keys] = qi · kiᵀ. kept: [query blocks,
-/// key_blocks] of 0/1 for square blocks of `block` entries.
+/// ldk, ldv); out: [queries, d] (ldo). q_fi: [queries, 2d] int16, each row the fraction parts then
+/// the integer parts of the query's fixed-point codes (code = integer · 2^fraction_bits + fraction,
+/// 0 ≤ fraction < 2^fraction_bits); k_if: [keys, 2d], each row the integer parts then the fraction
+/// parts, so that q_fi[i] · k_if[j] = Q_F·K_I + Q_I·K_F in one dot product; s_int: [queries, keys]
+/// = Q_I · K_Iᵀ. kept: [query blocks, key_blocks] of 0/1 for square blocks of `block` entries.
 typedef struct {
     int queries, keys, d;
     float scale;
@@ -132,12 +137,12 @@ typedef struct {
     const float *k; int ldk;
     const float *v; int ldv;
     float *out; int ldo;
-    const int16_t *qi, *qf, *ki, *kf;
+    const int16_t *q_fi, *k_if;
     int fraction_bits;
     const int32_t *s_int;
     const unsigned char *kept;
     int block, key_blocks;
-    /// 1: scores (s_int·2^f + qf·kiᵀ + qi·kfᵀ) / 2^f (the fraction·fraction term dropped); 0: q·kᵀ in float.
+    /// 1: scores (s_int·2^f + Q_F·K_Iᵀ + Q_I·K_Fᵀ) / 2^f (the fraction·fraction term dropped); 0: q·kᵀ in float.
     int approximate;
     /// 1: I-BERT's polynomial exp and a linear reciprocal (attend_ibert_exp, attend_linear_reciprocal); 0: exact.
     int polynomial;
