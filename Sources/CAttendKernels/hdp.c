@@ -22,9 +22,42 @@ INLINE void int_scores_body(int m, int n, int d, const int16_t *a, int lda, cons
 }
 
 #ifdef ATTEND_HAVE_AVX2
+/// a · b_k for four rows b_k (int16, length d): pairs multiplied and added by vpmaddwd into int32
+/// lanes, then one horizontal reduction shared by the four sums.
+ATTEND_AVX2 static inline __m128i dot4_i16_avx2(const int16_t *a, const int16_t *const b[4], int d) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    int c = 0;
+    for (; c + 16 <= d; c += 16) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(a + c));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(x, _mm256_loadu_si256((const __m256i *)(b[0] + c))));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(x, _mm256_loadu_si256((const __m256i *)(b[1] + c))));
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(x, _mm256_loadu_si256((const __m256i *)(b[2] + c))));
+        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(x, _mm256_loadu_si256((const __m256i *)(b[3] + c))));
+    }
+    // Per 128-bit lane: hadd(hadd(s0, s1), hadd(s2, s3)) = [Σ s0, Σ s1, Σ s2, Σ s3] of that lane.
+    __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(s0, s1), _mm256_hadd_epi32(s2, s3));
+    __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+    if (c < d) {
+        int32_t tail[4] = {0};
+        for (; c < d; c++)
+            for (int k = 0; k < 4; k++) tail[k] += (int32_t)a[c] * (int32_t)b[k][c];
+        sums = _mm_add_epi32(sums, _mm_loadu_si128((const __m128i *)tail));
+    }
+    return sums;
+}
+
 ATTEND_AVX2 static void int_scores_avx2(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
                                         int32_t *c, int ldc) {
-    int_scores_body(m, n, d, a, lda, b, ldb, c, ldc);
+    for (int i = 0; i < m; i++) {
+        const int16_t *ai = a + (size_t)i * lda;
+        int32_t *ci = c + (size_t)i * ldc;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            const int16_t *rows[4] = {b + (size_t)j * ldb, b + (size_t)(j + 1) * ldb, b + (size_t)(j + 2) * ldb, b + (size_t)(j + 3) * ldb};
+            _mm_storeu_si128((__m128i *)(ci + j), dot4_i16_avx2(ai, rows, d));
+        }
+        for (; j < n; j++) ci[j] = dot_i16(ai, b + (size_t)j * ldb, d);
+    }
 }
 #endif
 
@@ -105,11 +138,49 @@ INLINE float dot_f32(const float *a, const float *b, int d) {
     return sum;
 }
 
-INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scratch) {
+/// s[t] = (S_I[i, index_t]·2^f + Q_F·K_I + Q_I·K_F) / 2^f for the `count` kept keys of query i.
+typedef void (*approximate_scores_fn)(const attend_hdp_head *h, int i, const int *index, int count, float *s);
+
+INLINE void approximate_scores_body(const attend_hdp_head *h, int i, const int *index, int count, float *s, int t) {
+    int d = h->d;
+    float inv_unit = 1.0f / (float)(1 << h->fraction_bits);
+    const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
+    const int32_t *s_int = h->s_int + (size_t)i * h->keys;
+    for (; t < count; t++) {
+        int64_t fine = (int64_t)s_int[index[t]] * (1 << h->fraction_bits) + dot_i16(q_fi, h->k_if + (size_t)index[t] * 2 * d, 2 * d);
+        s[t] = (float)fine * inv_unit;
+    }
+}
+
+static void approximate_scores_portable(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
+    approximate_scores_body(h, i, index, count, s, 0);
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void approximate_scores_avx2(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
+    int d = h->d;
+    float inv_unit = 1.0f / (float)(1 << h->fraction_bits);
+    const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
+    const int32_t *s_int = h->s_int + (size_t)i * h->keys;
+    int t = 0;
+    for (; t + 4 <= count; t += 4) {
+        const int16_t *rows[4];
+        int32_t fine[4], coarse[4];
+        for (int k = 0; k < 4; k++) {
+            rows[k] = h->k_if + (size_t)index[t + k] * 2 * d;
+            coarse[k] = s_int[index[t + k]];
+        }
+        _mm_storeu_si128((__m128i *)fine, dot4_i16_avx2(q_fi, rows, 2 * d));
+        for (int k = 0; k < 4; k++) s[t + k] = (float)((int64_t)coarse[k] * (1 << h->fraction_bits) + fine[k]) * inv_unit;
+    }
+    approximate_scores_body(h, i, index, count, s, t);
+}
+#endif
+
+INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scratch, approximate_scores_fn approximate_scores) {
     int d = h->d, nk = h->keys, b = h->block;
     float *s = scratch;                  // [kept keys] scores, then probabilities
     int *index = (int *)(scratch + nk);  // [kept keys] key positions
-    float inv_unit = 1.0f / (float)(1 << h->fraction_bits);
     for (int i = i0; i < i1; i++) {
         const unsigned char *kept = h->kept + (size_t)(i / b) * h->key_blocks;
         int count = 0;
@@ -124,13 +195,7 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
             continue;
         }
         if (h->approximate) {
-            const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
-            for (int t = 0; t < count; t++) {
-                int j = index[t];
-                int64_t fine = (int64_t)h->s_int[(size_t)i * nk + j] * (1 << h->fraction_bits)
-                             + dot_i16(q_fi, h->k_if + (size_t)j * 2 * d, 2 * d);
-                s[t] = (float)fine * inv_unit;
-            }
+            approximate_scores(h, i, index, count, s);
         } else {
             const float *q = h->q + (size_t)i * h->ldq;
             for (int t = 0; t < count; t++) s[t] = dot_f32(q, h->k + (size_t)index[t] * h->ldk, d);
@@ -170,7 +235,7 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
 
 #ifdef ATTEND_HAVE_AVX2
 ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *head, int i0, int i1, float *scratch) {
-    hdp_rows_body(head, i0, i1, scratch);
+    hdp_rows_body(head, i0, i1, scratch, approximate_scores_avx2);
 }
 #endif
 
@@ -178,5 +243,5 @@ void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch
 #ifdef ATTEND_HAVE_AVX2
     if (attend_cpu_has_avx2_fma()) { hdp_rows_avx2(head, i0, i1, scratch); return; }
 #endif
-    hdp_rows_body(head, i0, i1, scratch);
+    hdp_rows_body(head, i0, i1, scratch, approximate_scores_portable);
 }
