@@ -97,6 +97,43 @@ void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, i
     block_abs_sums_body(m, n, s, lds, block, out);
 }
 
+// ---- fixed point --------------------------------------------------------------------------------
+INLINE void fixed_point_split_body(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
+                                   int fraction_first, int16_t *out) {
+    float scale = (float)(1 << fraction_bits);
+    float min_code = -(float)(1 << (total_bits - 1)), max_code = (float)((1 << (total_bits - 1)) - 1);
+    int integer_offset = fraction_first ? d : 0, fraction_offset = fraction_first ? 0 : d;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        int16_t *o = out + (size_t)r * 2 * d;
+        for (int c = 0; c < d; c++) {
+            float v = xr[c] * scale, whole = truncf(v);
+            // Half away from zero: v − trunc(v) is exact, so the tie test is too.
+            float rounded = fabsf(v - whole) >= 0.5f ? whole + copysignf(1.0f, v) : whole;
+            float clamped = rounded >= max_code ? max_code : rounded;
+            int32_t code = !(rounded > min_code) ? (rounded != rounded ? 0 : (int32_t)min_code) : (int32_t)clamped;
+            int32_t integer = code >> fraction_bits;
+            o[integer_offset + c] = (int16_t)integer;
+            o[fraction_offset + c] = (int16_t)(code - integer * (1 << fraction_bits));
+        }
+    }
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void fixed_point_split_avx2(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
+                                               int fraction_first, int16_t *out) {
+    fixed_point_split_body(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out);
+}
+#endif
+
+void attend_fixed_point_split(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
+                              int fraction_first, int16_t *out) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { fixed_point_split_avx2(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out); return; }
+#endif
+    fixed_point_split_body(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out);
+}
+
 // ---- polynomial softmax -------------------------------------------------------------------------
 /// x · 2^−z for 0 ≤ z ≤ 149 and x ∈ [¼, 2): exactly ldexpf's result, without a library call. Two
 /// exact power-of-two factors; only the last multiply can round (into the subnormals).

@@ -43,6 +43,30 @@ struct HDPTests {
         #expect(format.code(0.5 / 256) == 1 && format.code(-0.5 / 256) == -1)  // half away from zero
     }
 
+    @Test("splitRows (C) equals code + split (Swift): ties, saturation, NaN, ±∞, both layouts, awkward shapes")
+    func fixedPointRows() {
+        var g = SeededGenerator(seed: 12)
+        for format in [FixedPoint(), FixedPoint(totalBits: 8, fractionBits: 3), FixedPoint(totalBits: 12, fractionBits: 0)] {
+            let unit = Float(1 << format.fractionBits)
+            let special: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 1e9, -1e9, 0.5 / unit, -0.5 / unit, 1.5 / unit, -2.5 / unit,
+                                    0.49999997 / unit, Float(format.maxCode) / unit + 0.5 / unit, Float(format.minCode) / unit - 0.5 / unit]
+            for (rows, d, ld) in [(1, 1, 1), (3, 97, 101), (7, 16, 16)] {
+                var x = (0..<(rows * ld)).map { _ in Float.random(in: -200...200, using: &g) }
+                for (n, v) in special.enumerated() where n < x.count { x[n] = v }
+                for fractionFirst in [true, false] {
+                    let parts = format.splitRows(x, ld: ld, rows: rows, d: d, fractionFirst: fractionFirst)
+                    for r in 0..<rows {
+                        for c in 0..<d {
+                            let (integer, fraction) = format.split(format.code(x[r * ld + c]))
+                            let (i, f) = fractionFirst ? (parts[r * 2 * d + d + c], parts[r * 2 * d + c]) : (parts[r * 2 * d + c], parts[r * 2 * d + d + c])
+                            #expect(Int32(i) == integer && Int32(f) == fraction, "x \(x[r * ld + c]) format \(format)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("row threshold: Energon's formula on a hand-checkable row [1, 2, 3, 6] (min 1, mean 3, max 6)")
     func thresholdFormula() {
         let row: ArraySlice<Double> = [1, 2, 3, 6]

@@ -6,19 +6,34 @@ public enum BlockSelection {
     /// Energon's row threshold (SPEC §4.4 item 3) for importances v of one block-row and ratio
     /// ρ ∈ [−1, 1]: ρ ≥ 0 ⇒ Θ = ρ·max v + (1 − ρ)·mean v; ρ < 0 ⇒ Θ = −ρ·min v + (1 + ρ)·mean v.
     public static func rowThreshold(_ v: ArraySlice<Double>, ratio rho: Double) -> Double {
-        let mean = v.reduce(0, +) / Double(v.count)
-        return rho >= 0 ? rho * v.max()! + (1 - rho) * mean : -rho * v.min()! + (1 + rho) * mean
+        threshold(min: v.min()!, max: v.max()!, mean: v.reduce(0, +) / Double(v.count), ratio: rho)
+    }
+
+    @inline(__always)
+    private static func threshold(min: Double, max: Double, mean: Double, ratio rho: Double) -> Double {
+        rho >= 0 ? rho * max + (1 - rho) * mean : -rho * min + (1 + rho) * mean
     }
 
     /// HDP's row-balanced pruning: in every block-row, blocks with θ < Θ_row are pruned; every row
-    /// keeps at least its most important block. ρ = −1 keeps everything.
+    /// keeps at least its most important block (the first, on ties). ρ = −1 keeps everything.
     public static func rowBalanced(_ importance: [Double], rows: Int, columns: Int, ratio rho: Double) -> [UInt8] {
         var kept = [UInt8](repeating: 0, count: rows * columns)
-        for r in 0..<rows {
-            let row = importance[r * columns..<(r + 1) * columns]
-            let threshold = rowThreshold(row, ratio: rho)
-            for c in 0..<columns where row[r * columns + c] >= threshold { kept[r * columns + c] = 1 }
-            if let best = row.indices.max(by: { row[$0] < row[$1] }) { kept[best] = 1 }
+        guard columns > 0 else { return kept }
+        importance.withUnsafeBufferPointer { theta in
+            kept.withUnsafeMutableBufferPointer { kept in
+                for r in 0..<rows {
+                    let row = theta.baseAddress! + r * columns, out = kept.baseAddress! + r * columns
+                    var (low, high, sum, best) = (row[0], row[0], 0.0, 0)
+                    for c in 0..<columns {
+                        sum += row[c]
+                        low = Swift.min(low, row[c])
+                        if row[c] > high { (high, best) = (row[c], c) }
+                    }
+                    let cut = threshold(min: low, max: high, mean: sum / Double(columns), ratio: rho)
+                    for c in 0..<columns { out[c] = row[c] >= cut ? 1 : 0 }
+                    out[best] = 1
+                }
+            }
         }
         return kept
     }

@@ -1,3 +1,5 @@
+import CAttendKernels
+
 /// Signed fixed point for HDP's Q and K (SPEC §4.4): `code = round(x · 2^f)` (half away from zero),
 /// saturated to `[−2^(t−1), 2^(t−1) − 1]` (t = `totalBits`, f = `fractionBits`), value `code / 2^f`.
 ///
@@ -34,5 +36,16 @@ public struct FixedPoint: Sendable, Equatable, Codable {
     public func split(_ code: Int32) -> (integer: Int32, fraction: Int32) {
         let integer = code >> Int32(fractionBits)
         return (integer, code - integer << Int32(fractionBits))
+    }
+}
+
+extension FixedPoint {
+    /// `split(code(x))` for every entry of x: [rows, d] (row stride ld), side by side: [rows, 2d], each
+    /// row the d fraction parts then the d integer parts (`fractionFirst`) or the other way round.
+    /// The vectorized C twin of `code` and `split`, which stay the reference.
+    public func splitRows(_ x: UnsafePointer<Float>, ld: Int, rows: Int, d: Int, fractionFirst: Bool) -> [Int16] {
+        var parts = [Int16](repeating: 0, count: rows * 2 * d)
+        attend_fixed_point_split(Int32(rows), Int32(d), x, Int32(ld), Int32(totalBits), Int32(fractionBits), fractionFirst ? 1 : 0, &parts)
+        return parts
     }
 }

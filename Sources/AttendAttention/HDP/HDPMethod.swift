@@ -82,8 +82,8 @@ public struct HDPMethod: AttentionMethod {
             record.headPruned = problem.mask.skippedHeads.contains(h) ? 1 : 0
             return record
         }
-        let qFI = split(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
-        let kIF = split(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
+        let qFI = format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
+        let kIF = format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
         var scores = [Int32](repeating: 0, count: nq * nk)  // S_I: [nq, nk]
         qFI.withUnsafeBufferPointer { a in
             attend_int_scores(Int32(nq), Int32(nk), Int32(d), a.baseAddress! + d, Int32(2 * d), kIF, Int32(2 * d), &scores, Int32(nk))
@@ -143,21 +143,6 @@ public struct HDPMethod: AttentionMethod {
                 body(k.baseAddress!, s.baseAddress!, a.baseAddress!, b.baseAddress!)
             } }
         } }
-    }
-
-    /// Integer and fraction parts of x: [rows, d] (stride ld) side by side: [rows, 2d], each row the
-    /// d fraction parts then the d integer parts (`fractionFirst`) or the other way round.
-    private func split(_ x: UnsafePointer<Float>, ld: Int, rows: Int, d: Int, fractionFirst: Bool) -> [Int16] {
-        var parts = [Int16](repeating: 0, count: rows * 2 * d)
-        let (integerOffset, fractionOffset) = fractionFirst ? (d, 0) : (0, d)
-        for r in 0..<rows {
-            for c in 0..<d {
-                let (integer, fraction) = format.split(format.code(x[r * ld + c]))
-                parts[r * 2 * d + integerOffset + c] = Int16(integer)
-                parts[r * 2 * d + fractionOffset + c] = Int16(fraction)
-            }
-        }
-        return parts
     }
 
     /// The magnitude baseline: zero the ⌊fraction · heads⌋ heads with the smallest mean |output|.

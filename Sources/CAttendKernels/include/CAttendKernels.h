@@ -120,6 +120,13 @@ void attend_attention_column_sums(const attend_head *head, int tile, int query_t
 void attend_int_scores(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
                        int32_t *c, int ldc);
 
+/// HDP's fixed point (FixedPoint in Swift): code = round(x·2^f) half away from zero, saturated to
+/// [−2^(t−1), 2^(t−1) − 1], NaN → 0; integer = code >> f (floor), fraction = code − integer·2^f.
+/// x: [rows, d] (row stride ldx); out: [rows, 2d], each row the d fraction parts then the d integer
+/// parts (fraction_first = 1) or the other way round.
+void attend_fixed_point_split(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
+                              int fraction_first, int16_t *out);
+
 /// θ per block: out[r·columns + c] = Σ|s[i, j]| over block r × c of `block × block` entries of
 /// s: [m, n] int32 (row stride lds; edge blocks partial); out: [⌈m/block⌉, ⌈n/block⌉].
 void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out);
