@@ -214,58 +214,92 @@ ATTEND_AVX2 static void approximate_scores_avx2(const attend_hdp_head *h, int i,
 }
 #endif
 
+/// Probabilities of query i over its `count` kept keys into s: scores (approximate or exact), scaled,
+/// max-subtracted, exponentiated and normalized (polynomial exp and linear reciprocal, or exact).
+INLINE void kept_row_probabilities(const attend_hdp_head *h, int i, const int *index, int count, float *s,
+                                   approximate_scores_fn approximate_scores) {
+    const float scale = h->scale;
+    if (h->approximate) {
+        approximate_scores(h, i, index, count, s);
+    } else {
+        const float *q = h->q + (size_t)i * h->ldq;
+        for (int t = 0; t < count; t++) s[t] = dot_f32(q, h->k + (size_t)index[t] * h->ldk, h->d);
+    }
+    float mx = -INFINITY;
+    for (int t = 0; t < count; t++) {
+        s[t] *= scale;
+        mx = s[t] > mx ? s[t] : mx;
+    }
+    for (int t = 0; t < count; t++) s[t] -= mx;
+    if (h->polynomial) {
+        for (int t = 0; t < count; t++) s[t] = ibert_exp(s[t]);
+    } else {
+        attend_exp(s, s, count);
+    }
+    float sum = 0;
+    for (int t = 0; t < count; t++) sum += s[t];
+    float inv = h->polynomial ? attend_linear_reciprocal(sum) : 1.0f / sum;
+    for (int t = 0; t < count; t++) s[t] *= inv;
+}
+
+/// o0 = Σ_t p0_t · V[index_t] and o1 = Σ_t p1_t · V[index_t] (o1 skipped when null): two query rows
+/// of one block-row share their kept keys, so each V row is read once for both; 32 columns at a
+/// time in registers, then the remaining columns.
+INLINE void kept_rows_times_v(const attend_hdp_head *h, const int *index, int count, const float *p0, const float *p1,
+                              float *o0, float *o1) {
+    int d = h->d, ldv = h->ldv;
+    const float *v = h->v;
+    int c0 = 0;
+    for (; c0 + 32 <= d; c0 += 32) {
+        float acc0[32] = {0}, acc1[32] = {0};
+        for (int t = 0; t < count; t++) {
+            const float *vr = v + (size_t)index[t] * ldv + c0;
+            float a0 = p0[t], a1 = p1[t];
+            for (int c = 0; c < 32; c++) {
+                acc0[c] += a0 * vr[c];
+                acc1[c] += a1 * vr[c];
+            }
+        }
+        for (int c = 0; c < 32; c++) o0[c0 + c] = acc0[c];
+        if (o1) for (int c = 0; c < 32; c++) o1[c0 + c] = acc1[c];
+    }
+    for (; c0 < d; c0++) {
+        float acc0 = 0, acc1 = 0;
+        for (int t = 0; t < count; t++) {
+            float x = v[(size_t)index[t] * ldv + c0];
+            acc0 += p0[t] * x;
+            acc1 += p1[t] * x;
+        }
+        o0[c0] = acc0;
+        if (o1) o1[c0] = acc1;
+    }
+}
+
 INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scratch, approximate_scores_fn approximate_scores) {
     int d = h->d, nk = h->keys, b = h->block;
-    float *s = scratch;                  // [kept keys] scores, then probabilities
-    int *index = (int *)(scratch + nk);  // [kept keys] key positions
-    for (int i = i0; i < i1; i++) {
+    float *p0 = scratch, *p1 = scratch + nk;  // [kept keys] probabilities of two query rows
+    int *index = (int *)(scratch + 2 * nk);   // [kept keys] key positions
+    for (int i = i0; i < i1;) {
+        // The kept keys of block-row i / b, shared by its query rows in [i, row_end).
         const unsigned char *kept = h->kept + (size_t)(i / b) * h->key_blocks;
+        int row_end = (i / b + 1) * b < i1 ? (i / b + 1) * b : i1;
         int count = 0;
         for (int kb = 0; kb < h->key_blocks; kb++) {
             if (!kept[kb]) continue;
             int end = (kb + 1) * b < nk ? (kb + 1) * b : nk;
             for (int j = kb * b; j < end; j++) index[count++] = j;
         }
-        float *o = h->out + (size_t)i * h->ldo;
-        if (count == 0) {  // a fully masked row outputs zeros (SPEC §3)
-            for (int c = 0; c < d; c++) o[c] = 0;
-            continue;
-        }
-        if (h->approximate) {
-            approximate_scores(h, i, index, count, s);
-        } else {
-            const float *q = h->q + (size_t)i * h->ldq;
-            for (int t = 0; t < count; t++) s[t] = dot_f32(q, h->k + (size_t)index[t] * h->ldk, d);
-        }
-        float mx = -INFINITY;
-        for (int t = 0; t < count; t++) {
-            s[t] *= h->scale;
-            mx = s[t] > mx ? s[t] : mx;
-        }
-        for (int t = 0; t < count; t++) s[t] -= mx;
-        if (h->polynomial) {
-            for (int t = 0; t < count; t++) s[t] = ibert_exp(s[t]);
-        } else {
-            attend_exp(s, s, count);
-        }
-        float sum = 0;
-        for (int t = 0; t < count; t++) sum += s[t];
-        float inv = h->polynomial ? attend_linear_reciprocal(sum) : 1.0f / sum;
-        for (int t = 0; t < count; t++) s[t] *= inv;
-        // o = Σ_t p_t · V[index_t], 32 columns at a time in registers, then the remaining columns.
-        int c0 = 0;
-        for (; c0 + 32 <= d; c0 += 32) {
-            float acc[32] = {0};
-            for (int t = 0; t < count; t++) {
-                const float *vr = h->v + (size_t)index[t] * h->ldv + c0;
-                for (int c = 0; c < 32; c++) acc[c] += s[t] * vr[c];
+        for (; i < row_end; i += 2) {
+            int pair = i + 1 < row_end;
+            float *o0 = h->out + (size_t)i * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
+            if (count == 0) {  // a fully masked row outputs zeros (SPEC §3)
+                for (int c = 0; c < d; c++) o0[c] = 0;
+                if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
+                continue;
             }
-            for (int c = 0; c < 32; c++) o[c0 + c] = acc[c];
-        }
-        for (; c0 < d; c0++) {
-            float acc = 0;
-            for (int t = 0; t < count; t++) acc += s[t] * h->v[(size_t)index[t] * h->ldv + c0];
-            o[c0] = acc;
+            kept_row_probabilities(h, i, index, count, p0, approximate_scores);
+            if (pair) kept_row_probabilities(h, i + 1, index, count, p1, approximate_scores);
+            kept_rows_times_v(h, index, count, p0, pair ? p1 : p0, o0, o1);
         }
     }
 }

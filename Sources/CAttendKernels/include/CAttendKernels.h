@@ -157,7 +157,7 @@ typedef struct {
 
 /// Rows [i0, i1) of an HDP head: for query i, the keys of the kept blocks of block-row i / block are
 /// scored, softmaxed (over those keys only) and their V rows summed; nothing else is read.
-/// scratch: 2 · keys floats.
+/// scratch: 3 · keys floats.
 void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch);
 
 /// I-BERT's second-order exp for x ≤ 0 (SPEC §4.4 item 6): x = −z·ln2 + r with z = ⌊−x/ln2⌋ and
