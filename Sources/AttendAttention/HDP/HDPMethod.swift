@@ -102,16 +102,20 @@ public struct HDPMethod: AttentionMethod {
         case let .rowBalanced(ratio): kept = BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: ratio)
         case let .topK(fraction): kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
         }
-        // Kept entries (edge blocks are partial) and the key rows any kept block needs.
-        var keptEntries = 0, columnUsed = [Bool](repeating: false, count: columns)
-        for r in 0..<rows {
-            let height = min(block, nq - r * block)
-            for c in 0..<columns where kept[r * columns + c] == 1 {
-                keptEntries += height * min(block, nk - c * block)
-                columnUsed[c] = true
+        // Kept entries (edge blocks are partial) and the key rows any kept block needs: per key block,
+        // the query rows of its kept blocks.
+        var keptRows = [Int](repeating: 0, count: columns)
+        kept.withUnsafeBufferPointer { kept in
+            for r in 0..<rows {
+                let height = min(block, nq - r * block), row = kept.baseAddress! + r * columns
+                for c in 0..<columns { keptRows[c] &+= height &* Int(row[c]) }
             }
         }
-        let rowsRead = (0..<columns).reduce(0) { $0 + (columnUsed[$1] ? min(block, nk - $1 * block) : 0) }
+        var keptEntries = 0, rowsRead = 0
+        for c in 0..<columns where keptRows[c] > 0 {
+            let width = min(block, nk - c * block)
+            (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
+        }
         record.blocksKept = kept.reduce(0) { $0 + Int($1) }
         (record.allowedEntries, record.computedEntries, record.exps) = (keptEntries, keptEntries, keptEntries)
         record.fractionMACs = approximate ? 2 * keptEntries * d : 0
