@@ -47,7 +47,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AttendKernelsTests", dependencies: ["AttendKernels"]),
-        .testTarget(name: "AttendAttentionTests", dependencies: ["AttendAttention"]),
+        .testTarget(name: "AttendAttentionTests", dependencies: ["AttendAttention", "CAttendKernels"]),
         .testTarget(name: "AttendJSONTests", dependencies: ["AttendJSON"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers"],
                     resources: [.copy("Goldens")]),

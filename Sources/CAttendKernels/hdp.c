@@ -61,12 +61,17 @@ ATTEND_AVX2 static void int_scores_avx2(int m, int n, int d, const int16_t *a, i
 }
 #endif
 
+void attend_int_scores_portable(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
+                                int32_t *c, int ldc) {
+    int_scores_body(m, n, d, a, lda, b, ldb, c, ldc);
+}
+
 void attend_int_scores(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
                        int32_t *c, int ldc) {
 #ifdef ATTEND_HAVE_AVX2
     if (attend_cpu_has_avx2_fma()) { int_scores_avx2(m, n, d, a, lda, b, ldb, c, ldc); return; }
 #endif
-    int_scores_body(m, n, d, a, lda, b, ldb, c, ldc);
+    attend_int_scores_portable(m, n, d, a, lda, b, ldb, c, ldc);
 }
 
 INLINE void block_abs_sums_body(int m, int n, const int32_t *s, int lds, int block, int64_t *out) {
@@ -90,11 +95,15 @@ ATTEND_AVX2 static void block_abs_sums_avx2(int m, int n, const int32_t *s, int 
 }
 #endif
 
+void attend_block_abs_sums_portable(int m, int n, const int32_t *s, int lds, int block, int64_t *out) {
+    block_abs_sums_body(m, n, s, lds, block, out);
+}
+
 void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out) {
 #ifdef ATTEND_HAVE_AVX2
     if (attend_cpu_has_avx2_fma()) { block_abs_sums_avx2(m, n, s, lds, block, out); return; }
 #endif
-    block_abs_sums_body(m, n, s, lds, block, out);
+    attend_block_abs_sums_portable(m, n, s, lds, block, out);
 }
 
 // ---- fixed point --------------------------------------------------------------------------------
@@ -126,12 +135,17 @@ ATTEND_AVX2 static void fixed_point_split_avx2(int rows, int d, const float *x, 
 }
 #endif
 
+void attend_fixed_point_split_portable(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
+                                       int fraction_first, int16_t *out) {
+    fixed_point_split_body(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out);
+}
+
 void attend_fixed_point_split(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
                               int fraction_first, int16_t *out) {
 #ifdef ATTEND_HAVE_AVX2
     if (attend_cpu_has_avx2_fma()) { fixed_point_split_avx2(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out); return; }
 #endif
-    fixed_point_split_body(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out);
+    attend_fixed_point_split_portable(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out);
 }
 
 // ---- polynomial softmax -------------------------------------------------------------------------
@@ -310,9 +324,13 @@ ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *head, int i0, int i
 }
 #endif
 
+void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float *scratch) {
+    hdp_rows_body(head, i0, i1, scratch, approximate_scores_portable);
+}
+
 void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch) {
 #ifdef ATTEND_HAVE_AVX2
     if (attend_cpu_has_avx2_fma()) { hdp_rows_avx2(head, i0, i1, scratch); return; }
 #endif
-    hdp_rows_body(head, i0, i1, scratch, approximate_scores_portable);
+    attend_hdp_rows_portable(head, i0, i1, scratch);
 }

@@ -22,10 +22,11 @@ let attendExecutable: URL = {
     fatalError("the attend executable is not in the build products next to \(Bundle.main.bundleURL.path)")
 }()
 
-func attend(_ arguments: [String], stdin: Data? = nil) throws -> CommandResult {
+func attend(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = attendExecutable
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.currentDirectoryURL = repositoryRoot
     let (out, err, input) = (Pipe(), Pipe(), Pipe())
     process.standardOutput = out

@@ -160,6 +160,15 @@ typedef struct {
 /// scratch: 3 · keys floats.
 void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch);
 
+/// The portable bodies of the four HDP kernels above, callable on any CPU: the slow twins the
+/// SIMD bodies are tested against.
+void attend_int_scores_portable(int m, int n, int d, const int16_t *a, int lda, const int16_t *b, int ldb,
+                                int32_t *c, int ldc);
+void attend_block_abs_sums_portable(int m, int n, const int32_t *s, int lds, int block, int64_t *out);
+void attend_fixed_point_split_portable(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
+                                       int fraction_first, int16_t *out);
+void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float *scratch);
+
 /// I-BERT's second-order exp for x ≤ 0 (SPEC §4.4 item 6): x = −z·ln2 + r with z = ⌊−x/ln2⌋ and
 /// r ∈ (−ln2, 0], e^x ≈ (0.3585·(r + 1.353)² + 0.344) · 2^−z; −∞ and NaN give 0.
 float attend_ibert_exp(float x);
