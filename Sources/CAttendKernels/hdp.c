@@ -192,15 +192,18 @@ INLINE float dot_f32(const float *a, const float *b, int d) {
 /// s[t] = (S_I[i, index_t]·2^f + Q_F·K_I + Q_I·K_F) / 2^f for the `count` kept keys of query i.
 typedef void (*approximate_scores_fn)(const attend_hdp_head *h, int i, const int *index, int count, float *s);
 
-INLINE void approximate_scores_body(const attend_hdp_head *h, int i, const int *index, int count, float *s, int t) {
+/// One approximate score from its integer product S_I (`coarse`) and Q_F·K_I + Q_I·K_F (`fine`).
+INLINE float approximate_score(const attend_hdp_head *h, int32_t coarse, int32_t fine) {
+    return (float)((int64_t)coarse * (1 << h->fraction_bits) + fine) * (1.0f / (float)(1 << h->fraction_bits));
+}
+
+/// Keys t ≥ t0 of approximate_scores_fn, one dot product each.
+INLINE void approximate_scores_body(const attend_hdp_head *h, int i, const int *index, int count, float *s, int t0) {
     int d = h->d;
-    float inv_unit = 1.0f / (float)(1 << h->fraction_bits);
     const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
     const int32_t *s_int = h->s_int + (size_t)i * h->keys;
-    for (; t < count; t++) {
-        int64_t fine = (int64_t)s_int[index[t]] * (1 << h->fraction_bits) + dot_i16(q_fi, h->k_if + (size_t)index[t] * 2 * d, 2 * d);
-        s[t] = (float)fine * inv_unit;
-    }
+    for (int t = t0; t < count; t++)
+        s[t] = approximate_score(h, s_int[index[t]], dot_i16(q_fi, h->k_if + (size_t)index[t] * 2 * d, 2 * d));
 }
 
 static void approximate_scores_portable(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
@@ -210,19 +213,15 @@ static void approximate_scores_portable(const attend_hdp_head *h, int i, const i
 #ifdef ATTEND_HAVE_AVX2
 ATTEND_AVX2 static void approximate_scores_avx2(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
     int d = h->d;
-    float inv_unit = 1.0f / (float)(1 << h->fraction_bits);
     const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
     const int32_t *s_int = h->s_int + (size_t)i * h->keys;
     int t = 0;
     for (; t + 4 <= count; t += 4) {
         const int16_t *rows[4];
-        int32_t fine[4], coarse[4];
-        for (int k = 0; k < 4; k++) {
-            rows[k] = h->k_if + (size_t)index[t + k] * 2 * d;
-            coarse[k] = s_int[index[t + k]];
-        }
+        for (int k = 0; k < 4; k++) rows[k] = h->k_if + (size_t)index[t + k] * 2 * d;
+        int32_t fine[4];
         _mm_storeu_si128((__m128i *)fine, dot4_i16_avx2(q_fi, rows, 2 * d));
-        for (int k = 0; k < 4; k++) s[t + k] = (float)((int64_t)coarse[k] * (1 << h->fraction_bits) + fine[k]) * inv_unit;
+        for (int k = 0; k < 4; k++) s[t + k] = approximate_score(h, s_int[index[t + k]], fine[k]);
     }
     approximate_scores_body(h, i, index, count, s, t);
 }
