@@ -52,6 +52,49 @@ void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float 
 /// Name of the micro-kernel chosen for this CPU ("avx2-fma", "neon" or "portable").
 const char *attend_gemm_kernel_name(void);
 
+// ---- Quantized weights (GGML block types) -----------------------------------------------------
+// W: [rows, columns] row-major, each row `row_bytes` bytes of GGML blocks of `type` (ggml's type id:
+// 0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 8 Q8_0, 12 Q4_K, 14 Q6_K, 30 BF16; layouts in GGMLType.swift).
+// Activations x and outputs are F32; columns is a multiple of the type's block size.
+/// Columns per weight block when packing for the matrix–matrix path (a multiple of ATTEND_GEMM_NR).
+#define ATTEND_QUANT_NC 512
+
+/// Values per block of `type` (0 for an unknown type).
+int attend_quant_block_elements(int type);
+
+/// out[count] = the `count` values (a multiple of the block size) stored at src.
+void attend_quant_dequantize(int type, const void *src, int64_t count, float *out);
+
+/// sums[b] = Σ_{i<32} x[32b + i] for b < columns / 32: the per-block sums the Q4_0/Q4_1 dot products
+/// need (Σ_i (d·q_i + m)·x_i = d·Σ q_i·x_i + m·Σ x_i).
+void attend_quant_block_sums(const float *x, int columns, float *sums);
+
+/// y[v·ldy + r] = Σ_c W[r, c]·x[v·ldx + c] for rows r in [row_begin, row_end) and vectors v < n.
+/// xsums: [n, columns/32] block sums of each vector (attend_quant_block_sums; NULL unless Q4_0/Q4_1).
+/// One thread; callers split rows across threads.
+void attend_quant_matvec(int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
+                         int n, const float *x, int ldx, const float *xsums, float *y, int ldy);
+
+/// The portable body of attend_quant_matvec, callable on any CPU (the twin the SIMD body is tested against).
+void attend_quant_matvec_portable(int type, const void *w, size_t row_bytes, int columns, int row_begin,
+                                  int row_end, int n, const float *x, int ldx, const float *xsums, float *y,
+                                  int ldy);
+
+/// Dequantizes W[n0 ..< n0+nc, k0 ..< k0+kc] (k0, kc multiples of the block size, kc ≤ ATTEND_GEMM_KC)
+/// into `packed` in the layout of attend_gemm_pack_b(kc, nc) applied to Wᵀ: ⌈nc/NR⌉ panels of kc×NR
+/// floats, padding columns zero.
+void attend_quant_pack_b(int type, const void *w, size_t row_bytes, int n0, int nc, int k0, int kc, float *packed);
+
+/// out[i, n] = Σ_c x[i, c]·W[n, c] for i < m and n in the column panels [panel_begin, panel_end) (NR
+/// output columns each): x: [m, columns] stride ldx; out: [m, rows] stride ldo (overwritten). Weight
+/// blocks of KC×ATTEND_QUANT_NC are dequantized once into `work` (ATTEND_GEMM_KC·ATTEND_QUANT_NC
+/// floats) and multiplied with all m rows by the SGEMM micro-kernel. One thread.
+void attend_quant_matmul(int type, const void *w, size_t row_bytes, int rows, int columns, int m, const float *x,
+                         int ldx, int panel_begin, int panel_end, float *out, int ldo, float *work);
+
+/// Name of the quantized dot-product body chosen for this CPU ("avx2-fma-f16c" or "portable").
+const char *attend_quant_kernel_name(void);
+
 // ---- Tiled attention --------------------------------------------------------------------------
 /// Which (query i, key j) pairs of one head attend (SPEC §3). Entry (i, j) is allowed when
 /// j < keys, and (not causal, or j ≤ i + causal_offset), and (no window, or i − left ≤ j ≤ i + right
