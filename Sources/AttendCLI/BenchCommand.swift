@@ -7,8 +7,8 @@ import Foundation
 /// `attend bench`: timings side by side with peers measured in the same run.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks against peers measured in the same run: models and SGEMM (default), or attention.",
-        subcommands: [BenchModels.self, BenchAttention.self], defaultSubcommand: BenchModels.self)
+        abstract: "Benchmarks against peers measured in the same run: models and SGEMM (default), attention, or the decoder.",
+        subcommands: [BenchModels.self, BenchAttention.self, BenchDecoder.self], defaultSubcommand: BenchModels.self)
 }
 
 /// `attend bench [models]`: forward, SST-2 throughput and SGEMM against ONNX Runtime, PyTorch, OpenBLAS.
@@ -117,28 +117,34 @@ struct BenchModels: ParsableCommand {
 /// Runs scripts/bench_peers.py with `arguments` in the pinned venv (created on first use) and
 /// parses its JSON lines.
 func runPeers(_ arguments: [String]) throws -> [Measurement] {
+    let decoder = JSONDecoder()
+    return try runPythonScript("scripts/bench_peers.py", arguments: arguments).map { try decoder.decode(Measurement.self, from: $0) }
+}
+
+/// Runs a peer script of the repository with the Python that `setup` (a script printing its path,
+/// creating the environment on first use) gives, and returns its standard output's lines.
+func runPythonScript(_ script: String, setup: String = "scripts/setup_python.sh", arguments: [String]) throws -> [Data] {
     let root = try Bundled.root()
-    let setup = Process()
-    setup.executableURL = root.appendingPathComponent("scripts/setup_python.sh")
+    let environment = Process()
+    environment.executableURL = root.appendingPathComponent(setup)
     let pythonPath = Pipe()
-    setup.standardOutput = pythonPath
-    try setup.run()
-    setup.waitUntilExit()
-    guard setup.terminationStatus == 0 else { throw CLIError("scripts/setup_python.sh failed (exit \(setup.terminationStatus)); peers need the pinned Python environment") }
+    environment.standardOutput = pythonPath
+    try environment.run()
+    environment.waitUntilExit()
+    guard environment.terminationStatus == 0 else { throw CLIError("\(setup) failed (exit \(environment.terminationStatus)); peers need its Python environment") }
     let python = String(decoding: pythonPath.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    printError("running peers with \(python) scripts/bench_peers.py …")
+    printError("running peers with \(python) \(script) …")
     let peers = Process()
     peers.executableURL = URL(fileURLWithPath: python)
     peers.currentDirectoryURL = root
-    peers.arguments = ["scripts/bench_peers.py"] + arguments
+    peers.arguments = [script] + arguments
     let out = Pipe()
     peers.standardOutput = out
     try peers.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     peers.waitUntilExit()
-    guard peers.terminationStatus == 0 else { throw CLIError("scripts/bench_peers.py failed (exit \(peers.terminationStatus))") }
-    let decoder = JSONDecoder()
-    return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(Measurement.self, from: Data($0)) }
+    guard peers.terminationStatus == 0 else { throw CLIError("\(script) failed (exit \(peers.terminationStatus))") }
+    return data.split(separator: UInt8(ascii: "\n")).map { Data($0) }
 }
 
 /// Median wall time in milliseconds of `repeats` runs after `warmups` untimed runs.
