@@ -1,3 +1,5 @@
+import CAttendKernels
+
 /// The GGML tensor element types Attend reads and multiplies (the ids are ggml's `ggml_type`).
 ///
 /// Quantized types store a row as blocks of `blockElements` values in `blockBytes` bytes
@@ -69,5 +71,14 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
             30: "BF16", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",
         ]
         return names[id]
+    }
+}
+
+extension GGMLType {
+    /// Dequantizes `count` values (a multiple of `blockElements`) stored at `source` (any alignment)
+    /// into `destination[0..<count]`.
+    public func dequantize(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(count >= 0 && count % blockElements == 0, "\(name): \(count) values is not a whole number of blocks")
+        attend_quant_dequantize(Int32(rawValue), source, Int64(count), destination)
     }
 }
