@@ -88,6 +88,7 @@ EDGE_CASES = [
     "don't I'll we've they're she's it'd I'm 'S 'LL 's 't", "x's's  's ''s", "'", "' ", "''", "'re'",
     "e\u0301 a\u0300\u0301\u0302 \u0301 \u0301x", "😀👍🏽🇺🇸❤️ 👨‍👩‍👧 🏳️‍🌈", " 😀😀", "\u200b\u200d\ufeff x",
     "\u00a0a \u3000b \u2028c \u2029d \x0b\x0ce \x85f \u1680g \u202fh", "\x00\x01\x7f \x1b[0m",
+    "a\x04b\x06 c\x13\x14\x16\x1d d", "x\U00050000y \U000F0000",  # SmolLM2 has no token for these bytes
     "日本語のテキスト 中文 한국어 Русский العربية עברית ไทย हिन्दी",
     "<|endoftext|>", "a<|endoftext|>b", "<|endoftext|><|endoftext|>", "<|endoftext|", "<|im_start|>user\nhi<|im_end|>\n",
     "<|im_start|><|im_end|>", "<|im_start", "<<|im_end|>>", " <|im_start|> x", "<repo_name><reponame><file_sep>",

@@ -8,7 +8,8 @@ import Foundation
 /// loop never builds strings; a min-heap of (rank, position) finds the next merge in O(log n).
 /// Merged words of up to ``cacheableLength`` bytes are remembered (shared by all threads).
 struct BPEModel: Sendable {
-    /// `byteIDs[b]`: the id of the one-scalar token for byte `b`.
+    /// `byteIDs[b]`: the id of the one-scalar token for byte `b`, or -1 when the vocabulary has
+    /// none (the byte is then dropped, as Hugging Face's BPE does without an unknown token).
     let byteIDs: [Int32]
     /// `(left << 32 | right)` → `(rank << 32 | merged id)`.
     let merges: [UInt64: UInt64]
@@ -30,7 +31,8 @@ struct BPEModel: Sendable {
     /// Appends the ids of the word `text[range]` to `out`.
     func encodeWord(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int]) {
         if range.count == 1 {
-            out.append(Int(byteIDs[Int(text[range.lowerBound])]))
+            let id = byteIDs[Int(text[range.lowerBound])]
+            if id >= 0 { out.append(Int(id)) }
             return
         }
         let cacheable = range.count <= Self.cacheableLength
@@ -46,9 +48,10 @@ struct BPEModel: Sendable {
 
     /// The merged symbols of `bytes`.
     func merge(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int32] {
-        let n = bytes.count
         // symbols: ids [n] (-1 once merged into its left neighbour), next/prev links [n].
-        var ids = bytes.map { byteIDs[Int($0)] }
+        var ids = bytes.compactMap { b in byteIDs[Int(b)] >= 0 ? byteIDs[Int(b)] : nil }
+        let n = ids.count
+        guard n > 1 else { return ids }
         var next = (0..<n).map { Int32($0 + 1) }  // n = none
         var prev = (0..<n).map { Int32($0 - 1) }  // -1 = none
         var heap = MinHeap()

@@ -9,8 +9,11 @@ import Foundation
 ///    matched first, leftmost-longest on the raw UTF-8, and map straight to their ids;
 /// 2. each stretch between them is split into words by the ``BPEPreTokenizer``;
 /// 3. each word's UTF-8 bytes are written in GPT-2's byte alphabet (``ByteLevel``: one scalar per
-///    byte, space → `Ġ`) and merged by rank (``BPEModel``) into vocabulary ids.
-/// No normalization is applied, so decoding inverts encoding: `decode(encode(s)) == Array(s.utf8)`.
+///    byte, space → `Ġ`) and merged by rank into vocabulary ids (lowest rank first, leftmost
+///    among equal ranks).
+/// No normalization is applied, so decoding inverts encoding: `decode(encode(s)) == Array(s.utf8)`
+/// (unless `s` holds a byte the vocabulary has no token for, see
+/// ``init(tokens:merges:preTokenizer:specialTokens:bos:eos:addBOS:source:)``).
 ///
 /// A tokenizer is immutable and `Sendable`; encode from any number of threads at once (merged
 /// words are cached behind a lock).
@@ -49,8 +52,11 @@ public struct ByteLevelBPETokenizer: Sendable {
     ///
     /// - Parameters:
     ///   - tokens: `tokens[id]` is the token with that id, a byte-level string (GPT-2's byte
-    ///     alphabet, see ``ByteLevel``); it must hold the 256 one-byte tokens. A token outside that
-    ///     alphabet (such as `<|im_start|>`) decodes to its own UTF-8.
+    ///     alphabet: one scalar per byte, space → `Ġ`). A token outside that alphabet (such as
+    ///     `<|im_start|>`) decodes to its own UTF-8. A byte whose one-byte token is missing is
+    ///     dropped from the input, as Hugging Face does without an unknown token (SmolLM2 has none
+    ///     for 21 bytes that rarely or never occur in UTF-8 text: 0x04, 0x06, 0x13, 0x14, 0x16,
+    ///     0x1D, 0xC0, 0xC1, 0xF1, 0xF2, 0xF5–0xFF); such text does not round-trip.
     ///   - merges: `"left right"` pairs in rank order (rank 0 first), as in merges.txt; when a pair
     ///     repeats, its last rank counts (as in Hugging Face).
     ///   - specialTokens: tokens matched literally in the raw text before pre-tokenization, e.g.
@@ -61,8 +67,8 @@ public struct ByteLevelBPETokenizer: Sendable {
     /// - Throws: ``TokenizerError/duplicateToken(path:token:detail:)`` for a token listed twice,
     ///   ``TokenizerError/invalidMerge(source:index:merge:reason:)`` for a merge that is not two
     ///   vocabulary tokens whose concatenation is one, and
-    ///   ``TokenizerError/invalidTokenizerFile(path:reason:)`` for a missing one-byte token or an
-    ///   id out of range.
+    ///   ``TokenizerError/invalidTokenizerFile(path:reason:)`` for a BOS, EOS or special-token id
+    ///   out of range or an empty special token.
     public init(tokens: [String], merges: [String], preTokenizer: BPEPreTokenizer, specialTokens: [String: Int] = [:],
                 bos: Int?, eos: Int?, addBOS: Bool, source: String = "<tokens>") throws {
         var idOfToken: [String: Int] = [:]
@@ -72,16 +78,7 @@ public struct ByteLevelBPETokenizer: Sendable {
                 throw TokenizerError.duplicateToken(path: source, token: token, detail: "ids \(first) and \(id)")
             }
         }
-        var byteIDs = [Int32](repeating: 0, count: 256)
-        for b in 0..<256 {
-            let token = ByteLevel.string(of: [UInt8(b)])
-            guard let id = idOfToken[token] else {
-                throw TokenizerError.invalidTokenizerFile(
-                    path: source, reason: "the vocabulary has no token \(TokenizerError.quoted(token)) for byte "
-                        + "0x\(String(b, radix: 16, uppercase: true)); a byte-level BPE vocabulary holds all 256 one-byte tokens")
-            }
-            byteIDs[b] = Int32(id)
-        }
+        let byteIDs = (0..<256).map { b in idOfToken[ByteLevel.string(of: [UInt8(b)])].map(Int32.init) ?? -1 }
         var pairs: [UInt64: UInt64] = [:]
         pairs.reserveCapacity(merges.count)
         for (rank, merge) in merges.enumerated() {
