@@ -39,7 +39,7 @@ Files written to Tests/AttendTokenizersTests/Goldens/:
 With --tables also Sources/AttendTokenizers/ByteLevelUnicodeTables.swift: the character classes
 of the two pre-tokenizers, probed code point by code point from the pinned tokenizers wheel.
 """
-import argparse, hashlib, json, platform, struct, subprocess, sys
+import argparse, hashlib, importlib.metadata, json, platform, struct, subprocess, sys
 from pathlib import Path
 
 import gguf
@@ -243,7 +243,7 @@ def main() -> None:
     manifest = {
         "script": "scripts/make_bpe_goldens.py",
         "versions": {"tokenizers": tokenizers.__version__, "transformers": transformers.__version__,
-                     "gguf": gguf.__version__ if hasattr(gguf, "__version__") else "see requirements.txt",
+                     "gguf": importlib.metadata.version("gguf"),
                      "python": platform.python_version()},
         "tokenizers": {
             "gpt2": {"reference": "transformers.GPT2TokenizerFast(vocab.json, merges.txt)",
