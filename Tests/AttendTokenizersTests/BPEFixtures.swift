@@ -7,7 +7,9 @@ import Testing
 /// golden ids, and WikiText-2 from ../shared/data.
 enum BPEFixtures {
     /// GPT-2's vocab.json + merges.txt.
-    static let gpt2: ByteLevelBPETokenizer = {
+    static let gpt2: ByteLevelBPETokenizer = makeGPT2()
+
+    static func makeGPT2() -> ByteLevelBPETokenizer {
         let dir = Fixtures.repositoryRoot.appendingPathComponent("data/gpt2_bpe")
         do {
             return try ByteLevelBPETokenizer(vocabJSON: dir.appendingPathComponent("vocab.json"),
@@ -15,7 +17,7 @@ enum BPEFixtures {
         } catch {
             fatalError("cannot load GPT-2's tokenizer: \(error)")
         }
-    }()
+    }
 
     /// SmolLM2's tokenizer metadata, as the GGUF holds it.
     struct SmolLM2File: Decodable {
@@ -37,7 +39,9 @@ enum BPEFixtures {
     }()
 
     /// SmolLM2-135M-Instruct's tokenizer, built as the lead's GGUF loader builds it.
-    static let smollm2: ByteLevelBPETokenizer = {
+    static let smollm2: ByteLevelBPETokenizer = makeSmolLM2()
+
+    static func makeSmolLM2() -> ByteLevelBPETokenizer {
         let file = smollm2File
         do {
             return try ByteLevelBPETokenizer(
@@ -47,12 +51,14 @@ enum BPEFixtures {
         } catch {
             fatalError("cannot build SmolLM2's tokenizer: \(error)")
         }
-    }()
+    }
 
     /// A tokenizer of the goldens, by the name its golden files use.
     struct Model: Sendable, CustomTestStringConvertible {
         let name: String
         var tokenizer: ByteLevelBPETokenizer { name == "gpt2" ? BPEFixtures.gpt2 : BPEFixtures.smollm2 }
+        /// A new instance (empty word cache), for timing.
+        func makeTokenizer() -> ByteLevelBPETokenizer { name == "gpt2" ? BPEFixtures.makeGPT2() : BPEFixtures.makeSmolLM2() }
         var testDescription: String { name }
     }
 

@@ -37,7 +37,14 @@ struct BPEParityTests {
         let text = try decodeUTF8(bytes, source: "wikitext2/test.txt")
         let expected = try BPEFixtures.binaryIDs("bpe_\(model.name)_wikitext2_test_whole.ids")
         try #require(expected.count == 1)
-        let ids = model.tokenizer.encode(text, addSpecial: false)
+        // A fresh tokenizer (empty word cache); the times are printed for the record, never asserted.
+        let clock = ContinuousClock()
+        var tokenizer: ByteLevelBPETokenizer? = nil
+        let load = clock.measure { tokenizer = model.makeTokenizer() }
+        var ids: [Int] = []
+        let cold = clock.measure { ids = tokenizer!.encode(text, addSpecial: false) }
+        let warm = clock.measure { _ = tokenizer!.encode(text, addSpecial: false) }
+        print("\(model.name): WikiText-2 test (\(bytes.count) bytes) → \(ids.count) ids; load \(load), encode \(cold) (cold cache), \(warm) (warm)")
         #expect(ids.count == expected[0].count, "\(model.name): \(ids.count) ids, expected \(expected[0].count)")
         let common = min(ids.count, expected[0].count)
         if let k = (0..<common).first(where: { ids[$0] != expected[0][$0] }) ?? (ids.count != expected[0].count ? common : nil) {
