@@ -6,8 +6,13 @@ import Foundation
 /// `attend tokenize`: token ids exactly as the model sees them.
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the token ids of each input line, space-separated, with [CLS] and [SEP].",
-        discussion: "Lines are split on \\n (a trailing \\r is dropped); each line must be valid UTF-8. An empty line gives [CLS] [SEP].")
+        abstract: "Print the token ids of each input line, space-separated.",
+        discussion: """
+            A BERT model directory gives WordPiece ids with [CLS] and [SEP] (an empty line gives [CLS] [SEP]). \
+            A GPT-2 tokenizer directory (vocab.json + merges.txt, e.g. data/gpt2_bpe) gives byte-level BPE ids, \
+            equal to Hugging Face's GPT2TokenizerFast, with no BOS (an empty line gives an empty line). \
+            Lines are split on \\n (a trailing \\r is dropped); each line must be valid UTF-8.
+            """)
 
     @OptionGroup var options: ModelOptions
 
@@ -16,8 +21,7 @@ struct Tokenize: ParsableCommand {
 
     func run() throws {
         let directory = try options.resolve(task: .sst2)
-        let tokenizer = try BertTokenizer(directory: directory)
-        let maximum = try BertConfig.load(from: directory.appendingPathComponent("config.json")).maxPositionEmbeddings
+        let encode = try encoder(directory)
         let source = file ?? "stdin"
         let bytes: Data
         if let file {
@@ -34,11 +38,27 @@ struct Tokenize: ParsableCommand {
             let lineBytes = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
             let text = try decodeUTF8(lineBytes, source: "\(source) line \(i + 1)")
             let ids: [Int]
-            do { ids = try tokenizer.encode(text, maxLength: maximum, overflow: options.truncate ? .truncate : .error) } catch {
+            do { ids = try encode(text) } catch {
                 throw CLIError("\(source) line \(i + 1): \(error)")
             }
             out += ids.map(String.init).joined(separator: " ") + "\n"
         }
         FileHandle.standardOutput.write(out.data(using: .utf8)!)
+    }
+
+    /// Text → ids for the tokenizer in `directory`: GPT-2's byte-level BPE when it holds vocab.json
+    /// and merges.txt, else the BERT tokenizer (limited to the model's max_position_embeddings).
+    private func encoder(_ directory: URL) throws -> (String) throws -> [Int] {
+        let vocabJSON = directory.appendingPathComponent("vocab.json")
+        let merges = directory.appendingPathComponent("merges.txt")
+        if FileManager.default.fileExists(atPath: vocabJSON.path) && FileManager.default.fileExists(atPath: merges.path) {
+            if options.truncate { throw CLIError("--truncate applies to BERT models; \(directory.path) is a byte-level BPE tokenizer") }
+            let tokenizer = try ByteLevelBPETokenizer(vocabJSON: vocabJSON, merges: merges)
+            return { tokenizer.encode($0) }
+        }
+        let tokenizer = try BertTokenizer(directory: directory)
+        let maximum = try BertConfig.load(from: directory.appendingPathComponent("config.json")).maxPositionEmbeddings
+        let overflow: OverflowPolicy = options.truncate ? .truncate : .error
+        return { try tokenizer.encode($0, maxLength: maximum, overflow: overflow) }
     }
 }

@@ -23,6 +23,12 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case sequenceTooLong(length: Int, maximum: Int)
     /// A maximum sequence length that cannot hold `[CLS]` and `[SEP]`.
     case invalidMaximumLength(Int)
+    /// A BPE merge that is not two tokens separated by one space, or whose parts or result are not
+    /// in the vocabulary. `index` is 0-based in the merge list (`line` of merges.txt is 1-based).
+    case invalidMerge(source: String, index: Int, merge: String, reason: String)
+    /// A token id passed to decoding that is not in `0..<vocabularySize`; `position` is its index
+    /// in the id list.
+    case tokenIDOutOfRange(id: Int, position: Int, vocabularySize: Int)
 
     public var description: String {
         switch self {
@@ -44,6 +50,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "input is \(length) tokens long including [CLS] and [SEP], more than the maximum of \(maximum)"
         case let .invalidMaximumLength(maximum):
             return "maximum sequence length \(maximum) is too small: it must be at least 2 to hold [CLS] and [SEP]"
+        case let .invalidMerge(source, index, merge, reason):
+            return "\(source): merge \(index) \(Self.quoted(merge)): \(reason)"
+        case let .tokenIDOutOfRange(id, position, vocabularySize):
+            return "token id \(id) at position \(position) is out of range: the vocabulary has ids 0..<\(vocabularySize)"
         }
     }
 

@@ -138,6 +138,42 @@ struct CLITests {
         #expect(invalid.stderr.contains("line 2"), "\(invalid.stderr)")
     }
 
+    @Test("tokenize --model with a GPT-2 directory prints byte-level BPE ids (Hugging Face's), no BOS")
+    func tokenizeBPE() throws {
+        let gpt2 = repositoryRoot.appendingPathComponent("data/gpt2_bpe").path
+        // The adversarial lines (but those with a CR, which the command drops at a line's end) give
+        // the ids of Goldens/bpe_gpt2_adversarial.txt (scripts/make_bpe_goldens.py).
+        let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("data/adversarial.txt"), encoding: .utf8)
+            .unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        let golden = try String(contentsOf: repositoryRoot.appendingPathComponent(
+            "Tests/AttendTokenizersTests/Goldens/bpe_gpt2_adversarial.txt"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        try #require(lines.count == golden.count)
+        let kept = lines.indices.filter { !lines[$0].unicodeScalars.contains("\r") }  // a CRLF is one Character
+        #expect(kept.count >= lines.count - 2)
+        let result = try attend(["tokenize", "--model", gpt2], stdin: Data(kept.map { lines[$0] + "\n" }.joined().utf8))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == kept.map { golden[$0] + "\n" }.joined())
+        let hello = try attend(["tokenize", "--model", gpt2], stdin: Data("Hello world\n\n<|endoftext|>\n".utf8))
+        #expect(hello.stdout == "15496 995\n\n50256\n")
+
+        let invalid = try attend(["tokenize", "--model", gpt2], stdin: Data([0x61, 0x0A, 0xC3, 0x28, 0x0A]))
+        #expect(invalid.status == runtimeError)
+        #expect(invalid.stderr.contains("line 2"), "\(invalid.stderr)")
+        let truncate = try attend(["tokenize", "--model", gpt2, "--truncate"], stdin: Data("x\n".utf8))
+        #expect(truncate.status == runtimeError)
+        #expect(truncate.stderr.contains("--truncate"), "\(truncate.stderr)")
+
+        // A broken merges.txt is an error naming the file and line.
+        let dir = try temporaryDirectory("bpe")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: gpt2).appendingPathComponent("vocab.json"),
+                                         to: dir.appendingPathComponent("vocab.json"))
+        try Data("#version: 0.2\nĠ t\nnot-a-pair\n".utf8).write(to: dir.appendingPathComponent("merges.txt"))
+        let broken = try attend(["tokenize", "--model", dir.path], stdin: Data("x\n".utf8))
+        #expect(broken.status == runtimeError)
+        #expect(broken.stderr.contains("merges.txt line 3"), "\(broken.stderr)")
+    }
+
     @Test("eval --json prints the summary; --predictions writes one label per line in data order")
     func evalJSONAndPredictions() throws {
         let predictions = try temporaryDirectory("eval").appendingPathComponent("predictions.txt")
