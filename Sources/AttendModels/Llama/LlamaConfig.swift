@@ -86,6 +86,9 @@ public struct LlamaConfig: Sendable, Equatable {
         contextLength = try c.positiveInteger("max_position_embeddings")
         tiedEmbeddings = try c.bool("tie_word_embeddings", default: false)
         try c.requireAbsent("rope_scaling", reason: "null (RoPE scaling is not implemented)")
+        for key in ["attention_bias", "mlp_bias"] where try c.bool(key, default: false) {
+            throw ModelFileError.configInvalidValue(path: c.path, key: key, value: "true", expected: "false (biases in Llama projections are not implemented)")
+        }
         if let act = try c.string("hidden_act", default: "silu"), act != "silu" {
             throw ModelFileError.configUnsupportedActivation(path: c.path, found: act, supported: ["silu"])
         }
