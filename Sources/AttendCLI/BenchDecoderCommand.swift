@@ -1,7 +1,9 @@
 import ArgumentParser
+import AttendAttention
 import AttendEvaluation
 import AttendKernels
 import AttendModels
+import AttendTokenizers
 import Foundation
 
 /// `attend bench decoder`: prompt processing and generation tokens/s against llama.cpp in the same run.

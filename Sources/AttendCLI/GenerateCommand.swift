@@ -2,6 +2,7 @@ import ArgumentParser
 import AttendEvaluation
 import AttendKernels
 import AttendModels
+import AttendTokenizers
 import Foundation
 
 /// `attend generate`: text generation with a decoder, streamed as it comes (llama.cpp's `llama-cli -p`).
@@ -65,16 +66,15 @@ struct Generate: ParsableCommand {
         let generator = Generator(model: bundle.model, attention: options.attentionMethod)
         let result = try generator.generate(prompt: ids, maxTokens: maxTokens, sampler: Sampler(temperature: temperature, topP: topP, seed: seed),
                                             stopTokens: ignoreEOS ? [] : bundle.stopTokens) { id in
-            if !json {
-                FileHandle.standardOutput.write(Data(stream.push(tokenizer.decode([id])).utf8))
-            }
+            // Ids come from the model's own vocabulary, so decoding cannot fail.
+            if !json, let bytes = try? tokenizer.decode([id]) { FileHandle.standardOutput.write(Data(stream.push(bytes).utf8)) }
             return true
         }
         let generated = result.stoppedAtEOS ? Array(result.tokens.dropLast()) : result.tokens
         if json {
             print(try jsonLine(GenerateReport(
                 model: bundle.path, prompt: text, promptTokens: ids.count, promptIDs: ids, tokens: result.tokens,
-                text: tokenizer.decodeText(generated), stoppedAtEOS: result.stoppedAtEOS, promptSeconds: result.promptSeconds,
+                text: try tokenizer.decodeText(generated), stoppedAtEOS: result.stoppedAtEOS, promptSeconds: result.promptSeconds,
                 generationSeconds: result.generationSeconds, promptTokensPerSecond: result.promptTokensPerSecond,
                 generationTokensPerSecond: result.generationTokensPerSecond, threads: Parallel.threads, attention: options.attention)))
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AttendEvaluation
 import AttendKernels
+import AttendTokenizers
 import AttendModels
 import Foundation
 

@@ -51,8 +51,7 @@ public struct DecoderBundle: Sendable {
             throw ModelFileError.configInvalidValue(path: path, key: "tokenizer.ggml.token_type", value: "\(types.count) entries",
                                                     expected: "one per token (\(tokens.count))")
         }
-        var special: [String: Int] = [:]
-        for (id, type) in types.enumerated() where type == 3 || type == 4 { special[tokens[id]] = id }  // control, user-defined
+        let special = ByteLevelBPETokenizer.controlTokens(tokens: tokens, tokenTypes: types)
         func tokenID(_ key: String) throws -> Int? {
             guard let id = try file.optionalInteger(key) else { return nil }
             guard (0..<tokens.count).contains(id) else {
