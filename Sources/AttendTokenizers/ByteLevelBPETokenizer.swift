@@ -8,7 +8,7 @@ import Foundation
 /// 1. special tokens (``specialTokens``, e.g. `<|im_start|>`) written literally in the text are
 ///    matched first, leftmost-longest on the raw UTF-8, and map straight to their ids;
 /// 2. each stretch between them is split into words by the ``BPEPreTokenizer``;
-/// 3. each word's UTF-8 bytes are written in GPT-2's byte alphabet (``ByteLevel``: one scalar per
+/// 3. each word's UTF-8 bytes are written in GPT-2's byte alphabet (`bytes_to_unicode`: one scalar per
 ///    byte, space → `Ġ`) and merged by rank into vocabulary ids (lowest rank first, leftmost
 ///    among equal ranks).
 /// No normalization is applied, so decoding inverts encoding: `decode(encode(s)) == Array(s.utf8)`
