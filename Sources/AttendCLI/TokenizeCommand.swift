@@ -11,6 +11,8 @@ struct Tokenize: ParsableCommand {
             A BERT model directory gives WordPiece ids with [CLS] and [SEP] (an empty line gives [CLS] [SEP]). \
             A GPT-2 tokenizer directory (vocab.json + merges.txt, e.g. data/gpt2_bpe) gives byte-level BPE ids, \
             equal to Hugging Face's GPT2TokenizerFast, with no BOS (an empty line gives an empty line). \
+            A GGUF file (e.g. models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf) gives the byte-level BPE ids of \
+            the tokenizer in its metadata, with BOS only when the file's tokenizer.ggml.add_bos_token says so. \
             Lines are split on \\n (a trailing \\r is dropped); each line must be valid UTF-8.
             """)
 
@@ -46,9 +48,16 @@ struct Tokenize: ParsableCommand {
         FileHandle.standardOutput.write(out.data(using: .utf8)!)
     }
 
-    /// Text → ids for the tokenizer in `directory`: GPT-2's byte-level BPE when it holds vocab.json
-    /// and merges.txt, else the BERT tokenizer (limited to the model's max_position_embeddings).
+    /// Text → ids for the tokenizer at `directory`: a GGUF file's (its metadata's byte-level BPE, BOS
+    /// as the file asks), GPT-2's byte-level BPE when the directory holds vocab.json and merges.txt, else the BERT tokenizer (limited to the model's max_position_embeddings).
     private func encoder(_ directory: URL) throws -> (String) throws -> [Int] {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if options.truncate { throw CLIError("--truncate applies to BERT models; \(directory.path) is a GGUF file") }
+            let bundle = try DecoderBundle.load(path: directory.path)
+            guard let tokenizer = bundle.tokenizer else { throw CLIError("\(directory.path): no tokenizer in the file") }
+            return { tokenizer.encode($0) }
+        }
         let vocabJSON = directory.appendingPathComponent("vocab.json")
         let merges = directory.appendingPathComponent("merges.txt")
         if FileManager.default.fileExists(atPath: vocabJSON.path) && FileManager.default.fileExists(atPath: merges.path) {

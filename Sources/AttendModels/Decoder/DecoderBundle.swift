@@ -69,7 +69,7 @@ public struct DecoderBundle: Sendable {
         }
         if addBOS && bos == nil { throw ModelFileError.configMissingKey(path: path, key: "tokenizer.ggml.bos_token_id") }
         let tokenizer = try ByteLevelBPETokenizer(tokens: tokens, merges: merges, preTokenizer: pre, specialTokens: special,
-                                                  bos: bos, eos: eos, addBOS: addBOS)
+                                                  bos: bos, eos: eos, addBOS: addBOS, source: path)
         let template = try file.optionalString("tokenizer.chat_template").flatMap(ChatTemplate.init(jinja:))
         return DecoderBundle(model: model, tokenizer: tokenizer, chatTemplate: template, stopTokens: Set([eos, eot].compactMap { $0 }),
                              addBOS: addBOS, path: path)
