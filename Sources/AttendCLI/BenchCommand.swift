@@ -19,14 +19,16 @@ struct BenchModels: ParsableCommand {
         discussion: """
             Measures: BERT-base-shaped forward (12 layers, hidden 768, 12 heads, FFN 3072, random weights) at
             batch 1; SST-2 dev throughput of the bundled model; SGEMM GFLOP/s (2·m·k·n flops) at 768³,
-            128×768×3072 and 128×3072×768. Peers run from scripts/bench_peers.py in the repository's .venv,
+            128×768×3072 and 128×3072×768; quant: quantized matrix–vector and matrix–matrix (m = 128) products
+            at SmolLM2-135M's shapes, weights cycled through 64 MiB of copies so they stream from memory as
+            in generation (no peer; GB/s of weights and GFLOP/s). Peers run from scripts/bench_peers.py in the repository's .venv,
             which is created on first use (this says so when it happens). Times are medians.
             """)
 
     @Flag(name: .long, help: "Print one JSON object per measurement: name, impl, threads, ms, and seq/batch or m/k/n.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Which measurements: forward, sst2, sgemm (comma-separated).", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Which measurements: forward, sst2, sgemm, quant (comma-separated).", valueName: "list"))
     var what = "forward,sst2,sgemm"
 
     @Option(name: .long, help: ArgumentHelp("Thread counts to measure (comma-separated).", valueName: "list"))
@@ -42,8 +44,8 @@ struct BenchModels: ParsableCommand {
     var noPeers = false
 
     func validate() throws {
-        for item in what.split(separator: ",") where !["forward", "sst2", "sgemm"].contains(String(item)) {
-            throw ValidationError("--what: unknown measurement '\(item)'; expected forward, sst2 or sgemm")
+        for item in what.split(separator: ",") where !["forward", "sst2", "sgemm", "quant"].contains(String(item)) {
+            throw ValidationError("--what: unknown measurement '\(item)'; expected forward, sst2, sgemm or quant")
         }
         guard threadCounts.count > 0, threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads: expected positive integers, got '\(threads)'") }
         guard seqLengths.count > 0, seqLengths.allSatisfy({ $0 >= 1 && $0 <= 512 }) else { throw ValidationError("--seqs: expected integers in 1...512, got '\(seqs)'") }
@@ -105,8 +107,12 @@ struct BenchModels: ParsableCommand {
                 }
             }
         }
-        if !noPeers {
-            let arguments = ["--what", what, "--threads", threads, "--seqs", seqs, "--repeats", String(repeats)]
+        if selected.contains("quant") {
+            for m in benchQuantized(threadCounts: threadCounts) { results.append(m); try emit(m) }
+        }
+        let peerItems = what.split(separator: ",").filter { $0 != "quant" }.joined(separator: ",")
+        if !noPeers && !peerItems.isEmpty {
+            let arguments = ["--what", peerItems, "--threads", threads, "--seqs", seqs, "--repeats", String(repeats)]
             for peer in try runPeers(arguments) { results.append(peer); try emit(peer) }
         }
         if !json { print(Measurement.table(results, implementations: ["attend", "onnxruntime", "pytorch", "openblas"])) }

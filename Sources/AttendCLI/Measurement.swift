@@ -20,6 +20,9 @@ struct Measurement: Codable {
     var d: Int? = nil
     var mask: String? = nil
     var extra_bytes: Int? = nil
+    /// Quantized products: the weight type and the weight bytes streamed per second.
+    var type: String? = nil
+    var gbps: Double? = nil
 
     /// What is measured, without the implementation: rows of the table.
     var key: String {
@@ -27,12 +30,13 @@ struct Measurement: Codable {
         case "sgemm": return "sgemm \(m ?? 0)×\(k ?? 0)×\(n ?? 0) · \(threads)t"
         case "sst2-dev": return "sst2-dev (\(examples ?? 0) sentences) · \(threads)t"
         case "attention": return "attention n=\(n ?? 0) d=\(d ?? 0) \(mask ?? "none") · \(threads)t"
+        case "quant-matvec", "quant-matmat": return "\(name) \(type ?? "") \(k ?? 0)→\(n ?? 0) m=\(m ?? 0) · \(threads)t"
         default: return "\(name) seq \(seq ?? 0) · \(threads)t"
         }
     }
 
     var summary: String {
-        let extra = gflops.map { String(format: " (%.1f GFLOP/s)", $0) } ?? sentences_per_second.map { String(format: " (%.1f sentences/s)", $0) } ?? ""
+        let extra = gbps.map { String(format: " (%.1f GB/s, %.1f GFLOP/s)", $0, gflops ?? 0) } ?? gflops.map { String(format: " (%.1f GFLOP/s)", $0) } ?? sentences_per_second.map { String(format: " (%.1f sentences/s)", $0) } ?? ""
         return "\(key) \(impl): \(String(format: "%.2f", ms)) ms\(extra)"
     }
 
@@ -60,7 +64,8 @@ struct Measurement: Codable {
 
     /// A table cell: the time, with GFLOP/s or sentences/s and accuracy when measured.
     private var cell: String {
-        var text = String(format: "%.2f", ms)
+        var text = String(format: "%.3f", ms)
+        if let gbps { text += String(format: " (%.1f GB/s)", gbps) }
         if let gflops { text += String(format: " (%.0f GF/s)", gflops) }
         if let extra_bytes { text += String(format: ", %.1f MiB", Double(extra_bytes) / 1_048_576) }
         if let sentences_per_second { text += String(format: " (%.0f sent/s", sentences_per_second) + (accuracy.map { String(format: ", acc %.2f %%", $0 * 100) } ?? "") + ")" }

@@ -454,6 +454,74 @@ static dot_fn avx2_dot(int type) {
 }
 #endif
 
+#ifdef ATTEND_HAVE_AVX2
+/// out[count] from Q4_0 / Q4_1 / Q8_0 blocks, 32 values (4 vectors) per block; other types portable.
+ATTEND_QUANT_AVX2 static void dequantize_avx2(int type, const uint8_t *b, int count, float *out) {
+    const __m128i low_mask = _mm_set1_epi8(0x0F);
+    if (type == T_Q4_0 || type == T_Q4_1) {
+        int q4_1 = type == T_Q4_1, stride = q4_1 ? 20 : 18;
+        for (int i = 0; i < count; i += 32, b += stride, out += 32) {
+            float d = _cvtsh_ss(load_u16(b)), m = q4_1 ? _cvtsh_ss(load_u16(b + 2)) : -8 * d;
+            __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+            __m128i q = _mm_loadu_si128((const __m128i *)(b + 2 + 2 * q4_1));
+            __m128i lo = _mm_and_si128(q, low_mask), hi = _mm_and_si128(_mm_srli_epi16(q, 4), low_mask);
+            __m128i parts[4] = {lo, _mm_unpackhi_epi64(lo, lo), hi, _mm_unpackhi_epi64(hi, hi)};
+            for (int p = 0; p < 4; p++)
+                _mm256_storeu_ps(out + 8 * p, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[p])), vm));
+        }
+    } else if (type == T_Q8_0) {
+        for (int i = 0; i < count; i += 32, b += 34, out += 32) {
+            __m256 vd = _mm256_set1_ps(_cvtsh_ss(load_u16(b)));
+            for (int p = 0; p < 4; p++) {
+                __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 2 + 8 * p)));
+                _mm256_storeu_ps(out + 8 * p, _mm256_mul_ps(vd, _mm256_cvtepi32_ps(q)));
+            }
+        }
+    } else {
+        attend_quant_dequantize(type, b, count, out);
+    }
+}
+
+/// dst[k·NR + j0 + j] = rows[j·ld + k] for j < 8, k < kc (kc a multiple of 8): an 8-row strip of
+/// dequantized weights transposed into half of a packed panel, 8×8 at a time.
+ATTEND_QUANT_AVX2 static void transpose8_into_panel(const float *rows, int ld, int kc, float *dst) {
+    for (int k = 0; k < kc; k += 8) {
+        __m256 r0 = _mm256_loadu_ps(rows + k), r1 = _mm256_loadu_ps(rows + ld + k), r2 = _mm256_loadu_ps(rows + 2 * ld + k),
+               r3 = _mm256_loadu_ps(rows + 3 * ld + k), r4 = _mm256_loadu_ps(rows + 4 * ld + k), r5 = _mm256_loadu_ps(rows + 5 * ld + k),
+               r6 = _mm256_loadu_ps(rows + 6 * ld + k), r7 = _mm256_loadu_ps(rows + 7 * ld + k);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+               t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+               t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE), u2 = _mm256_shuffle_ps(t1, t3, 0x44),
+               u3 = _mm256_shuffle_ps(t1, t3, 0xEE), u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+               u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float *o = dst + (size_t)k * NR;
+        _mm256_storeu_ps(o + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(o + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(o + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(o + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(o + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(o + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(o + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(o + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+}
+
+/// attend_quant_pack_b for whole panels of 16 rows (nc a multiple of NR) and kc a multiple of 8.
+ATTEND_QUANT_AVX2 static void pack_b_avx2(int type, const uint8_t *w, size_t row_bytes, int n0, int nc, int k0, int kc,
+                                          float *packed) {
+    int be = attend_quant_block_elements(type), bb = block_bytes(type);
+    float strip[NR * KC];  // 16 dequantized row segments of kc values
+    for (int p0 = 0; p0 < nc; p0 += NR) {
+        for (int j = 0; j < NR; j++)
+            dequantize_avx2(type, w + (size_t)(n0 + p0 + j) * row_bytes + (size_t)(k0 / be) * bb, kc, strip + j * kc);
+        float *panel = packed + (size_t)p0 * kc;
+        transpose8_into_panel(strip, kc, kc, panel);
+        transpose8_into_panel(strip + 8 * kc, kc, kc, panel + 8);
+    }
+}
+#endif
+
 static dot_fn chosen_dot(int type) {
 #ifdef ATTEND_HAVE_AVX2
     if (use_avx2()) return avx2_dot(type);
@@ -502,6 +570,16 @@ void attend_quant_matvec_portable(int type, const void *w, size_t row_bytes, int
 // ---- Matrix–matrix ---------------------------------------------------------------------------------
 
 void attend_quant_pack_b(int type, const void *w, size_t row_bytes, int n0, int nc, int k0, int kc, float *packed) {
+#ifdef ATTEND_HAVE_AVX2
+    if (use_avx2() && kc % 8 == 0) {  // whole panels by the SIMD body, a final partial panel below
+        int whole = nc / NR * NR;
+        pack_b_avx2(type, (const uint8_t *)w, row_bytes, n0, whole, k0, kc, packed);
+        if (whole == nc) return;
+        packed += (size_t)whole * kc;
+        n0 += whole;
+        nc -= whole;
+    }
+#endif
     int be = attend_quant_block_elements(type), bb = block_bytes(type);
     float segment[KC];
     for (int p0 = 0; p0 < nc; p0 += NR) {

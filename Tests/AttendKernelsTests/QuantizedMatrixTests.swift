@@ -96,19 +96,23 @@ struct QuantizedMatrixTests {
                     }
                 } }
             }
+            // The Float64 product, over unsafe buffers (array indexing in debug builds would dominate the suite).
+            let xd = x.map(Double.init)
             var worst = 0.0
-            for i in 0..<n {
-                for r in 0..<rows {
-                    var s = 0.0, magnitudeSum = 0.0
-                    for c in 0..<columns {
-                        let xv = Double(x[i * columns + c])
-                        s += xv * w[r * columns + c]
-                        magnitudeSum += abs(xv) * magnitudes[r * columns + c]
+            xd.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in magnitudes.withUnsafeBufferPointer { mb in
+                for i in 0..<n {
+                    for r in 0..<rows {
+                        var s = 0.0, magnitudeSum = 0.0
+                        for c in 0..<columns {
+                            let xv = xb[i * columns + c]
+                            s += xv * wb[r * columns + c]
+                            magnitudeSum += abs(xv) * mb[r * columns + c]
+                        }
+                        let err = abs(Double(out[i * ldo + r]) - s)
+                        worst = max(worst, err.isNaN ? .infinity : err / quantTolerance(columns: columns, magnitudeSum: magnitudeSum))
                     }
-                    let err = abs(Double(out[i * ldo + r]) - s)
-                    worst = max(worst, err.isNaN ? .infinity : err / quantTolerance(columns: columns, magnitudeSum: magnitudeSum))
                 }
-            }
+            } } }
             return worst
         }
     }
