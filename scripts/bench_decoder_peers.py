@@ -23,7 +23,7 @@ flash_attn, kv_cache (`f16`, llama.cpp's default), vmhwm_bytes (peak resident me
 model mmap included), model. Each thread count runs in its own subprocess (its own VmHWM).
 
 Usage: .venv/bin/python scripts/bench_decoder_peers.py [--model FILE.gguf] [--threads 1,2]
-         [--prompts 128,512] [--gen 32] [--gen-prompt 128] [--repeats 3] [--flash-attn] [--file TEXT]
+         [--prompts 128,512] [--gen 32] [--gen-prompt 128] [--repeats 3] [--no-flash-attn] [--file TEXT]
        .venv/bin/python scripts/bench_decoder_peers.py --print-ids [--tokens 512]
 Exit status: 0 if every measurement succeeded, 1 otherwise.
 """
@@ -62,7 +62,8 @@ def vmhwm_bytes() -> int:
 def load(model: Path, threads: int, n_ctx: int, n_batch: int, flash_attn: bool):
     import llama_cpp
     return llama_cpp.Llama(str(model), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch, n_threads=threads,
-                           n_threads_batch=threads, logits_all=False, flash_attn=flash_attn, verbose=False)
+                           n_threads_batch=threads, logits_all=False, flash_attn=flash_attn, no_perf=False,
+                           verbose=False)
 
 
 def prompt_ids(llm, path: Path, count: int) -> list:
@@ -85,6 +86,7 @@ class Counters:
         self.lib.llama_perf_context_reset(self.ctx)
 
     def read(self):
+        self.lib.llama_synchronize(self.ctx)  # llama.cpp adds a decode to its counters when it synchronizes
         return self.lib.llama_perf_context(self.ctx)
 
 
@@ -174,7 +176,8 @@ def main() -> int:
     parser.add_argument("--gen", type=int, default=32, help="generated tokens to time")
     parser.add_argument("--gen-prompt", type=int, default=128, help="prompt length before generation")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--flash-attn", action="store_true", help="llama.cpp flash attention (default off)")
+    parser.add_argument("--no-flash-attn", dest="flash_attn", action="store_false",
+                        help="no flash attention (default on, as llama.cpp's `auto` on a CPU)")
     parser.add_argument("--print-ids", action="store_true", help="print the prompt ids and exit")
     parser.add_argument("--tokens", type=int, default=512, help="with --print-ids: how many ids")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -190,8 +193,8 @@ def main() -> int:
         command = [sys.executable, __file__, "--worker", "--model", str(args.model), "--file", str(args.file),
                    "--threads", str(t), "--prompts", ",".join(map(str, args.prompts)), "--gen", str(args.gen),
                    "--gen-prompt", str(args.gen_prompt), "--repeats", str(args.repeats)]
-        if args.flash_attn:
-            command.append("--flash-attn")
+        if not args.flash_attn:
+            command.append("--no-flash-attn")
         started = time.time()
         done = subprocess.run(command, stdout=sys.stdout, stderr=sys.stderr)
         if done.returncode != 0:
