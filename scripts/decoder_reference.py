@@ -15,15 +15,16 @@ The protocol (llama.cpp tools/perplexity/perplexity.cpp, default mode):
 Implementations:
   --impl transformers   the GGUF loaded by transformers (gguf_file=, weights dequantized to F32), forward in
                         float32; tokenized by transformers' tokenizer built from the GGUF metadata.
-  --impl llamacpp       llama-cpp-python (scripts/setup_llama.sh) on the same file: n_ctx = n_batch = context,
-                        logits of every position, default KV cache (F16) as llama-perplexity; llama.cpp's own
-                        tokenizer (llama_tokenize with add_special = true, parse_special = false).
+  --impl llamacpp       llama-cpp-python (scripts/setup_llama.sh) on the same file through its low-level API, as
+                        llama-perplexity does: n_ctx = n_batch = n_ubatch = context, one llama_decode per chunk
+                        after clearing the cache, outputs only at positions ≥ context/2, flash attention on
+                        (llama-perplexity's default `auto` enables it on a CPU), default KV cache (F16); llama.cpp's own tokenizer (llama_tokenize, add_special true, parse_special false).
 
 Prints one JSON object on stdout (impl, model, file, bytes, context, chunks, tokens, tokens_scored, ppl,
 running, seconds, threads, versions) and progress on stderr.
 
 Usage: .venv/bin/python scripts/decoder_reference.py --impl transformers|llamacpp [--model FILE.gguf]
-         [--file TEXT] [--bytes N] [--context 512] [--chunks N] [--threads N] [--flash-attn]
+         [--file TEXT] [--bytes N] [--context 512] [--chunks N] [--threads N] [--no-flash-attn]
   e.g. --file ../shared/data/wikitext2/test.txt --bytes 40000 --chunks 10
 """
 import argparse
@@ -53,9 +54,10 @@ def read_text(path: Path, limit: int | None) -> str:
 
 
 def chunk_nll(logits: np.ndarray, tokens: list, first: int) -> np.ndarray:
-    """logits: [context, V] (float32) of one chunk; tokens: its `context` ids → NLL of tokens[first + 1:]
-    given logits[first : context − 1], as float64 [context − 1 − first]."""
-    rows = logits[first:len(tokens) - 1].astype(np.float64)  # [n, V]
+    """logits: [context − first, V] (float32), positions first … context − 1 of one chunk; tokens: its
+    `context` ids → NLL of tokens[first + 1:] given the logits at first … context − 2, as float64
+    [context − 1 − first]."""
+    rows = logits[:-1].astype(np.float64)  # [n, V]
     targets = np.asarray(tokens[first + 1:])  # [n]
     top = rows.max(axis=1, keepdims=True)
     log_z = np.log(np.exp(rows - top).sum(axis=1)) + top[:, 0]
@@ -83,17 +85,20 @@ class TransformersImpl:
         ids = self.tokenizer(text, add_special_tokens=False).input_ids
         return [self.bos] + ids if self.add_bos else ids
 
-    def logits(self, tokens: list) -> np.ndarray:
+    def logits(self, tokens: list, first: int) -> np.ndarray:
+        """[len(tokens) − first, V]: logits at positions first … len(tokens) − 1 of a fresh forward."""
         with self.torch.no_grad():
-            return self.model(input_ids=self.torch.tensor([tokens])).logits[0].float().numpy()
+            return self.model(input_ids=self.torch.tensor([tokens])).logits[0, first:].float().numpy()
 
 
 class LlamaCppImpl:
     def __init__(self, model: Path, threads: int, flash_attn: bool, context: int):
         import llama_cpp
+        self.lib = llama_cpp
         self.llm = llama_cpp.Llama(str(model), n_ctx=context, n_batch=context, n_ubatch=context,
-                                   n_threads=threads, n_threads_batch=threads, logits_all=True,
-                                   flash_attn=flash_attn, verbose=False)
+                                   n_threads=threads, n_threads_batch=threads, flash_attn=flash_attn,
+                                   verbose=False)
+        self.batch = llama_cpp.llama_batch_init(context, 0, 1)
         self.add_bos = llama_cpp.llama_vocab_get_add_bos(llama_cpp.llama_model_get_vocab(self.llm.model))
         self.bos = self.llm.token_bos()
         self.versions = {"llama_cpp_python": llama_cpp.__version__,
@@ -102,10 +107,20 @@ class LlamaCppImpl:
     def tokenize(self, text: str) -> list:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)  # BOS only if add_bos
 
-    def logits(self, tokens: list) -> np.ndarray:
-        self.llm.reset()
-        self.llm.eval(tokens)
-        return np.array(self.llm.scores[:len(tokens)], dtype=np.float32)
+    def logits(self, tokens: list, first: int) -> np.ndarray:
+        """[len(tokens) − first, V]: one llama_decode of the chunk from an empty cache, outputs requested
+        only at positions ≥ first, as llama-perplexity does."""
+        lib, ctx, batch = self.lib, self.llm.ctx, self.batch
+        lib.llama_memory_clear(lib.llama_get_memory(ctx), True)
+        for i, token in enumerate(tokens):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, i, 1
+            batch.seq_id[i][0] = 0
+            batch.logits[i] = i >= first
+        batch.n_tokens = len(tokens)
+        if lib.llama_decode(ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed")
+        rows = len(tokens) - first
+        return np.ctypeslib.as_array(lib.llama_get_logits(ctx), shape=(rows, self.llm.n_vocab())).copy()
 
 
 def main():
@@ -117,7 +132,8 @@ def main():
     parser.add_argument("--context", type=int, default=512, help="chunk length in tokens (default 512)")
     parser.add_argument("--chunks", type=int, default=None, help="at most N chunks (default: all)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--flash-attn", action="store_true", help="llamacpp: flash attention (default off)")
+    parser.add_argument("--no-flash-attn", dest="flash_attn", action="store_false",
+                        help="llamacpp: no flash attention (default on, as llama-perplexity's `auto` on a CPU)")
     args = parser.parse_args()
 
     start = time.time()
@@ -141,7 +157,7 @@ def main():
     for i in range(n_chunks):
         chunk = tokens[i * args.context:(i + 1) * args.context]
         fed = [impl.bos] + chunk[1:] if impl.add_bos else chunk
-        nll = chunk_nll(impl.logits(fed), chunk, first)
+        nll = chunk_nll(impl.logits(fed, first), chunk, first)
         nll_sum += float(nll.sum())
         count += len(nll)
         running.append(round(math.exp(nll_sum / count), 4))

@@ -21,7 +21,8 @@
 Tiny models: every parameter is drawn from a fixed seed with O(1) scales (norm gains 1 ± 0.1, non-zero
 biases, Linear weights N(0, 1/in)), so a wrong transpose, a missed bias or a wrong RoPE layout shows in
 the outputs. Their goldens are the forward of the stored weights (GGUF: as transformers dequantizes and
-un-permutes them, checked to equal gguf.quants.dequantize + our own un-permute exactly) in float64,
+un-permutes them, checked to equal gguf.quants.dequantize + our own un-permute exactly) in float64
+(SDPA attention; Llama's RoPE angles in float64 too, where transformers computes them in float32),
 rounded to 12 significant digits; greedy continuations are argmax of float64 logits, checked against
 transformers' generate(do_sample=False) and against incremental decoding through the KV cache; each
 greedy step's top-1 − top-2 logit margin is stored (all > MIN_GREEDY_MARGIN, so an F32 implementation
@@ -454,6 +455,13 @@ def check_llamacpp() -> None:
         print(f"llama.cpp {llama_cpp.__version__} on {name}: max |Δlogits| {np.abs(theirs - ours).max():.3g}, "
               f"same argmax at {int((theirs.argmax(1) == ours.argmax(1)).sum())}/{len(ids)} positions",
               file=sys.stderr)
+    smollm2 = OUT / "smollm2" / "golden.json"
+    if smollm2.is_file() and (SMOLLM2_DIR / SMOLLM2_FILE).is_file():
+        llm = llama_cpp.Llama(str(SMOLLM2_DIR / SMOLLM2_FILE), vocab_only=True, verbose=False)
+        for case, spec in json.loads(smollm2.read_text())["cases"].items():
+            ids = llm.tokenize(spec["prompt_text"].encode(), add_bos=True, special=True)
+            print(f"llama.cpp tokenizer on smollm2/{case}: ids {'equal' if ids == spec['input_ids'] else 'DIFFER'}",
+                  file=sys.stderr)
 
 
 def main():
