@@ -15,7 +15,7 @@ struct BenchDecoder: ParsableCommand {
             Measures prompt processing of --prompts tokens (one forward pass from an empty cache; tokens/s = n / time)
             and generation of --generate tokens after a 128-token prompt (one forward pass per token; tokens/s =
             n / time of those passes), medians of --repeats runs after one warm-up. Both sides process the same ids: the
-            first tokens of WikiText-2 test as Attend tokenizes them (equal to llama.cpp's, tested). llama.cpp runs through
+            first tokens of WikiText-2 test's first 64 KiB as each side tokenizes them (equal ids, tested). llama.cpp runs through
             llama-cpp-python (scripts/bench_decoder_peers.py in the .venv; scripts/setup_llama.sh builds it once, 10–20 min)
             and is timed by its own performance counters. Also prints the peak resident memory of this process against
             the GGUF file size plus the KV cache. JSON keys: name (decoder-prompt, decoder-generate), impl, threads, tokens,
@@ -57,9 +57,11 @@ struct BenchDecoder: ParsableCommand {
         let path = try model ?? Bundled.decoderModel().path
         let bundle = try DecoderBundle.load(path: path)
         guard let tokenizer = bundle.tokenizer else { throw CLIError("\(path): no tokenizer") }
-        let text = try decodeUTF8(try Data(contentsOf: Bundled.root().appendingPathComponent("../shared/data/wikitext2/test.txt")), source: "wikitext2/test.txt")
+        // The first 64 KiB of WikiText-2 test, as scripts/bench_decoder_peers.py gives llama.cpp (a character cut at the end is dropped).
+        let handle = try FileHandle(forReadingFrom: Bundled.root().appendingPathComponent("../shared/data/wikitext2/test.txt"))
+        let text = String(decoding: try handle.read(upToCount: 65536) ?? Data(), as: UTF8.self)
         let longest = max(promptLengths.max()!, 128)
-        let ids = Array(tokenizer.encode(String(text.prefix(20 * longest)), addSpecial: false).prefix(longest))
+        let ids = Array(tokenizer.encode(text, addSpecial: true).prefix(longest))
         guard ids.count == longest else { throw CLIError("wikitext2/test.txt gave only \(ids.count) tokens") }
         let model = bundle.model
         var results: [DecoderMeasurement] = []
@@ -101,12 +103,9 @@ struct BenchDecoder: ParsableCommand {
                               Double(peak) / Double(fileBytes + cacheBytes), Double(fileBytes) / 1_048_576, Double(cacheBytes) / 1_048_576))
         }
         if !noPeers {
-            let idsFile = FileManager.default.temporaryDirectory.appendingPathComponent("attend-bench-ids-\(getpid()).txt")
-            try (ids.map(String.init).joined(separator: " ") + "\n").write(to: idsFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(at: idsFile) }
             let lines = try runPythonScript("scripts/bench_decoder_peers.py", setup: "scripts/setup_llama.sh", arguments: [
-                "--model", path, "--threads", threads, "--prompts", prompts, "--generate", String(generate), "--repeats", String(repeats),
-                "--ids-file", idsFile.path])
+                "--model", path, "--threads", threads, "--prompts", prompts, "--gen", String(generate), "--gen-prompt", "128",
+                "--repeats", String(repeats)])
             for line in lines { try emit(try JSONDecoder().decode(DecoderMeasurement.self, from: line)) }
         }
         if !json { print(DecoderMeasurement.table(results)) }

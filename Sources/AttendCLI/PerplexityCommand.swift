@@ -11,7 +11,7 @@ struct PerplexityCommand: ParsableCommand {
         commandName: "perplexity",
         abstract: "Perplexity of a causal language model on a text file, with llama-perplexity's protocol.",
         discussion: """
-            The whole file is tokenized once (BOS only if the model asks for it) and cut into non-overlapping chunks of
+            The whole file (one trailing newline dropped, as llama.cpp's -f does) is tokenized once (BOS only if the model asks for it) and cut into non-overlapping chunks of
             --context tokens; each chunk runs from an empty cache and only its second half is scored (tokens
             context/2+1 … context−1 of the chunk), so figures compare with llama.cpp's. The running perplexity is printed
             after each chunk as llama.cpp does ([1]23.4,[2]…), with a progress bar on a terminal. --json prints one object:
@@ -50,7 +50,8 @@ struct PerplexityCommand: ParsableCommand {
             throw CLIError("\(file): cannot read (\((error as NSError).localizedDescription))")
         }
         if let bytes { data = data.prefix(bytes) }
-        let text = try decodeUTF8(data[...], source: file)
+        var text = try decodeUTF8(data[...], source: file)
+        if text.hasSuffix("\n") { text.removeLast() }  // llama.cpp's -f drops one trailing newline
         let tokens = tokenizer.encode(text, addSpecial: true)
         var bar = ProgressBar(label: "perplexity")
         var line = ""
