@@ -53,7 +53,7 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendAttention"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "AttendEvaluationTests", dependencies: ["AttendEvaluation", "AttendAttention"],
+        .testTarget(name: "AttendEvaluationTests", dependencies: ["AttendEvaluation", "AttendAttention", "AttendModels", "AttendTokenizers"],
                     resources: [.copy("Goldens")]),
         // Runs the built `attend` executable as a user would (exit codes, messages, JSON).
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI"]),
