@@ -23,7 +23,7 @@ struct EvalOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp(
         "Write attention's workload records as CSV: one row per sentence × layer × head (sentence = 0-based data order) with "
-            + "\(HeadWorkload.csvHeader.split(separator: ",").joined(separator: ", ")).",
+            + "\(TraceCSV.columns.joined(separator: ", ")) (kept_blocks: the kept-block bitmap in hex, HDP only).",
         valueName: "file"))
     var trace: String?
 
@@ -99,13 +99,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
 
 /// Writes records [sentence][layer][head] as CSV with a header row.
 func writeTrace(_ workloads: [[[HeadWorkload]]], to path: String) throws {
-    var text = "sentence,layer,head," + HeadWorkload.csvHeader + "\n"
-    for (sentence, layers) in workloads.enumerated() {
-        for (layer, heads) in layers.enumerated() {
-            for (head, record) in heads.enumerated() { text += "\(sentence),\(layer),\(head),\(record.csvFields)\n" }
-        }
-    }
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+    do { try TraceCSV.text(workloads).write(toFile: path, atomically: true, encoding: .utf8) } catch {
         throw CLIError("\(path): cannot write the trace (\((error as NSError).localizedDescription))")
     }
 }
