@@ -11,5 +11,5 @@ struct Attend: ParsableCommand {
             Runs Hugging Face BERT checkpoints (config.json, model.safetensors, vocab.txt) on GLUE data.
             Exit codes: 0 success; 1 runtime error (bad file or input); 64 usage error.
             """,
-        subcommands: [Run.self, Eval.self, Tokenize.self, Demo.self, Bench.self, Search.self])
+        subcommands: [Run.self, Eval.self, Tokenize.self, Demo.self, Bench.self, Search.self, Cost.self])
 }
