@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "AttendAttentionTests", dependencies: ["AttendAttention", "CAttendKernels"]),
         .testTarget(name: "AttendJSONTests", dependencies: ["AttendJSON"]),
         .testTarget(name: "AttendWorkloadTests", dependencies: ["AttendWorkload"]),
-        .testTarget(name: "AttendHardwareTests", dependencies: ["AttendHardware", "AttendWorkload"]),
+        .testTarget(name: "AttendHardwareTests", dependencies: ["AttendHardware", "AttendWorkload", "AttendAttention"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendAttention"],
