@@ -11,7 +11,7 @@ struct CostTotals: Encodable {
         (self.cycles, seconds) = (cycles, Double(cycles) / (frequencyMHz * 1e6))
         (energy_pj, dram_bytes, sram_bytes, macs, utilisation) = (cost.energyPJ, cost.dramBytes, cost.sramBytes, cost.macs, cost.utilisation)
         k_rows_fetched = cost.kRowsFetched
-        self.components = components ? Dictionary(uniqueKeysWithValues: cost.components.map { ($0.key.rawValue, $0.value) }) : nil
+        self.components = components ? Dictionary(uniqueKeysWithValues: cost.components.used.map { ($0.component.rawValue, $0.cost) }) : nil
     }
 }
 

@@ -19,6 +19,20 @@ public struct EnergyTable: Sendable, Equatable {
     public var sramPJ: [(kib: Double, pj: Sourced)]
     public var dramPJPer64Bits: Sourced
     public var scalingRule: String
+    /// Integer add and multiply energies by bit width 1…64 (filled from the table on load and scaling).
+    private var intAdd: [Int: Double] = [:], intMult: [Int: Double] = [:]
+
+    private mutating func fillCaches() {
+        (intAdd, intMult) = ([:], [:])
+        for b in 1...64 { intAdd[b] = lookup(.add, .int, bits: b); intMult[b] = lookup(.mult, .int, bits: b) }
+    }
+
+    init(technologyNM: Sourced, voltageV: Sourced, operationsPJ: [String: Sourced], sramPJ: [(kib: Double, pj: Sourced)],
+         dramPJPer64Bits: Sourced, scalingRule: String) {
+        (self.technologyNM, self.voltageV, self.operationsPJ, self.sramPJ) = (technologyNM, voltageV, operationsPJ, sramPJ)
+        (self.dramPJPer64Bits, self.scalingRule) = (dramPJPer64Bits, scalingRule)
+        fillCaches()
+    }
 
     public static func == (a: EnergyTable, b: EnergyTable) -> Bool {
         a.technologyNM == b.technologyNM && a.voltageV == b.voltageV && a.operationsPJ == b.operationsPJ
@@ -73,11 +87,18 @@ public struct EnergyTable: Sendable, Equatable {
         out.voltageV = Sourced(voltage, source: "scaled")
         out.operationsPJ = operationsPJ.mapValues { Sourced($0.value * factor, source: $0.source + note) }
         out.sramPJ = sramPJ.map { ($0.kib, Sourced($0.pj.value * factor, source: $0.pj.source + note)) }
+        out.fillCaches()
         return out
     }
 
     /// pJ of one operation on `bits`-bit operands (the next wider listed width if `bits` is not listed).
     public func pj(_ operation: Operation, _ number: Number = .int, bits: Int) -> Double {
+        if number == .int, operation == .add, bits <= 64, let v = intAdd[bits] { return v }
+        if number == .int, operation == .mult, bits <= 64, let v = intMult[bits] { return v }
+        return lookup(operation, number, bits: bits)
+    }
+
+    private func lookup(_ operation: Operation, _ number: Number, bits: Int) -> Double {
         let widths = operationsPJ.keys.compactMap { key -> Int? in
             let parts = key.split(separator: "_")
             guard parts[1] == operation.rawValue, parts[0].hasPrefix(number.rawValue) else { return nil }

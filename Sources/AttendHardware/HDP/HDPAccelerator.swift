@@ -18,10 +18,34 @@ public enum HDPComponent: String, Sendable, CaseIterable, Codable {
     case softmax, pv, sram, dram
 }
 
+/// Cost per component, nil for a component that did nothing (a fixed table: cheap to add up).
+public struct ComponentTable: Sendable, Equatable {
+    private var costs = [ComponentCost?](repeating: nil, count: HDPComponent.allCases.count)
+
+    public subscript(_ c: HDPComponent) -> ComponentCost? {
+        get { costs[c.index] }
+        set { costs[c.index] = newValue }
+    }
+
+    public subscript(_ c: HDPComponent, default value: ComponentCost) -> ComponentCost {
+        get { costs[c.index] ?? value }
+        set { costs[c.index] = newValue }
+    }
+
+    /// The components that did something, in pipeline order.
+    public var used: [(component: HDPComponent, cost: ComponentCost)] {
+        HDPComponent.allCases.compactMap { c in costs[c.index].map { (c, $0) } }
+    }
+}
+
+extension HDPComponent {
+    var index: Int { HDPComponent.allCases.firstIndex(of: self)! }
+}
+
 /// The cost of attention heads on one accelerator: per component, bytes per memory level, MACs and
 /// the PE array's utilisation.
 public struct AcceleratorCost: Sendable, Equatable {
-    public var components: [HDPComponent: ComponentCost] = [:]
+    public var components = ComponentTable()
     /// Compute cycles (the array and units, phases in sequence) and DRAM transfer cycles per head;
     /// a head takes the larger (transfers are double-buffered against compute).
     public var computeCycles = 0, memoryCycles = 0, cycles = 0
@@ -31,13 +55,13 @@ public struct AcceleratorCost: Sendable, Equatable {
     /// K and V rows fetched from DRAM (each counted once per fetch).
     public var kRowsFetched = 0, vRowsFetched = 0
 
-    public var energyPJ: Double { components.values.reduce(0) { $0 + $1.energyPJ } }
+    public var energyPJ: Double { components.used.reduce(0) { $0 + $1.cost.energyPJ } }
     /// MACs / PE-cycles of the array passes.
     public var utilisation: Double { peCycles > 0 ? Double(macs) / Double(peCycles) : 0 }
 
     public static func + (a: AcceleratorCost, b: AcceleratorCost) -> AcceleratorCost {
         var out = a
-        for (k, v) in b.components { out.components[k, default: ComponentCost()] = out.components[k, default: ComponentCost()] + v }
+        for (k, v) in b.components.used { out.components[k, default: ComponentCost()] = out.components[k, default: ComponentCost()] + v }
         out.computeCycles += b.computeCycles; out.memoryCycles += b.memoryCycles; out.cycles += b.cycles
         out.dramBytes += b.dramBytes; out.sramBytes += b.sramBytes; out.macs += b.macs; out.peCycles += b.peCycles
         out.kRowsFetched += b.kRowsFetched; out.vRowsFetched += b.vRowsFetched
@@ -216,7 +240,7 @@ public struct HDPAccelerator: Sendable {
     }
 
     private func finish(_ cost: inout AcceleratorCost) {
-        cost.computeCycles = cost.components.filter { $0.key != .sram && $0.key != .dram }.values.reduce(0) { $0 + $1.cycles }
+        cost.computeCycles = cost.components.used.filter { $0.component != .sram && $0.component != .dram }.reduce(0) { $0 + $1.cost.cycles }
         cost.memoryCycles = transferCycles(bytes: cost.dramBytes)
         cost.components[.dram, default: ComponentCost()].cycles = cost.memoryCycles
         cost.cycles = max(cost.computeCycles, cost.memoryCycles)
