@@ -20,7 +20,7 @@ public enum HDPComponent: String, Sendable, CaseIterable, Codable {
 
 /// Cost per component, nil for a component that did nothing (a fixed table: cheap to add up).
 public struct ComponentTable: Sendable, Equatable {
-    private var costs = [ComponentCost?](repeating: nil, count: HDPComponent.allCases.count)
+    private var costs = [ComponentCost?](repeating: nil, count: 8)
 
     public subscript(_ c: HDPComponent) -> ComponentCost? {
         get { costs[c.index] }
@@ -32,6 +32,15 @@ public struct ComponentTable: Sendable, Equatable {
         set { costs[c.index] = newValue }
     }
 
+    /// Adds b's costs component by component.
+    mutating func add(_ b: ComponentTable) {
+        for i in 0..<costs.count where b.costs[i] != nil { costs[i] = (costs[i] ?? ComponentCost()) + b.costs[i]! }
+    }
+
+    var totalEnergyPJ: Double { costs.reduce(0) { $0 + ($1?.energyPJ ?? 0) } }
+    /// Cycles of all components but SRAM and DRAM (indices 6, 7).
+    var computeCycles: Int { costs[0..<6].reduce(0) { $0 + ($1?.cycles ?? 0) } }
+
     /// The components that did something, in pipeline order.
     public var used: [(component: HDPComponent, cost: ComponentCost)] {
         HDPComponent.allCases.compactMap { c in costs[c.index].map { (c, $0) } }
@@ -39,7 +48,18 @@ public struct ComponentTable: Sendable, Equatable {
 }
 
 extension HDPComponent {
-    var index: Int { HDPComponent.allCases.firstIndex(of: self)! }
+    var index: Int {
+        switch self {
+        case .integerPass: 0
+        case .sparsityEngine: 1
+        case .scorePass: 2
+        case .adders: 3
+        case .softmax: 4
+        case .pv: 5
+        case .sram: 6
+        case .dram: 7
+        }
+    }
 }
 
 /// The cost of attention heads on one accelerator: per component, bytes per memory level, MACs and
@@ -55,13 +75,13 @@ public struct AcceleratorCost: Sendable, Equatable {
     /// K and V rows fetched from DRAM (each counted once per fetch).
     public var kRowsFetched = 0, vRowsFetched = 0
 
-    public var energyPJ: Double { components.used.reduce(0) { $0 + $1.cost.energyPJ } }
+    public var energyPJ: Double { components.totalEnergyPJ }
     /// MACs / PE-cycles of the array passes.
     public var utilisation: Double { peCycles > 0 ? Double(macs) / Double(peCycles) : 0 }
 
     public static func + (a: AcceleratorCost, b: AcceleratorCost) -> AcceleratorCost {
         var out = a
-        for (k, v) in b.components.used { out.components[k, default: ComponentCost()] = out.components[k, default: ComponentCost()] + v }
+        out.components.add(b.components)
         out.computeCycles += b.computeCycles; out.memoryCycles += b.memoryCycles; out.cycles += b.cycles
         out.dramBytes += b.dramBytes; out.sramBytes += b.sramBytes; out.macs += b.macs; out.peCycles += b.peCycles
         out.kRowsFetched += b.kRowsFetched; out.vRowsFetched += b.vRowsFetched
@@ -240,7 +260,7 @@ public struct HDPAccelerator: Sendable {
     }
 
     private func finish(_ cost: inout AcceleratorCost) {
-        cost.computeCycles = cost.components.used.filter { $0.component != .sram && $0.component != .dram }.reduce(0) { $0 + $1.cost.cycles }
+        cost.computeCycles = cost.components.computeCycles
         cost.memoryCycles = transferCycles(bytes: cost.dramBytes)
         cost.components[.dram, default: ComponentCost()].cycles = cost.memoryCycles
         cost.cycles = max(cost.computeCycles, cost.memoryCycles)

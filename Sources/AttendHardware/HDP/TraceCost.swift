@@ -11,6 +11,7 @@ public struct TraceCost: Sendable {
     }
 
     public var layers: [Layer]
+    /// Sentences (runs of records with one sentence index; a trace lists each sentence's records together).
     public var sentences: Int
 
     public var cycles: Int { layers.reduce(0) { $0 + $1.cycles } }
@@ -20,26 +21,27 @@ public struct TraceCost: Sendable {
 
     /// Costs every record of `records` on `accelerator` with `mechanisms`.
     public init(_ records: [TraceRecord], on accelerator: HDPAccelerator, mechanisms: HDPAccelerator.Mechanisms = .init()) {
-        var byLayer: [Int: Layer] = [:]
+        var byLayer: [Layer] = []
         var group: [AcceleratorCost] = [], denseGroup: [AcceleratorCost] = []
         var key: (sentence: Int, layer: Int)? = nil
-        var sentences: Set<Int> = []
+        var sentences = 0, lastSentence: Int? = nil
         func close() {
             guard let k = key else { return }
-            byLayer[k.layer, default: Layer(layer: k.layer)].cycles += accelerator.scheduledCycles(group)
-            byLayer[k.layer, default: Layer(layer: k.layer)].denseCycles += accelerator.scheduledCycles(denseGroup)
+            byLayer[k.layer].cycles += accelerator.scheduledCycles(group)
+            byLayer[k.layer].denseCycles += accelerator.scheduledCycles(denseGroup)
             (group, denseGroup) = ([], [])
         }
         for record in records {
             if key.map({ $0.sentence != record.sentence || $0.layer != record.layer }) ?? true { close(); key = (record.sentence, record.layer) }
-            sentences.insert(record.sentence)
+            if lastSentence != record.sentence { (sentences, lastSentence) = (sentences + 1, record.sentence) }
+            while byLayer.count <= record.layer { byLayer.append(Layer(layer: byLayer.count)) }
             let cost = accelerator.head(record.workload, mechanisms: mechanisms), dense = accelerator.denseHead(record.workload)
             group.append(cost); denseGroup.append(dense)
-            byLayer[record.layer, default: Layer(layer: record.layer)].cost = byLayer[record.layer, default: Layer(layer: record.layer)].cost + cost
-            byLayer[record.layer, default: Layer(layer: record.layer)].dense = byLayer[record.layer, default: Layer(layer: record.layer)].dense + dense
+            byLayer[record.layer].cost = byLayer[record.layer].cost + cost
+            byLayer[record.layer].dense = byLayer[record.layer].dense + dense
         }
         close()
-        layers = byLayer.keys.sorted().map { byLayer[$0]! }
-        self.sentences = sentences.count
+        layers = byLayer
+        self.sentences = sentences
     }
 }
