@@ -121,14 +121,16 @@ extension SystolicArray {
                     switch dataflow {
                     case .outputStationary:
                         // ifmap: skewed [T + C − 1, R]; filter: skewed [T + R − 1, C]; ofmap: T − 1 idle rows, then the flipped fold, skewed.
-                        for x in 0..<min(usedR, y + 1) where y - x < t {
-                            if let a = ifmap[(rowStart + x) * w + (y - x)].nonNegative { ifmapBuffer.read(a) }
+                        // Columns x with 0 ≤ y − x < T.
+                        let x0 = max(0, y - t + 1)
+                        if x0 < min(usedR, y + 1) {
+                            for x in x0..<min(usedR, y + 1) {
+                                if let a = ifmap[(rowStart + x) * w + (y - x)].nonNegative { ifmapBuffer.read(a) }
+                            }
                         }
-                        for x in 0..<min(usedC, y + 1) where y - x < t { filterBuffer.read((colStart + x) * w + (y - x)) }
-                        for x in 0..<min(usedC, y + 1) {
-                            let q = y - x - (t - 1)
-                            if q >= 0, q < r, r - 1 - q < usedR { ofmapWords += 1 }
-                        }
+                        if x0 < min(usedC, y + 1) { for x in x0..<min(usedC, y + 1) { filterBuffer.read((colStart + x) * w + (y - x)) } }
+                        // Outputs: q = y − x − (T − 1) with R − usedR ≤ q < R.
+                        ofmapWords = overlap(y - (t - 1) - (r - 1), y - (t - 1) - (r - usedR), usedC)
                     case .weightStationary:
                         // ifmap: R idle rows, [T, R], skewed; filter: the flipped R × C block, not skewed; ofmap: 2R − 1 idle rows, [T, C], skewed.
                         for x in 0..<min(usedR, y + 1) {
@@ -138,10 +140,7 @@ extension SystolicArray {
                         if y < r, r - 1 - y < usedR {
                             for x in 0..<usedC { filterBuffer.read((colStart + x) * w + rowStart + r - 1 - y) }
                         }
-                        for x in 0..<min(usedC, y + 1) {
-                            let u = y - x - (2 * r - 1)
-                            if u >= 0, u < t { ofmapWords += 1 }
-                        }
+                        ofmapWords = overlap(y - (2 * r - 1) - (t - 1), y - (2 * r - 1), usedC)
                     case .inputStationary:
                         // ifmap: the flipped R × C block of ifmapᵀ, not skewed; filter: R idle rows, [T, R], skewed; ofmap as WS.
                         if y < r, r - 1 - y < usedR {
@@ -153,10 +152,7 @@ extension SystolicArray {
                             let u = y - x - r
                             if u >= 0, u < t { filterBuffer.read(u * w + rowStart + x) }
                         }
-                        for x in 0..<min(usedC, y + 1) {
-                            let u = y - x - (2 * r - 1)
-                            if u >= 0, u < t { ofmapWords += 1 }
-                        }
+                        ofmapWords = overlap(y - (2 * r - 1) - (t - 1), y - (2 * r - 1), usedC)
                     }
                     // The first demanded word is always a miss: the first row with a miss is the first demand.
                     if ifmapBuffer.firstDemandCycle == nil, ifmapBuffer.misses > 0 { ifmapBuffer.firstDemandCycle = cycle }
@@ -185,6 +181,9 @@ extension SystolicArray {
             physicalOfmapWrites: physicalOfmap)
     }
 }
+
+/// How many x in [lo, hi] ∩ [0, width).
+@inline(__always) private func overlap(_ lo: Int, _ hi: Int, _ width: Int) -> Int { max(0, min(hi, width - 1) - max(lo, 0) + 1) }
 
 private extension Int {
     /// self when ≥ 0 (a word address), nil for SCALE-Sim's −1 (no word).
