@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "AttendKernels", targets: ["AttendKernels"]),
         .library(name: "AttendJSON", targets: ["AttendJSON"]),
         .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
+        .library(name: "AttendWorkload", targets: ["AttendWorkload"]),
+        .library(name: "AttendHardware", targets: ["AttendHardware"]),
         .library(name: "AttendAttention", targets: ["AttendAttention"]),
         .library(name: "AttendModels", targets: ["AttendModels"]),
         .library(name: "AttendEvaluation", targets: ["AttendEvaluation"]),
@@ -35,7 +37,11 @@ let package = Package(
         // Tokenizers never depend on the kernels.
         .target(name: "AttendTokenizers", dependencies: ["AttendJSON"]),
         // Attention: the AttentionMethod interface every model layer calls, masks, dense and tiled kernels.
-        .target(name: "AttendAttention", dependencies: ["AttendKernels"]),
+        .target(name: "AttendAttention", dependencies: ["AttendKernels", "AttendWorkload"]),
+        // Workload: the per-head records attention emits and the trace CSV — all the cost models see.
+        .target(name: "AttendWorkload"),
+        // Hardware: cost models (systolic core = SCALE-Sim 3.0, HDP accelerator, IO model) over workload records only.
+        .target(name: "AttendHardware", dependencies: ["AttendWorkload", "AttendJSON"]),
         // Models: safetensors, Hugging Face configs, BERT.
         .target(name: "AttendModels", dependencies: ["AttendKernels", "AttendAttention", "AttendTokenizers", "AttendJSON"]),
         // Evaluation: GLUE data, metrics, batched classification.
@@ -43,12 +49,15 @@ let package = Package(
         .executableTarget(
             name: "AttendCLI",
             dependencies: [
-                "AttendEvaluation", "AttendAttention", "AttendModels", "AttendTokenizers", "AttendKernels",
+                "AttendEvaluation", "AttendAttention", "AttendModels", "AttendTokenizers", "AttendKernels", "AttendHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AttendKernelsTests", dependencies: ["AttendKernels"]),
         .testTarget(name: "AttendAttentionTests", dependencies: ["AttendAttention", "CAttendKernels"]),
         .testTarget(name: "AttendJSONTests", dependencies: ["AttendJSON"]),
+        .testTarget(name: "AttendWorkloadTests", dependencies: ["AttendWorkload"]),
+        .testTarget(name: "AttendHardwareTests", dependencies: ["AttendHardware", "AttendWorkload", "AttendAttention"],
+                    exclude: ["Goldens"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendAttention"],

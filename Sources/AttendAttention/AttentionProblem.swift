@@ -1,3 +1,7 @@
+// HeadWorkload lives in AttendWorkload, which the cost models read without importing attention code;
+// re-exported so that users of attention methods see their records.
+@_exported import AttendWorkload
+
 /// One sequence's attention inputs and output for all heads of one layer.
 ///
 /// q: [queries, H·d] (row stride ldq), k, v: [keys, H_kv·d] (strides ldk, ldv), out: [queries, H·d]
@@ -34,65 +38,6 @@ public struct AttentionProblem: @unchecked Sendable {
 
     /// 1/√d.
     public var scale: Float { 1 / Float(headDim).squareRoot() }
-}
-
-/// What one head of one attention call actually did (SPEC §3 workload record): the input of the
-/// cost models.
-public struct HeadWorkload: Sendable, Equatable, Codable {
-    public var queries: Int
-    public var keys: Int
-    /// (query, key) pairs the mask allows.
-    public var allowedEntries: Int
-    /// Score entries the kernel evaluated (whole computed tiles; ≥ allowedEntries).
-    public var computedEntries: Int
-    /// Key tiles (blocks) computed and visited.
-    public var blocksKept: Int
-    public var blocksTotal: Int
-    /// Multiply-adds of Q Kᵀ and of P V, and exponentials evaluated.
-    public var qkMACs: Int
-    public var pvMACs: Int
-    /// Multiply-adds unmasked dense attention would do on the same queries and keys: 2·queries·keys·d.
-    public var denseMACs: Int
-    public var exps: Int
-    /// Bytes read of Q, K and V.
-    public var bytesQ: Int
-    public var bytesK: Int
-    public var bytesV: Int
-    /// Bit widths of Q/K/V and of the softmax input.
-    public var bits: Int
-    /// HDP: multiply-adds of the integer importance product Q_I K_Iᵀ and of the fraction terms
-    /// Q_F K_Iᵀ + Q_I K_Fᵀ on kept blocks (both included in qkMACs); 0 for other methods.
-    public var integerMACs: Int
-    public var fractionMACs: Int
-    /// K/V rows read for scores and P V (a row read again for another query tile counts again;
-    /// HDP reads each row of a kept block once — Fetch-Upon-Mask: rows of pruned blocks are not read).
-    public var kvRowsRead: Int
-    /// 1 when the head was pruned (its output is zero), else 0.
-    public var headPruned: Int
-    /// HDP's head importance Σ|S_I| over the head (the pruning test compares Σ|S_I| / (queries·keys)
-    /// with τ_H); 0 for other methods.
-    public var headImportance: Int
-
-    public init(queries: Int, keys: Int, allowedEntries: Int, computedEntries: Int, blocksKept: Int, blocksTotal: Int,
-                qkMACs: Int, pvMACs: Int, denseMACs: Int, exps: Int, bytesQ: Int, bytesK: Int, bytesV: Int, bits: Int,
-                integerMACs: Int = 0, fractionMACs: Int = 0, kvRowsRead: Int, headPruned: Int = 0, headImportance: Int = 0) {
-        (self.queries, self.keys, self.allowedEntries, self.computedEntries) = (queries, keys, allowedEntries, computedEntries)
-        (self.blocksKept, self.blocksTotal, self.qkMACs, self.pvMACs, self.exps) = (blocksKept, blocksTotal, qkMACs, pvMACs, exps)
-        self.denseMACs = denseMACs
-        (self.bytesQ, self.bytesK, self.bytesV, self.bits) = (bytesQ, bytesK, bytesV, bits)
-        (self.integerMACs, self.fractionMACs, self.kvRowsRead, self.headPruned, self.headImportance) =
-            (integerMACs, fractionMACs, kvRowsRead, headPruned, headImportance)
-    }
-
-    /// The CSV header of `csvFields`, in the same order.
-    public static let csvHeader = "queries,keys,allowed_entries,computed_entries,blocks_kept,blocks_total,qk_macs,pv_macs,dense_macs,exps,bytes_q,bytes_k,bytes_v,bits,integer_macs,fraction_macs,kv_rows_read,head_pruned,head_importance"
-
-    /// The record as CSV fields (see `csvHeader`).
-    public var csvFields: String {
-        [queries, keys, allowedEntries, computedEntries, blocksKept, blocksTotal, qkMACs, pvMACs, denseMACs, exps, bytesQ, bytesK, bytesV, bits,
-         integerMACs, fractionMACs, kvRowsRead, headPruned, headImportance]
-            .map(String.init).joined(separator: ",")
-    }
 }
 
 /// Importance outputs and records of one problem.

@@ -24,7 +24,7 @@ public enum DenseAttention {
                                     denseMACs: 2 * problem.queries * problem.keys * d, exps: computed,
                                     bytesQ: computed > 0 ? problem.queries * d * 4 : 0, bytesK: computed > 0 ? problem.keys * d * 4 : 0,
                                     bytesV: computed > 0 ? problem.keys * d * 4 : 0, bits: 32,
-                                    kvRowsRead: computed > 0 ? problem.keys : 0, headPruned: problem.mask.skippedHeads.contains(h) ? 1 : 0)
+                                    kvRowsRead: computed > 0 ? problem.keys : 0, headPruned: problem.mask.skippedHeads.contains(h) ? 1 : 0, headDim: d)
             }
         }
     }

@@ -125,7 +125,8 @@ public enum TiledAttention {
                     blocksKept: tileCount, blocksTotal: Int(sum.tiles_total), qkMACs: computed * d, pvMACs: computed * d,
                     denseMACs: 2 * problem.queries * problem.keys * d, exps: computed,
                     bytesQ: tileCount > 0 ? problem.queries * d * 4 : 0, bytesK: Int(sum.keys_read) * d * 4, bytesV: Int(sum.keys_read) * d * 4, bits: 32,
-                    kvRowsRead: Int(sum.keys_read), headPruned: problem.mask.skippedHeads.contains(h) ? 1 : 0))
+                    kvRowsRead: Int(sum.keys_read), headPruned: problem.mask.skippedHeads.contains(h) ? 1 : 0,
+                    headDim: d, blockRows: tiles[p].queries, blockColumns: tiles[p].keys))
             }
         }
         return results

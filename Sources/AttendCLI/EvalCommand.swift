@@ -1,6 +1,7 @@
 import ArgumentParser
 import AttendAttention
 import AttendEvaluation
+import AttendHardware
 import AttendKernels
 import Foundation
 
@@ -23,9 +24,20 @@ struct EvalOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp(
         "Write attention's workload records as CSV: one row per sentence × layer × head (sentence = 0-based data order) with "
-            + "\(HeadWorkload.csvHeader.split(separator: ",").joined(separator: ", ")).",
+            + "\(TraceCSV.columns.joined(separator: ", ")) (kept_blocks: the kept-block bitmap in hex, HDP only).",
         valueName: "file"))
     var trace: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Also cost the run's workload on an accelerator from hardware/ (kind hdp or io; see `attend cost --help`): printed after the "
+            + "summary, or as the \"cost\" member of --json.", valueName: "file"))
+    var cost: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Write every GEMM the run did as a SCALE-Sim GEMM topology (`Layer, M, N, K,`): per sentence and layer the Q, K, V and output "
+            + "projections and the two FFN matrices, and per head not pruned Q·Kᵀ and P·V with the kept sizes (N = kept keys per query, "
+            + "rounded up: ⌈allowed entries / queries⌉).", valueName: "file"))
+    var scalesimTopology: String?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
@@ -45,6 +57,8 @@ struct EvalSummary: Encodable {
     let attention_macs: Int, dense_attention_macs: Int
     /// Blocks (key tiles for the tiled kernels, HDP blocks for hdp) kept and in all, and heads pruned of all (sentence × layer × head) heads.
     let blocks_kept: Int, blocks_total: Int, heads_pruned: Int, heads_total: Int
+    /// The hardware cost of the run's workload (--cost).
+    let cost: CostReport?
 }
 
 /// Evaluates `task` with the model and options given; prints the summary.
@@ -69,6 +83,15 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
 
     let predicted = result.predictions
     if let path = options.trace { try writeTrace(result.workloads, to: path) }
+    let hardware = try options.cost.map(loadHardware)
+    let traceRecords = result.workloads.enumerated().flatMap { s, layers in
+        layers.enumerated().flatMap { l, heads in heads.enumerated().map { TraceRecord(sentence: s, layer: l, head: $0, workload: $1) } }
+    }
+    let cost = try hardware.map { try costReport($0, records: traceRecords) }
+    if let path = options.scalesimTopology {
+        let config = classifier.model.config
+        try writeSCALESimTopology(traceRecords, hidden: config.hiddenSize, intermediate: config.intermediateSize, to: path)
+    }
     let records = result.workloads.lazy.joined().joined()
     let metrics = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label))
     if let path = options.predictions {
@@ -84,7 +107,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         threads: Parallel.threads, batch_size: options.batchSize, attention: method.name,
         model_seconds: modelSeconds, attention_seconds: method.seconds, attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs },
         blocks_kept: records.reduce(0) { $0 + $1.blocksKept }, blocks_total: records.reduce(0) { $0 + $1.blocksTotal },
-        heads_pruned: records.reduce(0) { $0 + $1.headPruned }, heads_total: records.count)
+        heads_pruned: records.reduce(0) { $0 + $1.headPruned }, heads_total: records.count, cost: cost)
     if options.json {
         print(try jsonLine(summary))
     } else {
@@ -94,19 +117,37 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         print(String(format: "accuracy %.2f %%", metrics.accuracy * 100))
         print(String(format: "%.1f sentences/s (%.2f s, %d threads, batch %d, %@ attention; tokenization included)",
                      summary.sentences_per_second, seconds, summary.threads, options.batchSize, method.name))
+        if let cost { print(cost.text) }
     }
 }
 
 /// Writes records [sentence][layer][head] as CSV with a header row.
 func writeTrace(_ workloads: [[[HeadWorkload]]], to path: String) throws {
-    var text = "sentence,layer,head," + HeadWorkload.csvHeader + "\n"
-    for (sentence, layers) in workloads.enumerated() {
-        for (layer, heads) in layers.enumerated() {
-            for (head, record) in heads.enumerated() { text += "\(sentence),\(layer),\(head),\(record.csvFields)\n" }
-        }
-    }
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+    do { try TraceCSV.text(workloads).write(toFile: path, atomically: true, encoding: .utf8) } catch {
         throw CLIError("\(path): cannot write the trace (\((error as NSError).localizedDescription))")
+    }
+}
+
+/// Writes the GEMMs of a run as a SCALE-Sim GEMM topology (see `--scalesim-topology`).
+func writeSCALESimTopology(_ records: [TraceRecord], hidden: Int, intermediate: Int, to path: String) throws {
+    var gemms: [(name: String, m: Int, n: Int, k: Int)] = []
+    var last: (Int, Int)? = nil
+    for r in records {
+        let w = r.workload
+        if last.map({ $0 != (r.sentence, r.layer) }) ?? true {
+            last = (r.sentence, r.layer)
+            let n = w.queries, prefix = "s\(r.sentence)_l\(r.layer)"
+            for name in ["q", "k", "v", "o"] { gemms.append(("\(prefix)_\(name)_proj", n, hidden, hidden)) }
+            gemms.append(("\(prefix)_ffn_up", n, intermediate, hidden))
+            gemms.append(("\(prefix)_ffn_down", n, hidden, intermediate))
+        }
+        guard w.headPruned == 0, w.queries > 0, w.allowedEntries > 0 else { continue }
+        let kept = (w.allowedEntries + w.queries - 1) / w.queries, name = "s\(r.sentence)_l\(r.layer)_h\(r.head)"
+        gemms.append(("\(name)_qk", w.queries, kept, w.headDim))
+        gemms.append(("\(name)_pv", w.queries, w.headDim, kept))
+    }
+    do { try SCALESimFiles.gemmTopology(gemms).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw CLIError("\(path): cannot write the topology (\((error as NSError).localizedDescription))")
     }
 }
 

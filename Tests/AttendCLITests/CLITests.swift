@@ -205,7 +205,10 @@ struct CLITests {
         let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
         let header = lines[0].split(separator: ",").map(String.init)
         #expect(header.prefix(3) == ["sentence", "layer", "head"])
-        let rows = lines.dropFirst().map { line in Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",").map { Int($0)! })) }
+        // Every column but kept_blocks (a hexadecimal bitmap) is an integer.
+        let rows = lines.dropFirst().map { line in
+            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",", omittingEmptySubsequences: false)).filter { $0.0 != "kept_blocks" }.map { ($0, Int($1)!) })
+        }
         #expect(rows.count == 12 * 6 * 12, "12 sentences × 6 layers × 12 heads")
 
         // Token counts of the same sentences, from `attend tokenize`.
@@ -254,7 +257,10 @@ struct CLITests {
         let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
         let header = lines[0].split(separator: ",").map(String.init)
-        let rows = lines.dropFirst().map { line in Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",").map { Int($0)! })) }
+        // Every column but kept_blocks (a hexadecimal bitmap) is an integer.
+        let rows = lines.dropFirst().map { line in
+            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",", omittingEmptySubsequences: false)).filter { $0.0 != "kept_blocks" }.map { ($0, Int($1)!) })
+        }
         let sentences = try String(contentsOf: repositoryRoot.appendingPathComponent("data/sst2/dev.tsv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().prefix(10).map { $0.split(separator: "\t").dropLast().joined(separator: "\t") }
         let tokenized = try attend(["tokenize"], stdin: Data((sentences.joined(separator: "\n") + "\n").utf8))
@@ -317,7 +323,10 @@ struct CLITests {
         let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
         let header = lines[0].split(separator: ",").map(String.init)
-        let rows = lines.dropFirst().map { line in Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",").map { Int($0)! })) }
+        // Every column but kept_blocks (a hexadecimal bitmap) is an integer.
+        let rows = lines.dropFirst().map { line in
+            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",", omittingEmptySubsequences: false)).filter { $0.0 != "kept_blocks" }.map { ($0, Int($1)!) })
+        }
         func total(_ key: String) -> Int { rows.reduce(0) { $0 + $1[key]! } }
         #expect(summary["attention"] as? String == "hdp")
         #expect(summary["blocks_kept"] as? Int == total("blocks_kept") && summary["blocks_total"] as? Int == total("blocks_total"))

@@ -75,7 +75,8 @@ public struct HDPMethod: AttentionMethod {
         let (rows, columns) = ((nq + block - 1) / block, (nk + block - 1) / block)
         var record = HeadWorkload(queries: nq, keys: nk, allowedEntries: 0, computedEntries: 0, blocksKept: 0, blocksTotal: rows * columns,
                                   qkMACs: 0, pvMACs: 0, denseMACs: 2 * nq * nk * d, exps: 0, bytesQ: nq * d * 2, bytesK: nk * d * 2,
-                                  bytesV: 0, bits: format.totalBits, kvRowsRead: 0)
+                                  bytesV: 0, bits: format.totalBits, kvRowsRead: 0, headDim: d, blockRows: block, blockColumns: block,
+                                  keptBlocks: [UInt8](repeating: 0, count: rows * columns))
         let zeroOutput = { for i in 0..<nq { (out + i * problem.ldo).update(repeating: 0, count: d) } }
         if problem.mask.skippedHeads.contains(h) || nq == 0 || nk == 0 {
             zeroOutput()
@@ -117,6 +118,7 @@ public struct HDPMethod: AttentionMethod {
             (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
         }
         record.blocksKept = kept.reduce(0) { $0 + Int($1) }
+        record.keptBlocks = kept
         (record.allowedEntries, record.computedEntries, record.exps) = (keptEntries, keptEntries, keptEntries)
         record.fractionMACs = approximate ? 2 * keptEntries * d : 0
         record.qkMACs += approximate ? record.fractionMACs : keptEntries * d

@@ -1,0 +1,84 @@
+import ArgumentParser
+import AttendHardware
+import AttendWorkload
+import Foundation
+
+/// `attend cost`: hardware cost of a workload trace, or SCALE-Sim's numbers for its own files.
+struct Cost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cycles, bytes and energy of a workload trace on an accelerator, or SCALE-Sim 3.0's report for a .cfg and topology.",
+        discussion: """
+            attend cost --accelerator hardware/hdp-edge.json --trace trace.csv   (HDP; per layer and component, dense baseline beside)
+            attend cost --accelerator hardware/io-a100.json --trace trace.csv    (FlashAttention IO model: standard, tiled, block-sparse)
+            attend cost --scalesim-config FILE.cfg --topology FILE.csv           (SCALE-Sim CALC mode, cycle for cycle)
+            Traces come from `attend eval … --trace FILE`.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("An accelerator configuration from hardware/ (kind hdp or io).", valueName: "file"))
+    var accelerator: String?
+
+    @Option(name: .long, help: ArgumentHelp("A workload trace CSV written by `attend eval --trace`.", valueName: "file"))
+    var trace: String?
+
+    @Option(name: .long, help: ArgumentHelp("A SCALE-Sim 3.0 .cfg file (CALC bandwidth mode).", valueName: "file"))
+    var scalesimConfig: String?
+
+    @Option(name: .long, help: ArgumentHelp("A SCALE-Sim topology CSV: GEMM rows `name, M, N, K,` or convolution rows.", valueName: "file"))
+    var topology: String?
+
+    @Flag(name: .long, help: "Print JSON: for SCALE-Sim an array of one object per layer with SCALE-Sim's report columns in snake case; for a trace one object.")
+    var json = false
+
+    func validate() throws {
+        switch (accelerator != nil || trace != nil, scalesimConfig != nil || topology != nil) {
+        case (true, true): throw ValidationError("give either --accelerator and --trace, or --scalesim-config and --topology")
+        case (false, false): throw ValidationError("give --accelerator and --trace, or --scalesim-config and --topology")
+        case (true, false) where accelerator == nil || trace == nil: throw ValidationError("--accelerator and --trace go together")
+        case (false, true) where scalesimConfig == nil || topology == nil: throw ValidationError("--scalesim-config and --topology go together")
+        default: break
+        }
+    }
+
+    func run() throws {
+        if let scalesimConfig, let topology { return try runSCALESim(config: scalesimConfig, topology: topology) }
+        let file = try loadHardware(accelerator!)
+        let records = try readTrace(trace!)
+        let report = try costReport(file, records: records)
+        if json { print(try jsonLine(report)) } else { print(report.text) }
+    }
+
+    func runSCALESim(config: String, topology: String) throws {
+        let array: SystolicArray, layers: [SystolicLayer]
+        do {
+            array = try SCALESimFiles.config(try readText(config), file: config)
+            layers = try SCALESimFiles.topology(try readText(topology), file: topology)
+        } catch let error as SCALESimFileError { throw CLIError(error.description) }
+        var reports: [SCALESimLayerReport] = []
+        for (i, layer) in layers.enumerated() {
+            do { reports.append(try array.scaleSim(layer, index: i)) } catch { throw CLIError("\(topology): layer \(layer.name): \(error)") }
+        }
+        if json { print(try jsonLine(reports)); return }
+        print("LayerID, Layer, Total Cycles (incl. prefetch), Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %, "
+              + "SRAM IFMAP Reads, SRAM Filter Reads, SRAM OFMAP Writes, DRAM IFMAP Reads, DRAM Filter Reads, DRAM OFMAP Writes")
+        for r in reports {
+            print([String(r.layer), r.name, String(r.totalCyclesWithPrefetch), String(r.totalCycles), String(r.stallCycles),
+                   String(r.overallUtilPercent), String(r.mappingEfficiencyPercent), String(r.computeUtilPercent),
+                   String(r.sramIfmapReads), String(r.sramFilterReads), String(r.sramOfmapWrites),
+                   String(r.dramIfmapReads), String(r.dramFilterReads), String(r.dramOfmapWrites)].joined(separator: ", "))
+        }
+    }
+}
+
+func readText(_ path: String) throws -> String {
+    do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw CLIError("\(path): cannot read (\((error as NSError).localizedDescription))")
+    }
+}
+
+func loadHardware(_ path: String) throws -> HardwareFile {
+    do { return try HardwareFile.load(path) } catch { throw CLIError(error.description) }
+}
+
+func readTrace(_ path: String) throws -> [TraceRecord] {
+    do { return try TraceCSV.read(try readText(path)) } catch let error as TraceError { throw CLIError("\(path): \(error)") }
+}

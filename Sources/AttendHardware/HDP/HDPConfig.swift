@@ -1,0 +1,55 @@
+/// An HDP accelerator configuration (hardware/hdp-edge.json, hardware/hdp-server.json): cores of an
+/// output-stationary PE array with a sparsity engine, adders and a softmax unit (SPEC §4.4).
+public struct HDPConfig: Sendable, Equatable {
+    public var name: String
+    public var cores: Int
+    /// PE array of each core: rows × columns multiply-accumulate units.
+    public var peRows: Int, peColumns: Int
+    public var frequencyMHz: Double
+    /// On-chip SRAM of each core.
+    public var sramKiB: Double
+    /// DRAM bandwidth shared by all cores.
+    public var dramGBps: Double
+    /// Bits of Q_I / K_I, of Q_F / K_F, and of V, P and the output.
+    public var integerBits: Int, fractionBits: Int, valueBits: Int
+    /// Multiply-adds a PE does per cycle on integer_bits / fraction_bits operands (sub-word
+    /// parallelism of a value_bits multiplier).
+    public var narrowMACsPerPE: Int
+    /// Score entries per cycle through the softmax unit, adder lanes, blocks per cycle through the sparsity engine.
+    public var softmaxLanes: Int, adderLanes: Int, sparsityEngineBlocksPerCycle: Int
+    public var technologyNM: Double, voltageV: Double
+    /// The energy table file, relative to the configuration's folder.
+    public var energyTable: String
+    /// Every number's source, by key.
+    public var sources: [String: String]
+
+    /// Reads and validates a configuration; errors name the key.
+    public static func load(_ text: String, file: String) throws(ConfigError) -> HDPConfig {
+        var r = try ConfigReader.parse(text, file: file)
+        let kind = try r.string("kind")
+        guard kind == "hdp" else { throw r.error("kind", "expected \"hdp\", got \"\(kind)\"") }
+        var sources: [String: String] = [:]
+        func q(_ key: String, minimum: Double = 1) throws(ConfigError) -> Double {
+            let v = try r.quantity(key, minimum: minimum)
+            sources[key] = v.source
+            return v.value
+        }
+        func n(_ key: String) throws(ConfigError) -> Int {
+            let v = try r.quantity(key, minimum: 1, integer: true)
+            sources[key] = v.source
+            return Int(v.value)
+        }
+        let config = HDPConfig(
+            name: try r.string("name"), cores: try n("cores"), peRows: try n("pe_rows"), peColumns: try n("pe_columns"),
+            frequencyMHz: try q("frequency_mhz"), sramKiB: try q("sram_kib"), dramGBps: try q("dram_gbps", minimum: 0.001),
+            integerBits: try n("integer_bits"), fractionBits: try n("fraction_bits"), valueBits: try n("value_bits"), narrowMACsPerPE: try n("narrow_macs_per_pe"),
+            softmaxLanes: try n("softmax_lanes"), adderLanes: try n("adder_lanes"),
+            sparsityEngineBlocksPerCycle: try n("sparsity_engine_blocks_per_cycle"),
+            technologyNM: try q("technology_nm"), voltageV: try q("voltage_v", minimum: 0.1), energyTable: try r.string("energy_table"),
+            sources: [:])
+        try r.finish()
+        var out = config
+        out.sources = sources
+        return out
+    }
+}
