@@ -47,20 +47,6 @@ struct EncodingTests {
         #expect(throws: TokenizerError.invalidMaximumLength(1)) { try tokenizer.encode(text, maxLength: 1, overflow: .truncate) }
     }
 
-    @Test("tokenizing SST-2 train takes well under a few seconds",
-          .enabled(if: Fixtures.sst2Train.isAvailable, "../shared/data/sst2/train.tsv is not on this machine"))
-    func speed() throws {
-        let texts = try Fixtures.sentences(Fixtures.sst2Train)
-        let clock = ContinuousClock()
-        var total = 0
-        let elapsed = clock.measure {
-            for text in texts { total += tokenizer.encode(text).count }
-        }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        print("tokenized \(texts.count) SST-2 train sentences (\(total) ids) in \(String(format: "%.3f", seconds)) s")
-        #expect(seconds < 5)
-    }
-
     @Test("concurrent encodes agree with serial ones")
     func concurrent() async throws {
         let texts = try Fixtures.sentences(Fixtures.sst2Dev)
