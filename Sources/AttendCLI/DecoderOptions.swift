@@ -58,13 +58,12 @@ struct UTF8Stream {
     /// The text that `bytes` completes.
     mutating func push(_ bytes: [UInt8]) -> String {
         pending += bytes
-        var keep = 0  // bytes of an incomplete sequence at the end
-        for back in 1...min(3, max(pending.count, 1)) where back <= pending.count {
-            let byte = pending[pending.count - back]
-            if byte & 0xC0 == 0x80 { continue }  // continuation byte: look further back
+        // The last lead byte within 3 of the end starts an incomplete sequence when its length reaches past the end.
+        var keep = 0
+        if let lead = pending.indices.reversed().prefix(3).first(where: { pending[$0] & 0xC0 != 0x80 }) {
+            let byte = pending[lead], have = pending.count - lead
             let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
-            if length > back { keep = back }
-            break
+            if length > have { keep = have }
         }
         let ready = Array(pending[..<(pending.count - keep)])
         pending.removeFirst(pending.count - keep)

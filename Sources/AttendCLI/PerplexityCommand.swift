@@ -54,13 +54,11 @@ struct PerplexityCommand: ParsableCommand {
         if text.hasSuffix("\n") { text.removeLast() }  // llama.cpp's -f drops one trailing newline
         let tokens = tokenizer.encode(text, addSpecial: true)
         var bar = ProgressBar(label: "perplexity")
-        var line = ""
         let result: PerplexityResult
         do {
             result = try Perplexity.evaluate(model: bundle.model, tokens: tokens, context: context, chunks: chunks,
                                              bos: bundle.addBOS ? tokenizer.bos : nil, attention: options.attentionMethod) { done, total, running in
                 if json { bar.update(done, total) } else {
-                    line += String(format: "[%d]%.4f,", done, running)
                     printError(String(format: "[%d]%.4f,", done, running), terminator: done == total ? "\n" : "")
                 }
             }

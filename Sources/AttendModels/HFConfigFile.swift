@@ -71,8 +71,8 @@ struct HFConfigFile {
         return b
     }
 
-    /// Throws unless the key is absent, null, or equal to one of `supported` (for options this
-    /// implementation does not provide, e.g. `rope_scaling`).
+    /// Throws unless the key is absent or null (for options this implementation does not provide,
+    /// e.g. `rope_scaling`); `reason` says what was expected.
     func requireAbsent(_ key: String, reason: String) throws {
         if contains(key) { throw ModelFileError.configInvalidValue(path: path, key: key, value: fields[key]!.summary, expected: reason) }
     }

@@ -80,7 +80,7 @@ extension CausalLanguageModel {
     func attend(_ attention: any AttentionMethod, layer l: Int, _ problem: AttentionProblem, cache: KVCache) -> [HeadWorkload] {
         var states = [cache.state]
         let records = attention.attend(layer: l, [problem], states: &states)
-        precondition(states[0].positions == cache.state.positions, "\(attention.name): token pruning is not supported in decoders yet")
+        precondition(states[0].positions.count == cache.state.positions.count, "\(attention.name): token pruning is not supported in decoders yet")
         cache.state = states[0]
         return records[0]
     }

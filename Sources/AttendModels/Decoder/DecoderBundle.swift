@@ -60,13 +60,7 @@ public struct DecoderBundle: Sendable {
             return id
         }
         let (bos, eos, eot) = (try tokenID("tokenizer.ggml.bos_token_id"), try tokenID("tokenizer.ggml.eos_token_id"), try tokenID("tokenizer.ggml.eot_token_id"))
-        var addBOS = false
-        if let value = file.metadata["tokenizer.ggml.add_bos_token"] {
-            guard case .bool(let flag) = value else {
-                throw ModelFileError.configWrongType(path: path, key: "tokenizer.ggml.add_bos_token", expected: "a boolean")
-            }
-            addBOS = flag
-        }
+        let addBOS = try file.optionalBool("tokenizer.ggml.add_bos_token") ?? false
         if addBOS && bos == nil { throw ModelFileError.configMissingKey(path: path, key: "tokenizer.ggml.bos_token_id") }
         let tokenizer = try ByteLevelBPETokenizer(tokens: tokens, merges: merges, preTokenizer: pre, specialTokens: special,
                                                   bos: bos, eos: eos, addBOS: addBOS, source: path)
