@@ -1,0 +1,51 @@
+/// One row of SpAtten's released workload CSV (SPEC §4.5; the inputs of the authors'
+/// `mit-han-lab/spatten` simulator): what head `head` of layer `layer` did in iteration
+/// `iteration` (0 = the prompt / summarisation pass, then one per generated token).
+///
+/// Columns, in file order: `iteration_id,layer_id,head_id,embedding_length_D,sentence_length_L,
+/// key_fetch_num,quant_key_bit,quant_query_bit,auto_requant_thres,if_requant,auto_requant_incre,
+/// value_fetch_num,quant_value_bit,if_accumulate_importance,if_rescale_previous_importance,if_topk,topk`.
+public struct SpAttenWorkloadRow: Sendable, Equatable, Codable {
+    /// `iteration_id`, `layer_id`, `head_id`.
+    public var iteration: Int, layer: Int, head: Int
+    /// `embedding_length_D`: the head dimension d.
+    public var headDim: Int
+    /// `sentence_length_L`: tokens alive at this head (after earlier token pruning).
+    public var sentenceLength: Int
+    /// `key_fetch_num`: K rows fetched for the scores.
+    public var keysFetched: Int
+    /// `quant_key_bit`, `quant_query_bit`: MSB widths Q·Kᵀ is first computed with.
+    public var keyBits: Int, queryBits: Int
+    /// `auto_requant_thres`: the max-probability threshold below which a row fetches its LSBs.
+    public var requantThreshold: Double
+    /// `if_requant`: whether this head's rows needed the LSBs (1) or not (0).
+    public var requantized: Bool
+    /// `auto_requant_incre`: the extra (LSB) bits fetched when requantizing.
+    public var requantIncrement: Int
+    /// `value_fetch_num`: V rows fetched after local value pruning.
+    public var valuesFetched: Int
+    /// `quant_value_bit`: V's bit width.
+    public var valueBits: Int
+    /// `if_accumulate_importance`, `if_rescale_previous_importance`: whether this head adds its
+    /// column sums to the token importance, and whether earlier importance is rescaled first.
+    public var accumulatesImportance: Bool, rescalesPreviousImportance: Bool
+    /// `if_topk`, `topk`: whether a top-k token selection follows this head, and its k.
+    public var runsTopK: Bool, topK: Int
+
+    public init(iteration: Int, layer: Int, head: Int, headDim: Int, sentenceLength: Int, keysFetched: Int,
+                keyBits: Int, queryBits: Int, requantThreshold: Double, requantized: Bool, requantIncrement: Int,
+                valuesFetched: Int, valueBits: Int, accumulatesImportance: Bool, rescalesPreviousImportance: Bool,
+                runsTopK: Bool, topK: Int) {
+        (self.iteration, self.layer, self.head, self.headDim, self.sentenceLength) = (iteration, layer, head, headDim, sentenceLength)
+        (self.keysFetched, self.keyBits, self.queryBits) = (keysFetched, keyBits, queryBits)
+        (self.requantThreshold, self.requantized, self.requantIncrement) = (requantThreshold, requantized, requantIncrement)
+        (self.valuesFetched, self.valueBits) = (valuesFetched, valueBits)
+        (self.accumulatesImportance, self.rescalesPreviousImportance) = (accumulatesImportance, rescalesPreviousImportance)
+        (self.runsTopK, self.topK) = (runsTopK, topK)
+    }
+
+    /// The CSV header row (SPEC §4.5), exactly as the released workloads spell it.
+    public static let header = "iteration_id,layer_id,head_id,embedding_length_D,sentence_length_L,key_fetch_num,"
+        + "quant_key_bit,quant_query_bit,auto_requant_thres,if_requant,auto_requant_incre,value_fetch_num,"
+        + "quant_value_bit,if_accumulate_importance,if_rescale_previous_importance,if_topk,topk"
+}
