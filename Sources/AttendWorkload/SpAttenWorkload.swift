@@ -49,3 +49,23 @@ public struct SpAttenWorkloadRow: Sendable, Equatable, Codable {
         + "quant_key_bit,quant_query_bit,auto_requant_thres,if_requant,auto_requant_incre,value_fetch_num,"
         + "quant_value_bit,if_accumulate_importance,if_rescale_previous_importance,if_topk,topk"
 }
+
+/// SpAtten's workload CSV: `SpAttenWorkloadRow.header`, then one line per row, booleans as 0/1.
+public enum SpAttenCSV {
+    /// The rows as CSV text (header included, one line per row, in the given order).
+    public static func text(_ rows: [SpAttenWorkloadRow]) -> String {
+        var text = SpAttenWorkloadRow.header + "\n"
+        for r in rows {
+            let fields: [String] = [
+                "\(r.iteration)", "\(r.layer)", "\(r.head)", "\(r.headDim)", "\(r.sentenceLength)", "\(r.keysFetched)",
+                "\(r.keyBits)", "\(r.queryBits)", "\(r.requantThreshold)", flag(r.requantized), "\(r.requantIncrement)",
+                "\(r.valuesFetched)", "\(r.valueBits)", flag(r.accumulatesImportance), flag(r.rescalesPreviousImportance),
+                flag(r.runsTopK), "\(r.topK)",
+            ]
+            text += fields.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    static func flag(_ value: Bool) -> String { value ? "1" : "0" }
+}
