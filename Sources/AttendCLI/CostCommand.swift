@@ -10,6 +10,10 @@ struct Cost: ParsableCommand {
         discussion: """
             attend cost --accelerator hardware/hdp-edge.json --trace trace.csv   (HDP; per layer and component, dense baseline beside)
             attend cost --accelerator hardware/io-a100.json --trace trace.csv    (FlashAttention IO model: standard, tiled, block-sparse)
+            attend cost --accelerator hardware/spatten.json --trace FILE.csv     (SpAtten: a SpAtten workload CSV, recognised by its header
+                (iteration_id,layer_id,…; default --phase generation), or an attend trace costed as its dense rows (default --phase
+                summarization); per layer, DRAM by Q / K MSB / K LSB / V, each technique alone and together vs dense)
+            attend cost --accelerator hardware/spatten.json --dense-decoder 12,12,64,992,32   (dense generation rows of that shape)
             attend cost --scalesim-config FILE.cfg --topology FILE.csv           (SCALE-Sim CALC mode, cycle for cycle)
             Traces come from `attend eval … --trace FILE`.
             """)
@@ -17,8 +21,21 @@ struct Cost: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("An accelerator configuration from hardware/ (kind hdp or io).", valueName: "file"))
     var accelerator: String?
 
-    @Option(name: .long, help: ArgumentHelp("A workload trace CSV written by `attend eval --trace`.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("A workload trace CSV written by `attend eval --trace`, or (SpAtten) a SpAtten workload CSV.", valueName: "file"))
     var trace: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "SpAtten: what a row stands for: generation (one query per row, as the authors' GPT-2 workloads) or summarization (every kept token is a query). Default: generation for a SpAtten CSV and --dense-decoder, summarization for an attend trace.",
+        valueName: "phase"))
+    var phase: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "SpAtten, instead of --trace: cost the dense rows of generating GENERATED tokens after a PROMPT-token prompt (iteration i: one query, L = PROMPT + 1 + i).",
+        valueName: "LAYERS,HEADS,HEAD_DIM,PROMPT,GENERATED"))
+    var denseDecoder: String?
+
+    @Option(name: .long, help: ArgumentHelp("SpAtten: also write the rows costed as a SpAtten workload CSV.", valueName: "file"))
+    var writeSpattenCsv: String?
 
     @Option(name: .long, help: ArgumentHelp("A SCALE-Sim 3.0 .cfg file (CALC bandwidth mode).", valueName: "file"))
     var scalesimConfig: String?
@@ -30,10 +47,12 @@ struct Cost: ParsableCommand {
     var json = false
 
     func validate() throws {
-        switch (accelerator != nil || trace != nil, scalesimConfig != nil || topology != nil) {
+        if denseDecoder != nil && trace != nil { throw ValidationError("give --trace or --dense-decoder, not both") }
+        let input = trace ?? denseDecoder
+        switch (accelerator != nil || input != nil, scalesimConfig != nil || topology != nil) {
         case (true, true): throw ValidationError("give either --accelerator and --trace, or --scalesim-config and --topology")
         case (false, false): throw ValidationError("give --accelerator and --trace, or --scalesim-config and --topology")
-        case (true, false) where accelerator == nil || trace == nil: throw ValidationError("--accelerator and --trace go together")
+        case (true, false) where accelerator == nil || input == nil: throw ValidationError("--accelerator and --trace go together")
         case (false, true) where scalesimConfig == nil || topology == nil: throw ValidationError("--scalesim-config and --topology go together")
         default: break
         }
@@ -42,6 +61,20 @@ struct Cost: ParsableCommand {
     func run() throws {
         if let scalesimConfig, let topology { return try runSCALESim(config: scalesimConfig, topology: topology) }
         let file = try loadHardware(accelerator!)
+        if case let .spatten(spatten) = file {
+            let input = try SpAttenInput.load(trace: trace, denseDecoder: denseDecoder, phase: phase)
+            if let writeSpattenCsv {
+                do { try Data(SpAttenCSV.text(input.rows).utf8).write(to: URL(fileURLWithPath: writeSpattenCsv)) } catch {
+                    throw CLIError("\(writeSpattenCsv): cannot write (\((error as NSError).localizedDescription))")
+                }
+            }
+            let report = SpAttenReport(input.rows, on: spatten, phase: input.phase, input: input.description)
+            print(json ? try jsonLine(report) : report.text)
+            return
+        }
+        guard denseDecoder == nil, phase == nil, writeSpattenCsv == nil else {
+            throw CLIError("--dense-decoder, --phase and --write-spatten-csv are for a SpAtten configuration (kind spatten)")
+        }
         let records = try readTrace(trace!)
         let report = try costReport(file, records: records)
         if json { print(try jsonLine(report)) } else { print(report.text) }

@@ -119,6 +119,8 @@ func costReport(_ file: HardwareFile, records: [TraceRecord]) throws -> CostRepo
                           layers: byLayer.keys.sorted().map { CostReport.Layer(layer: $0, hdp: nil, dense: nil, io: byLayer[$0]) },
                           total: nil, dense: nil, without: nil, io: total, on_chip_words: m, block_rows: blockShape.rows,
                           block_columns: blockShape.columns, model_seconds: seconds, all_runs_seconds: seconds)
+    case let .spatten(accelerator):
+        throw CLIError("\(accelerator.config.name): cost a trace on SpAtten with `attend cost --accelerator FILE.json --trace TRACE.csv` (a SpAtten workload CSV or an attend trace)")
     case let .systolic(config):
         throw CLIError("\(config.name): a plain systolic array costs GEMMs, not traces: export them with `attend eval … --scalesim-topology FILE.csv`, then run `attend cost --scalesim-config FILE.cfg --topology FILE.csv`")
     }

@@ -1,6 +1,7 @@
 /// One row of SpAtten's released workload CSV (SPEC §4.5; the inputs of the authors'
 /// `mit-han-lab/spatten` simulator): what head `head` of layer `layer` did in iteration
-/// `iteration` (0 = the prompt / summarisation pass, then one per generated token).
+/// `iteration` (a pass of the model: one generated token in the released GPT-2 workloads; Attend's
+/// dense encoder rows, `SpAttenWorkloadRow.dense(_:)`, put the sentence index here).
 ///
 /// Columns, in file order: `iteration_id,layer_id,head_id,embedding_length_D,sentence_length_L,
 /// key_fetch_num,quant_key_bit,quant_query_bit,auto_requant_thres,if_requant,auto_requant_incre,
@@ -10,26 +11,29 @@ public struct SpAttenWorkloadRow: Sendable, Equatable, Codable {
     public var iteration: Int, layer: Int, head: Int
     /// `embedding_length_D`: the head dimension d.
     public var headDim: Int
-    /// `sentence_length_L`: tokens alive at this head (after earlier token pruning).
+    /// `sentence_length_L`: the sequence length before any token pruning (the whole context at this
+    /// iteration; the released GPT-2 rows keep L = 993 + iteration while `key_fetch_num` shrinks).
     public var sentenceLength: Int
-    /// `key_fetch_num`: K rows fetched for the scores.
+    /// `key_fetch_num`: K rows fetched for the scores: the tokens that survived token pruning.
     public var keysFetched: Int
-    /// `quant_key_bit`, `quant_query_bit`: MSB widths Q·Kᵀ is first computed with.
+    /// `quant_key_bit`, `quant_query_bit`: MSB widths Q·Kᵀ is first computed with; -1 = not quantized.
     public var keyBits: Int, queryBits: Int
-    /// `auto_requant_thres`: the max-probability threshold below which a row fetches its LSBs.
+    /// `auto_requant_thres`: the max-probability threshold below which a row fetches its LSBs; -1 = none.
     public var requantThreshold: Double
     /// `if_requant`: whether this head's rows needed the LSBs (1) or not (0).
     public var requantized: Bool
-    /// `auto_requant_incre`: the extra (LSB) bits fetched when requantizing.
+    /// `auto_requant_incre`: the extra (LSB) bits of K fetched when requantizing, from their own DRAM
+    /// region; -1 = none.
     public var requantIncrement: Int
     /// `value_fetch_num`: V rows fetched after local value pruning.
     public var valuesFetched: Int
-    /// `quant_value_bit`: V's bit width.
+    /// `quant_value_bit`: V's bit width; -1 = not quantized.
     public var valueBits: Int
     /// `if_accumulate_importance`, `if_rescale_previous_importance`: whether this head adds its
     /// column sums to the token importance, and whether earlier importance is rescaled first.
     public var accumulatesImportance: Bool, rescalesPreviousImportance: Bool
-    /// `if_topk`, `topk`: whether a top-k token selection follows this head, and its k.
+    /// `if_topk`, `topk`: whether a top-k token selection follows this head, and its k (the tokens the
+    /// next layer keeps; -1 without one).
     public var runsTopK: Bool, topK: Int
 
     public init(iteration: Int, layer: Int, head: Int, headDim: Int, sentenceLength: Int, keysFetched: Int,
@@ -50,7 +54,8 @@ public struct SpAttenWorkloadRow: Sendable, Equatable, Codable {
         + "quant_value_bit,if_accumulate_importance,if_rescale_previous_importance,if_topk,topk"
 }
 
-/// SpAtten's workload CSV: `SpAttenWorkloadRow.header`, then one line per row, booleans as 0/1.
+/// SpAtten's workload CSV: `SpAttenWorkloadRow.header`, then one line per row, booleans as
+/// `True` / `False` and an integral threshold without a fraction (`-1`), as the released files.
 public enum SpAttenCSV {
     /// The rows as CSV text (header included, one line per row, in the given order).
     public static func text(_ rows: [SpAttenWorkloadRow]) -> String {
@@ -58,7 +63,7 @@ public enum SpAttenCSV {
         for r in rows {
             let fields: [String] = [
                 "\(r.iteration)", "\(r.layer)", "\(r.head)", "\(r.headDim)", "\(r.sentenceLength)", "\(r.keysFetched)",
-                "\(r.keyBits)", "\(r.queryBits)", "\(r.requantThreshold)", flag(r.requantized), "\(r.requantIncrement)",
+                "\(r.keyBits)", "\(r.queryBits)", number(r.requantThreshold), flag(r.requantized), "\(r.requantIncrement)",
                 "\(r.valuesFetched)", "\(r.valueBits)", flag(r.accumulatesImportance), flag(r.rescalesPreviousImportance),
                 flag(r.runsTopK), "\(r.topK)",
             ]
@@ -67,5 +72,10 @@ public enum SpAttenCSV {
         return text
     }
 
-    static func flag(_ value: Bool) -> String { value ? "1" : "0" }
+    static func flag(_ value: Bool) -> String { value ? "True" : "False" }
+
+    /// An integral value without a fraction ("-1"), others as Swift prints them ("0.05").
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
 }

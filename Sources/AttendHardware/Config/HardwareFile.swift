@@ -6,14 +6,15 @@ public enum HardwareFile: Sendable {
     case hdp(HDPAccelerator)
     case io(IOHierarchy)
     case systolic(SystolicConfig)
+    case spatten(SpAttenAccelerator)
 
-    /// Loads `path`; an HDP configuration's energy table is read relative to the file's folder.
+    /// Loads `path`; an HDP or SpAtten configuration's energy table is read relative to the file's folder.
     public static func load(_ path: String) throws(ConfigError) -> HardwareFile {
         let text = try read(path)
         let kind: String
         do {
             guard case let .string(k)? = try JSONParser.parse(text)["kind"] else {
-                throw ConfigError(file: path, key: "kind", reason: "missing (expected \"hdp\", \"io\" or \"systolic\")")
+                throw ConfigError(file: path, key: "kind", reason: "missing (expected \"hdp\", \"io\", \"spatten\" or \"systolic\")")
             }
             kind = k
         } catch let error as ConfigError { throw error } catch { throw ConfigError(file: path, key: "(file)", reason: "not valid JSON: \(error)") }
@@ -22,9 +23,13 @@ public enum HardwareFile: Sendable {
             let config = try HDPConfig.load(text, file: path)
             let tablePath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(config.energyTable).path
             return .hdp(HDPAccelerator(config: config, energy: try EnergyTable.load(try read(tablePath), file: tablePath)))
+        case "spatten":
+            let config = try SpAttenConfig.load(text, file: path)
+            let tablePath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(config.energyTable).path
+            return .spatten(SpAttenAccelerator(config: config, energy: try EnergyTable.load(try read(tablePath), file: tablePath)))
         case "io": return .io(try IOHierarchy.load(text, file: path))
         case "systolic": return .systolic(try SystolicConfig.load(text, file: path))
-        default: throw ConfigError(file: path, key: "kind", reason: "expected \"hdp\", \"io\" or \"systolic\", got \"\(kind)\"")
+        default: throw ConfigError(file: path, key: "kind", reason: "expected \"hdp\", \"io\", \"spatten\" or \"systolic\", got \"\(kind)\"")
         }
     }
 

@@ -1,0 +1,79 @@
+/// A SpAtten accelerator configuration (hardware/spatten.json, hardware/spatten-eighth.json):
+/// the paper's Table I (arXiv 2012.09852) with the conventions of the authors' public model.
+public struct SpAttenConfig: Sendable, Equatable {
+    public var name: String
+    public var frequencyMHz: Double, technologyNM: Double, voltageV: Double
+    /// Multipliers in each of the Q·K and P·V units, and their operand width.
+    public var multipliersPerUnit: Int, multiplierBits: Int
+    /// Scores per cycle through the softmax unit.
+    public var softmaxLanes: Int
+    /// Comparators of the top-k engine (candidates per cycle) and the fixed cycles of each quick-select iteration.
+    public var topKComparators: Int, topKIterationOverheadCycles: Int
+    /// Fixed latency of the whole pipeline (Q·K, softmax, requantize, top-k, P·V), paid once per layer.
+    public var pipelineLatencyCycles: Int
+    public var keySRAMKB: Double, valueSRAMKB: Double
+    public var dramChannels: Int, dramChannelBits: Int, dramGBps: Double
+    /// Bytes of one DRAM transaction (one per channel per cycle).
+    public var dramBurstBytes: Int
+    public var dramEnergyPerBitPJ: Double
+    /// The width of Q, K and V where a row writes -1 (not quantized).
+    public var unquantizedBits: Int
+    /// The paper's figures, printed beside the model's (not inputs).
+    public var reportedPowerW: Double, reportedDRAMPowerW: Double, reportedAreaMM2: Double
+    /// The energy table file, relative to the configuration's folder.
+    public var energyTable: String
+    /// Every number's source, by key.
+    public var sources: [String: String]
+
+    /// Reads and validates a configuration; errors name the key.
+    public static func load(_ text: String, file: String) throws(ConfigError) -> SpAttenConfig {
+        var r = try ConfigReader.parse(text, file: file)
+        let kind = try r.string("kind")
+        guard kind == "spatten" else { throw r.error("kind", "expected \"spatten\", got \"\(kind)\"") }
+        var sources: [String: String] = [:]
+        func q(_ key: String, minimum: Double = 0.001) throws(ConfigError) -> Double {
+            let v = try r.quantity(key, minimum: minimum)
+            sources[key] = v.source
+            return v.value
+        }
+        func n(_ key: String, minimum: Int = 1) throws(ConfigError) -> Int {
+            let v = try r.quantity(key, minimum: Double(minimum), integer: true)
+            sources[key] = v.source
+            return Int(v.value)
+        }
+        var config = SpAttenConfig(
+            name: try r.string("name"), frequencyMHz: try q("frequency_mhz"), technologyNM: try q("technology_nm"),
+            voltageV: try q("voltage_v", minimum: 0.1), multipliersPerUnit: try n("multipliers_per_unit"),
+            multiplierBits: try n("multiplier_bits"), softmaxLanes: try n("softmax_lanes"), topKComparators: try n("topk_comparators"),
+            topKIterationOverheadCycles: try n("topk_iteration_overhead_cycles", minimum: 0),
+            pipelineLatencyCycles: try n("pipeline_latency_cycles", minimum: 0), keySRAMKB: try q("key_sram_kb"),
+            valueSRAMKB: try q("value_sram_kb"), dramChannels: try n("dram_channels"), dramChannelBits: try n("dram_channel_bits"),
+            dramGBps: try q("dram_gbps"), dramBurstBytes: try n("dram_burst_bytes"),
+            dramEnergyPerBitPJ: try q("dram_energy_per_bit_pj", minimum: 0), unquantizedBits: try n("unquantized_bits"),
+            reportedPowerW: try q("reported_power_w", minimum: 0), reportedDRAMPowerW: try q("reported_dram_power_w", minimum: 0),
+            reportedAreaMM2: try q("reported_area_mm2", minimum: 0), energyTable: try r.string("energy_table"), sources: [:])
+        try r.finish()
+        guard config.dramBurstBytes * config.dramChannels * Int(config.frequencyMHz) > 0 else { throw r.error("dram_burst_bytes", "must be positive") }
+        config.sources = sources
+        return config
+    }
+
+    /// Keys (or value rows) the Q·K (P·V) unit takes per cycle: ⌊multipliers / d⌋, at least 1
+    /// (bert.cpp's `parallelism()`; at d = 64 and 512 multipliers, 8).
+    public func rowsPerCycle(headDim d: Int) -> Int { max(1, multipliersPerUnit / d) }
+
+    /// Cycles the Q·K (P·V) unit spends on `rows` keys (value rows) for one query:
+    /// ⌈rows / ⌊M / d⌋⌉ when d ≤ M, else rows · ⌈d / M⌉ (a row takes several passes).
+    public func unitCycles(rows: Int, headDim d: Int) -> Int {
+        d <= multipliersPerUnit ? (rows + rowsPerCycle(headDim: d) - 1) / rowsPerCycle(headDim: d)
+            : rows * ((d + multipliersPerUnit - 1) / multipliersPerUnit)
+    }
+
+    /// Cycles to move `bursts` DRAM transactions: ⌈bursts / channels⌉ · (cycles per burst on one
+    /// channel), one channel moving dram_gbps / channels.
+    public func dramCycles(bursts: Int) -> Int {
+        let bytesPerChannelCycle = dramGBps * 1e3 / frequencyMHz / Double(dramChannels)
+        let perBurst = max(1, Int((Double(dramBurstBytes) / bytesPerChannelCycle).rounded(.up)))
+        return (bursts + dramChannels - 1) / dramChannels * perBurst
+    }
+}
