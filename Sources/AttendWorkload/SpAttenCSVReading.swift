@@ -12,7 +12,8 @@ extension SpAttenCSV {
     /// a number and whose other fields are empty (the released files end with the path of the
     /// configuration that produced them). Counts must be ≥ 0, bit widths ≥ 1 or -1.
     public static func read(_ text: String) throws(TraceError) -> [SpAttenWorkloadRow] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift: split on either line ending.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let headerLine = lines.first else { throw TraceError(line: 1, column: "-", reason: "empty file, expected the header row") }
         let names = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }

@@ -21,6 +21,10 @@ public enum SpAttenComponent: String, Sendable, CaseIterable, Codable {
 public struct SpAttenBytes: Sendable, Equatable, Codable {
     public var query = 0, keyMSB = 0, keyLSB = 0, value = 0
 
+    public init(query: Int = 0, keyMSB: Int = 0, keyLSB: Int = 0, value: Int = 0) {
+        (self.query, self.keyMSB, self.keyLSB, self.value) = (query, keyMSB, keyLSB, value)
+    }
+
     enum CodingKeys: String, CodingKey { case query = "q", keyMSB = "k_msb", keyLSB = "k_lsb", value = "v" }
 
     public var total: Int { query + keyMSB + keyLSB + value }

@@ -9,6 +9,10 @@ public enum SpAttenTopK {
         public var iterations = 0
         /// Σ m: one comparison per candidate per iteration.
         public var comparisons = 0
+
+        public init(cycles: Int = 0, iterations: Int = 0, comparisons: Int = 0) {
+            (self.cycles, self.iterations, self.comparisons) = (cycles, iterations, comparisons)
+        }
     }
 
     /// Quick-select for the element of rank `target` (0-based, ascending) among `count` distinct
