@@ -14,8 +14,8 @@ struct SpAttenTotals: Encodable {
         (energy_pj, power_w) = (c.totalEnergyPJ, c.cycles > 0 ? c.totalEnergyPJ * 1e-12 / (Double(c.cycles) / (frequencyMHz * 1e6)) : 0)
         (dram_bytes, dram_kv_bytes, dram) = (c.bytes.total, c.bytes.keysAndValues, c.bytes)
         (macs, comparisons, heads, requantized_heads, queries) = (c.macs, c.comparisons, c.heads, c.requantizedHeads, c.queries)
-        unit_cycles = Dictionary(uniqueKeysWithValues: c.unitCycles.map { ($0.key.rawValue, $0.value) })
-        energy_by_component_pj = Dictionary(uniqueKeysWithValues: c.energyPJ.map { ($0.key.rawValue, $0.value) })
+        unit_cycles = Dictionary(uniqueKeysWithValues: SpAttenComponent.allCases.filter { $0 != .sram }.map { ($0.rawValue, c.unitCycles[$0]) })
+        energy_by_component_pj = Dictionary(uniqueKeysWithValues: SpAttenComponent.allCases.map { ($0.rawValue, c.energyPJ[$0]) })
     }
 }
 

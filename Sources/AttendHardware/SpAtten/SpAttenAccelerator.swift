@@ -17,6 +17,48 @@ public enum SpAttenComponent: String, Sendable, CaseIterable, Codable {
     case qk, softmax, topk, pv, sram, dram
 }
 
+/// One number per component (stored inline, no heap: cheap to add up over many heads).
+public struct SpAttenByComponent<Value: AdditiveArithmetic & Sendable & Equatable>: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    private var qk = Value.zero, softmax = Value.zero, topk = Value.zero, pv = Value.zero, sram = Value.zero, dram = Value.zero
+
+    public init(dictionaryLiteral elements: (SpAttenComponent, Value)...) {
+        for (c, v) in elements { self[c] = v }
+    }
+
+    public subscript(_ c: SpAttenComponent) -> Value {
+        get {
+            switch c {
+            case .qk: qk
+            case .softmax: softmax
+            case .topk: topk
+            case .pv: pv
+            case .sram: sram
+            case .dram: dram
+            }
+        }
+        set {
+            switch c {
+            case .qk: qk = newValue
+            case .softmax: softmax = newValue
+            case .topk: topk = newValue
+            case .pv: pv = newValue
+            case .sram: sram = newValue
+            case .dram: dram = newValue
+            }
+        }
+    }
+
+    /// The values in `SpAttenComponent.allCases` order.
+    public var values: [Value] { [qk, softmax, topk, pv, sram, dram] }
+
+    public static func + (a: Self, b: Self) -> Self {
+        var c = a
+        (c.qk, c.softmax, c.topk) = (a.qk + b.qk, a.softmax + b.softmax, a.topk + b.topk)
+        (c.pv, c.sram, c.dram) = (a.pv + b.pv, a.sram + b.sram, a.dram + b.dram)
+        return c
+    }
+}
+
 /// DRAM bytes of one head (or a sum of heads) by what they hold.
 public struct SpAttenBytes: Sendable, Equatable, Codable {
     public var query = 0, keyMSB = 0, keyLSB = 0, value = 0
@@ -39,8 +81,8 @@ public struct SpAttenBytes: Sendable, Equatable, Codable {
 /// The cost of one head (one workload row) on SpAtten, or a sum of heads.
 public struct SpAttenCost: Sendable, Equatable {
     /// Cycles each unit is busy, by component (SRAM has none of its own: its accesses ride on Q·K and P·V).
-    public var unitCycles: [SpAttenComponent: Int] = [:]
-    public var energyPJ: [SpAttenComponent: Double] = [:]
+    public var unitCycles: SpAttenByComponent<Int> = [:]
+    public var energyPJ: SpAttenByComponent<Double> = [:]
     public var bytes = SpAttenBytes()
     /// Pipelined cycles: a head occupies the pipeline for its slowest unit (DRAM, Q·K, softmax,
     /// top-k, P·V work on consecutive heads at once); summed over heads, plus the pipeline latency
@@ -58,8 +100,7 @@ public struct SpAttenCost: Sendable, Equatable {
 
     public static func + (a: SpAttenCost, b: SpAttenCost) -> SpAttenCost {
         var c = a
-        c.unitCycles.merge(b.unitCycles, uniquingKeysWith: +)
-        c.energyPJ.merge(b.energyPJ, uniquingKeysWith: +)
+        (c.unitCycles, c.energyPJ) = (a.unitCycles + b.unitCycles, a.energyPJ + b.energyPJ)
         c.bytes = a.bytes + b.bytes
         (c.cycles, c.serialCycles) = (a.cycles + b.cycles, a.serialCycles + b.serialCycles)
         (c.macs, c.comparisons) = (a.macs + b.macs, a.comparisons + b.comparisons)
@@ -142,8 +183,9 @@ public struct SpAttenAccelerator: Sendable {
             .topk: topK.cycles,
             .pv: q * config.unitCycles(rows: v, headDim: d),
         ]
-        cost.cycles = cost.unitCycles.values.max() ?? 0
-        cost.serialCycles = cost.unitCycles.values.reduce(0, +)
+        let u = cost.unitCycles
+        cost.cycles = max(u[.dram], u[.qk], u[.softmax], u[.topk], u[.pv])
+        cost.serialCycles = u[.dram] + u[.qk] + u[.softmax] + u[.topk] + u[.pv]
         let qkMACs = passes * q * k * d, pvMACs = q * v * d
         (cost.macs, cost.comparisons, cost.bytes) = (qkMACs + pvMACs, topK.comparisons, bytes)
         (cost.heads, cost.requantizedHeads, cost.queries) = (1, requant ? 1 : 0, q)
