@@ -74,8 +74,9 @@ struct SpAttenReport: Encodable {
         for l in layers { lines.append(String(format: "%5d %11d %12.1f %11.2f", l.layer, l.cycles, Double(l.dram_bytes) / 1024, l.energy_pj / 1e6)) }
         lines.append("technique        DRAM KiB   vs dense      cycles   speed-up        MACs   vs dense")
         for e in techniques {
-            lines.append(String(format: "%-14@ %10.1f %9.2f× %11d %9.2f× %11d %9.2f×", e.name as NSString, Double(e.dram_bytes) / 1024, e.dram_reduction,
-                                e.cycles, e.speedup, e.macs, e.computation_reduction))
+            lines.append(e.name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(
+                format: " %10.1f %9.2f× %11d %9.2f× %11d %9.2f×", Double(e.dram_bytes) / 1024, e.dram_reduction, e.cycles, e.speedup, e.macs,
+                e.computation_reduction))
         }
         return lines.joined(separator: "\n")
     }

@@ -12,6 +12,7 @@ public struct SpAttenConfig: Sendable, Equatable {
     /// Fixed latency of the whole pipeline (Q·K, softmax, requantize, top-k, P·V), paid once per layer.
     public var pipelineLatencyCycles: Int
     public var keySRAMKB: Double, valueSRAMKB: Double
+    /// DRAM channels and their width (the width is Table I's description; timing uses `dramGBps`).
     public var dramChannels: Int, dramChannelBits: Int, dramGBps: Double
     /// Bytes of one DRAM transaction (one per channel per cycle).
     public var dramBurstBytes: Int
