@@ -30,8 +30,8 @@ let package = Package(
     targets: [
         // Kernels: SIMD inner loops in C with per-function target attributes (see above).
         .target(name: "CAttendKernels"),
-        // Kernels: tensors, threading, GEMM driver, row operations, their slow twins.
-        .target(name: "AttendKernels", dependencies: ["CAttendKernels"]),
+        // Kernels: tensors, threading, GEMM driver, row operations, their slow twins, per-machine parameters.
+        .target(name: "AttendKernels", dependencies: ["CAttendKernels", "AttendJSON"]),
         // JSON: the one strict JSON parser (tokenizer.json, config.json, safetensors headers).
         .target(name: "AttendJSON"),
         // Tokenizers never depend on the kernels.
