@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "AttendEvaluationTests", dependencies: ["AttendEvaluation", "AttendAttention", "AttendModels", "AttendTokenizers"],
                     resources: [.copy("Goldens")]),
         // Runs the built `attend` executable as a user would (exit codes, messages, JSON).
-        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI"]),
+        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "AttendKernels", "AttendJSON"]),
     ],
     swiftLanguageModes: [.v6]
 )
