@@ -5,7 +5,8 @@ import Foundation
 /// Measures kernel-parameter candidates on this machine (`attend tune`): coordinate descent from
 /// a starting configuration, one parameter at a time over its candidate values, each candidate
 /// timed on the products and attention shapes of a BERT-base forward; a candidate replaces the
-/// incumbent only when it is faster by more than `margin` (so that noise does not move the choice).
+/// incumbent only when it is faster by more than `margin`, first on one timing and then on the
+/// medians of three alternate timings of both (so that noise does not move the choice).
 struct KernelTuner {
     /// One timed candidate.
     struct Trial {
@@ -78,9 +79,15 @@ struct KernelTuner {
                 for value in values where value != best.value(of: key) {
                     guard DispatchTime.now().uptimeNanoseconds < deadline else { return (best, trials, startMs, (bestGEMM, bestAttention)) }
                     let candidate = best.with(key, value)
-                    let ms = attention ? attentionMilliseconds(candidate) : gemmMilliseconds(candidate)
-                    let incumbent = attention ? bestAttention : bestGEMM
-                    let better = ms < incumbent * (1 - margin)
+                    let objective = attention ? attentionMilliseconds : gemmMilliseconds
+                    var ms = objective(candidate)
+                    var incumbent = attention ? bestAttention : bestGEMM
+                    var better = ms < incumbent * (1 - margin)
+                    if better {  // Confirm against noise: time the two alternately and compare medians.
+                        (ms, incumbent) = confirm(candidate, against: best, objective)
+                        better = ms < incumbent * (1 - margin)
+                        if attention { bestAttention = incumbent } else { bestGEMM = incumbent }
+                    }
                     trials.append(Trial(axis: key, value: value, ms: ms, chosen: better))
                     progress(String(format: "  pass %d  %@ = %d: %.2f ms (best %.2f)%@", pass + 1, key, value, ms, incumbent, better ? "  ← better" : ""))
                     if better {
@@ -93,6 +100,16 @@ struct KernelTuner {
             if !changed { break }
         }
         return (best, trials, startMs, (bestGEMM, bestAttention))
+    }
+
+    /// Medians of three alternate timings of `candidate` and `incumbent` (candidate first).
+    func confirm(_ candidate: KernelConfig, against incumbent: KernelConfig, _ objective: (KernelConfig) -> Double) -> (Double, Double) {
+        var (a, b): ([Double], [Double]) = ([], [])
+        for _ in 0..<3 {
+            a.append(objective(candidate))
+            b.append(objective(incumbent))
+        }
+        return (a.sorted()[1], b.sorted()[1])
     }
 
     /// Deterministic values in [−0.5, 0.5).
