@@ -30,8 +30,8 @@ let package = Package(
     targets: [
         // Kernels: SIMD inner loops in C with per-function target attributes (see above).
         .target(name: "CAttendKernels"),
-        // Kernels: tensors, threading, GEMM driver, row operations, their slow twins.
-        .target(name: "AttendKernels", dependencies: ["CAttendKernels"]),
+        // Kernels: tensors, threading, GEMM driver, row operations, their slow twins, per-machine parameters.
+        .target(name: "AttendKernels", dependencies: ["CAttendKernels", "AttendJSON"]),
         // JSON: the one strict JSON parser (tokenizer.json, config.json, safetensors headers).
         .target(name: "AttendJSON"),
         // Tokenizers never depend on the kernels.
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "AttendEvaluationTests", dependencies: ["AttendEvaluation", "AttendAttention", "AttendModels", "AttendTokenizers"],
                     resources: [.copy("Goldens")]),
         // Runs the built `attend` executable as a user would (exit codes, messages, JSON).
-        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI"]),
+        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "AttendKernels", "AttendJSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

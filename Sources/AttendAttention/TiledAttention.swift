@@ -5,23 +5,23 @@ import CAttendKernels
 /// queries, the online softmax `m' = max(m, rowmax S)`, `l' = l·e^{m−m'} + Σ e^{S−m'}`,
 /// `O' = O·e^{m−m'} + e^{S−m'} V` over key tiles, then `O / l` and `lse = m + log l`.
 ///
-/// Tiles: 96 queries × 128 keys by default (the 48 KiB score tile, the 96×d output accumulator and
-/// the K/V tiles stay in the 1 MiB L2); with a block layout the tiles are the layout's blocks, so
+/// Tiles: `KernelConfig.attentionQueryTile` × `attentionKeyTile` (96 queries × 128 keys on the
+/// reference Zen 4: the 48 KiB score tile, the 96×d output accumulator and the K/V tiles stay in the
+/// 1 MiB L2); with a block layout the tiles are the layout's blocks, so
 /// kept/skipped tiles are exactly kept/skipped blocks; a window over long inputs gets band-wide tiles.
 /// K and V are packed once per head into GEMM panels (O(keys·d) extra memory, never O(N²)).
 /// Work is split over (problem, head, query tile) on `Parallel.threads` threads.
 public enum TiledAttention {
-    /// Query × key tile without a block layout.
-    public static let defaultTile = (queries: 96, keys: 128)
 
     /// Runs every problem; writes their outputs and returns lse / column sums on request.
     /// With `softmax`, the online softmax uses that table exponential instead of the exact one
-    /// (column sums keep the exact exponential).
+    /// (column sums keep the exact exponential). Tiles without a block layout come from `config`.
     public static func run(
-        _ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false, softmax lut: LUTExp? = nil
+        _ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false, softmax lut: LUTExp? = nil,
+        config: KernelConfig = .current
     ) -> [AttentionResult] {
         // Tile sizes and packed K/V slots per (problem, kv head).
-        let tiles = problems.map(tileSizes)
+        let tiles = problems.map { tileSizes($0, config: config) }
         var slotOffsets: [[Int]] = []
         var total = 0
         for (p, problem) in problems.enumerated() {
@@ -134,8 +134,9 @@ public enum TiledAttention {
 
     /// Query and key tile sizes: a block layout's blocks when they are 16…256 on a side (so tiles
     /// are kept or skipped exactly as blocks are); for a window over more keys than one default tile,
-    /// square tiles about as wide as the band; else the default tile, masks tested per row.
-    static func tileSizes(_ problem: AttentionProblem) -> (queries: Int, keys: Int) {
+    /// square tiles about as wide as the band; else the configuration's tile, masks tested per row.
+    static func tileSizes(_ problem: AttentionProblem, config: KernelConfig) -> (queries: Int, keys: Int) {
+        let defaultTile = (queries: config.attentionQueryTile, keys: config.attentionKeyTile)
         if let blocks = problem.mask.blocks, (16...256).contains(blocks.blockRows), (16...256).contains(blocks.blockColumns) {
             return (blocks.blockRows, blocks.blockColumns)
         }

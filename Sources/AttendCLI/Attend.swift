@@ -12,5 +12,5 @@ struct Attend: ParsableCommand {
             language models (SmolLM2 / Llama GGUF files, GPT-2 and Llama Hugging Face directories) for generation and perplexity.
             Exit codes: 0 success; 1 runtime error (bad file or input); 64 usage error.
             """,
-        subcommands: [Run.self, Eval.self, Tokenize.self, Generate.self, PerplexityCommand.self, Demo.self, Bench.self, Search.self, Cost.self])
+        subcommands: [Run.self, Eval.self, Tokenize.self, Generate.self, PerplexityCommand.self, Demo.self, Bench.self, Search.self, Cost.self, Tune.self])
 }

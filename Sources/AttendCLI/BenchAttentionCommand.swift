@@ -59,6 +59,7 @@ struct BenchAttention: ParsableCommand {
     }
 
     func run() throws {
+        try printMachineLine()
         var results: [Measurement] = []
         func emit(_ m: Measurement) throws {
             results.append(m)

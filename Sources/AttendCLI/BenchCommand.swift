@@ -57,6 +57,7 @@ struct BenchModels: ParsableCommand {
     var selected: Set<String> { Set(what.split(separator: ",").map(String.init)) }
 
     func run() throws {
+        try printMachineLine()
         var results: [Measurement] = []
         let emit = { (m: Measurement) in
             if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }

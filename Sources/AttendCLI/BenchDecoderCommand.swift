@@ -54,6 +54,7 @@ struct BenchDecoder: ParsableCommand {
     }
 
     func run() throws {
+        try printMachineLine()
         let path = try model ?? Bundled.decoderModel().path
         let bundle = try DecoderBundle.load(path: path)
         guard let tokenizer = bundle.tokenizer else { throw CLIError("\(path): no tokenizer") }

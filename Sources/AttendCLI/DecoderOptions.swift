@@ -30,8 +30,9 @@ struct DecoderOptions: ParsableArguments {
         }
     }
 
-    /// Applies --threads and loads the model with its tokenizer.
+    /// Applies ATTEND_KERNEL_CONFIG and --threads and loads the model with its tokenizer.
     func load() throws -> DecoderBundle {
+        try applyKernelConfigEnvironment()
         if let threads { Parallel.threads = threads }
         return try DecoderBundle.load(path: model ?? Bundled.decoderModel().path)
     }

@@ -74,8 +74,9 @@ struct ModelOptions: ParsableArguments {
         return values.map { $0! }
     }
 
-    /// Applies --threads and returns the model directory (explicit or bundled for the task).
+    /// Applies ATTEND_KERNEL_CONFIG and --threads and returns the model directory (explicit or bundled for the task).
     func resolve(task: GLUETask) throws -> URL {
+        try applyKernelConfigEnvironment()
         if let threads { Parallel.threads = threads }
         if let model { return URL(fileURLWithPath: model) }
         return try Bundled.model(for: task)

@@ -5,27 +5,31 @@ import CAttendKernels
 public struct PackedMatrix: Sendable {
     /// Inner dimension K and output columns N of `A[M, K] · B[K, N]`.
     public let k: Int, n: Int
+    /// The depth block the panels were packed with (`KernelConfig.gemmDepthBlock` at packing).
+    public let depthBlock: Int
     let storage: [Float]
 
     /// Packs a PyTorch `Linear` weight `w: [N, K]` (out × in), i.e. B = wᵀ.
-    public init(linearWeight w: Tensor) {
+    public init(linearWeight w: Tensor, depthBlock: Int = KernelConfig.current.gemmDepthBlock) {
         precondition(w.shape.count == 2, "linear weight must be rank 2, got \(w.shape)")
-        self.init(b: w.data, k: w.shape[1], n: w.shape[0], ldb: w.shape[1], transposed: true)
+        self.init(b: w.data, k: w.shape[1], n: w.shape[0], ldb: w.shape[1], transposed: true, depthBlock: depthBlock)
     }
 
-    /// Packs `B: [K, N]` (row stride ldb), or B given transposed as `[N, K]` when `transposed`.
-    public init(b: UnsafeBufferPointer<Float>, k: Int, n: Int, ldb: Int, transposed: Bool) {
-        self.k = k
-        self.n = n
+    /// Packs `B: [K, N]` (row stride ldb), or B given transposed as `[N, K]` when `transposed`, in
+    /// depth blocks of `depthBlock` rows (16…512, a multiple of 16).
+    public init(b: UnsafeBufferPointer<Float>, k: Int, n: Int, ldb: Int, transposed: Bool,
+                depthBlock kc: Int = KernelConfig.current.gemmDepthBlock) {
+        precondition(kc >= 16 && kc <= Int(ATTEND_GEMM_KC_MAX) && kc % 16 == 0, "depth block \(kc) outside 16…\(ATTEND_GEMM_KC_MAX)")
+        (self.k, self.n, depthBlock) = (k, n, kc)
         storage = [Float](unsafeUninitializedCapacity: attend_gemm_packed_size(Int32(k), Int32(n))) { buf, count in
-            attend_gemm_pack_b(Int32(k), Int32(n), b.baseAddress, Int32(ldb), transposed ? 1 : 0, buf.baseAddress)
+            attend_gemm_pack_b(Int32(k), Int32(n), Int32(kc), b.baseAddress, Int32(ldb), transposed ? 1 : 0, buf.baseAddress)
             count = buf.count
         }
     }
 
-    /// Packs from an array (see `init(b:k:n:ldb:transposed:)`).
-    public init(b: [Float], k: Int, n: Int, ldb: Int, transposed: Bool) {
-        self = b.withUnsafeBufferPointer { PackedMatrix(b: $0, k: k, n: n, ldb: ldb, transposed: transposed) }
+    /// Packs from an array (see `init(b:k:n:ldb:transposed:depthBlock:)`).
+    public init(b: [Float], k: Int, n: Int, ldb: Int, transposed: Bool, depthBlock: Int = KernelConfig.current.gemmDepthBlock) {
+        self = b.withUnsafeBufferPointer { PackedMatrix(b: $0, k: k, n: n, ldb: ldb, transposed: transposed, depthBlock: depthBlock) }
     }
 }
 
@@ -35,17 +39,18 @@ public enum GEMM {
     public static var kernelName: String { String(cString: attend_gemm_kernel_name()) }
 
     /// `c[M, N] = a[M, K] · b (+ bias[N])`, strides lda/ldc, split over `Parallel.threads`
-    /// by row blocks × column panels. Overwrites c.
+    /// by row blocks × column panels, blocked by `config` (the depth block is b's). Overwrites c.
     public static func multiply(
         m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, bias: UnsafePointer<Float>?,
-        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads, config: KernelConfig = .current
     ) {
         nonisolated(unsafe) let (a, c, bias) = (a, c, bias)
+        var blocking = config.blocking(depthBlock: b.depthBlock)
         b.storage.withUnsafeBufferPointer { packed in
             nonisolated(unsafe) let packed = packed
-            forEachTask(m: m, n: b.n, threads: threads) { row0, rows, p0, p1 in
+            forEachTask(m: m, n: b.n, threads: threads, config: config) { row0, rows, p0, p1 in
                 attend_gemm_packed(
-                    Int32(rows), Int32(b.n), Int32(b.k), a + row0 * lda, Int32(lda), packed.baseAddress,
+                    &blocking, Int32(rows), Int32(b.n), Int32(b.k), a + row0 * lda, Int32(lda), packed.baseAddress,
                     Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias)
             }
         }
@@ -54,33 +59,34 @@ public enum GEMM {
     /// `c[M, N] = a[M, K] · op(b) (+ bias[N])`, packing b on the fly one cache block at a time;
     /// op(b) = b `[K, N]` (stride ldb) or, when `transposedB`, b given as `[N, K]`. Split over
     /// `threads` by row blocks × column panels like the packed product; `threads: 1` for the
-    /// small per-head products inside attention. Overwrites c.
+    /// small per-head products inside attention. Blocked by `config`. Overwrites c.
     public static func multiply(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, transposedB: Bool, bias: UnsafePointer<Float>? = nil,
-        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1, config: KernelConfig = .current
     ) {
         let nr = Int(ATTEND_GEMM_NR)
-        let work = min(Int(ATTEND_GEMM_KC), k) * min(Int(ATTEND_GEMM_NC), (n + nr - 1) / nr * nr)  // one packed B block
+        var blocking = config.blocking()
+        let work = min(config.gemmDepthBlock, k) * min(config.gemmColumnBlock, (n + nr - 1) / nr * nr)  // one packed B block
         nonisolated(unsafe) let (a, b, c, bias) = (a, b, c, bias)
-        forEachTask(m: m, n: n, threads: threads) { row0, rows, p0, p1 in
+        forEachTask(m: m, n: n, threads: threads, config: config) { row0, rows, p0, p1 in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: work) { scratch in
-                attend_gemm(Int32(rows), Int32(n), Int32(k), a + row0 * lda, Int32(lda), b, Int32(ldb), transposedB ? 1 : 0,
+                attend_gemm(&blocking, Int32(rows), Int32(n), Int32(k), a + row0 * lda, Int32(lda), b, Int32(ldb), transposedB ? 1 : 0,
                             Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias, scratch.baseAddress)
             }
         }
     }
 
-    /// Splits `C[M, N]` into tasks of ≤ MC rows × a range of NR-column panels, at least two per
-    /// thread when there are threads to feed, and runs `body(row0, rows, panelBegin, panelEnd)`
-    /// for each, on `threads` threads.
-    private static func forEachTask(m: Int, n: Int, threads: Int, _ body: (Int, Int, Int, Int) -> Void) {
-        let mr = Int(ATTEND_GEMM_MR), nr = Int(ATTEND_GEMM_NR), mcMax = Int(ATTEND_GEMM_MC)
+    /// Splits `C[M, N]` into tasks of ≤ MC rows × a range of NR-column panels, at least
+    /// `KernelConfig.tasksPerThread` per thread when there are threads to feed, and runs
+    /// `body(row0, rows, panelBegin, panelEnd)` for each, on `threads` threads.
+    private static func forEachTask(m: Int, n: Int, threads: Int, config: KernelConfig, _ body: (Int, Int, Int, Int) -> Void) {
+        let mr = Int(ATTEND_GEMM_MR), nr = Int(ATTEND_GEMM_NR), mcMax = config.gemmRowBlock
         let panels = (n + nr - 1) / nr
         guard m > 0, panels > 0 else { return }
         let rowBlocks = (m + mcMax - 1) / mcMax
         let rowsPerBlock = ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr
-        let wanted = threads > 1 ? 2 * threads : 1
+        let wanted = threads > 1 ? config.tasksPerThread * threads : 1
         let chunks = min(panels, max(1, (wanted + rowBlocks - 1) / rowBlocks))
         let panelsPerChunk = (panels + chunks - 1) / chunks
         func task(_ index: Int) {

@@ -81,8 +81,8 @@ void attend_attention_pack_tile(const float *k, int ldk, const float *v, int ldv
     int j0 = tile * key_tile, nc = min_int(key_tile, keys - j0);
     size_t stride = (size_t)d * round16(key_tile) + (size_t)key_tile * round16(d);
     float *pk = packed + (size_t)tile * stride, *pv = pk + (size_t)d * round16(key_tile);
-    attend_gemm_pack_b(d, nc, k + (size_t)j0 * ldk, ldk, 1, pk);  // Kᵀ tile: [d, nc]
-    attend_gemm_pack_b(nc, d, v + (size_t)j0 * ldv, ldv, 0, pv);  // V tile: [nc, d]
+    attend_gemm_pack_b(d, nc, ATTEND_GEMM_KC, k + (size_t)j0 * ldk, ldk, 1, pk);  // Kᵀ tile: [d, nc]
+    attend_gemm_pack_b(nc, d, ATTEND_GEMM_KC, v + (size_t)j0 * ldv, ldv, 0, pv);  // V tile: [nc, d]
 }
 
 /// Masks row i of a partial tile (keys [j0, j0+nc) in s[0..nc)) with the rule of attend_mask_allows,

@@ -3,15 +3,16 @@
 // packed B panel (16 floats per k) streams through and A is read in place, one broadcast per row
 // and k (six row streams; no packing of A, which for activations of a few hundred rows cost more
 // than it saved).
-// Blocking: the B panel (KC×16 floats = 16 KiB) stays in L1 across the MC/6 row strips of A; the
-// A block (MC rows × KC floats = 240 KiB) stays in L2 (1 MiB per core on the reference Zen 4
-// machine), and MC = 240 covers a 128-token batch in one block, so each weight panel is read from
-// memory once per product. B packed on the fly is packed KC×NC (2 MiB) at a time (L3).
+// Blocking (chosen per machine and passed in; the defaults in brackets): the B panel
+// (KC×16 floats [16 KiB]) stays in L1 across the MC/6 row strips of A; the A block (MC rows × KC
+// floats [240 KiB]) stays in L2 (1 MiB per core on the reference Zen 4 machine), and MC [240] covers
+// a 128-token batch in one block, so each weight panel is read from memory once per product. B
+// packed on the fly is packed KC×NC [2 MiB] at a time (L3).
 #include "CAttendKernels.h"
 #include "simd_target.h"
 #include <string.h>
 
-enum { MR = ATTEND_GEMM_MR, NR = ATTEND_GEMM_NR, KC = ATTEND_GEMM_KC, MC = ATTEND_GEMM_MC };
+enum { MR = ATTEND_GEMM_MR, NR = ATTEND_GEMM_NR, KC_MAX = ATTEND_GEMM_KC_MAX };
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
@@ -112,11 +113,11 @@ const char *attend_gemm_kernel_name(void) {
 
 size_t attend_gemm_packed_size(int K, int N) { return (size_t)K * (size_t)round_up(N, NR); }
 
-void attend_gemm_pack_b(int K, int N, const float *b, int ldb, int transposed, float *packed) {
+void attend_gemm_pack_b(int K, int N, int kc_block, const float *b, int ldb, int transposed, float *packed) {
     enum { GROUP = 8 };  // panels packed together: reads of B rows stay GROUP·NR floats long
     int npad = round_up(N, NR);
-    for (int k0 = 0; k0 < K; k0 += KC) {
-        int kc = min_int(KC, K - k0);
+    for (int k0 = 0; k0 < K; k0 += kc_block) {
+        int kc = min_int(kc_block, K - k0);
         float *block = packed + (size_t)k0 * npad;
         for (int g0 = 0; g0 < npad; g0 += GROUP * NR) {
             int g1 = min_int(npad, g0 + GROUP * NR);
@@ -150,12 +151,13 @@ void attend_gemm_pack_b(int K, int N, const float *b, int ldb, int transposed, f
 
 /// C tiles of rows [0, mc) of A (stride lda, kc columns read) × `panels` packed B panels starting
 /// at column n0 (kc×NR floats each, at `pb`): C = A·B (+ bias) or C += A·B when accumulate.
-/// A final strip of fewer than MR rows is copied into a zero-padded MR×kc scratch first.
+/// A final strip of fewer than MR rows is copied into a zero-padded MR×kc scratch first. With
+/// `prefetch`, the next panel is prefetched while this one runs.
 static void multiply_block(micro_kernel kernel, int mc, int kc, const float *a, int lda, const float *pb,
                            int n0, int panels, int N, float *c, int ldc, int accumulate,
-                           const float *bias) {
+                           const float *bias, int prefetch) {
     int full = mc / MR * MR, mr_edge = mc - full;
-    float edge_a[MR * KC];
+    float edge_a[MR * KC_MAX];
     if (mr_edge) {
         memset(edge_a, 0, sizeof(float) * MR * (size_t)kc);
         for (int r = 0; r < mr_edge; r++) memcpy(edge_a + r * kc, a + (size_t)(full + r) * lda, sizeof(float) * kc);
@@ -170,7 +172,7 @@ static void multiply_block(micro_kernel kernel, int mc, int kc, const float *a, 
         }
         // Prefetch the next B panel (kc·NR floats), spread over this panel's row strips, so that
         // weights streamed from memory arrive before the kernel needs them.
-        const char *next_panel = p + 1 < panels ? (const char *)(pb + (size_t)kc * NR) : NULL;
+        const char *next_panel = prefetch && p + 1 < panels ? (const char *)(pb + (size_t)kc * NR) : NULL;
         int lines = kc * NR * (int)sizeof(float) / 64, strips = (mc + MR - 1) / MR;
         int lines_per_strip = (lines + strips - 1) / strips;
         for (int ir = 0; ir < mc; ir += MR) {
@@ -202,39 +204,39 @@ static void fill_bias(int M, int N, int panel_begin, int panel_end, float *c, in
             c[(size_t)i * ldc + n] = bias ? bias[n] : 0;
 }
 
-void attend_gemm_packed(int M, int N, int K, const float *a, int lda, const float *packed,
-                        int panel_begin, int panel_end, float *c, int ldc, const float *bias) {
+void attend_gemm_packed(const attend_gemm_blocking *blocking, int M, int N, int K, const float *a, int lda,
+                        const float *packed, int panel_begin, int panel_end, float *c, int ldc, const float *bias) {
     if (K == 0) { fill_bias(M, N, panel_begin, panel_end, c, ldc, bias); return; }
     micro_kernel kernel = chosen_kernel();
     int npad = round_up(N, NR);
-    for (int i0 = 0; i0 < M; i0 += MC) {
-        int mc = min_int(MC, M - i0);
-        for (int k0 = 0; k0 < K; k0 += KC) {
-            int kc = min_int(KC, K - k0);
+    for (int i0 = 0; i0 < M; i0 += blocking->mc) {
+        int mc = min_int(blocking->mc, M - i0);
+        for (int k0 = 0; k0 < K; k0 += blocking->kc) {
+            int kc = min_int(blocking->kc, K - k0);
             const float *first_panel = packed + (size_t)k0 * npad + (size_t)panel_begin * NR * kc;
             multiply_block(kernel, mc, kc, a + (size_t)i0 * lda + k0, lda, first_panel, panel_begin * NR,
-                           panel_end - panel_begin, N, c + (size_t)i0 * ldc, ldc, k0 > 0, bias);
+                           panel_end - panel_begin, N, c + (size_t)i0 * ldc, ldc, k0 > 0, bias, blocking->prefetch);
         }
     }
 }
 
-void attend_gemm(int M, int N, int K, const float *a, int lda, const float *b, int ldb,
+void attend_gemm(const attend_gemm_blocking *blocking, int M, int N, int K, const float *a, int lda, const float *b, int ldb,
                  int transposed, int panel_begin, int panel_end, float *c, int ldc,
                  const float *bias, float *work) {
     if (K == 0) { fill_bias(M, N, panel_begin, panel_end, c, ldc, bias); return; }
     micro_kernel kernel = chosen_kernel();
-    const int nc_panels = ATTEND_GEMM_NC / NR;
+    const int nc_panels = blocking->nc / NR;
     for (int j0 = panel_begin; j0 < panel_end; j0 += nc_panels) {
         int panels = min_int(nc_panels, panel_end - j0), n0 = j0 * NR, nc = min_int(panels * NR, N - n0);
-        for (int k0 = 0; k0 < K; k0 += KC) {
-            int kc = min_int(KC, K - k0);
+        for (int k0 = 0; k0 < K; k0 += blocking->kc) {
+            int kc = min_int(blocking->kc, K - k0);
             // Pack B[k0 : k0+kc, n0 : n0+nc] in the layout of one block of attend_gemm_pack_b.
             const float *source = transposed ? b + (size_t)n0 * ldb + k0 : b + (size_t)k0 * ldb + n0;
-            attend_gemm_pack_b(kc, nc, source, ldb, transposed, work);
-            for (int i0 = 0; i0 < M; i0 += MC) {
-                int mc = min_int(MC, M - i0);
+            attend_gemm_pack_b(kc, nc, kc, source, ldb, transposed, work);
+            for (int i0 = 0; i0 < M; i0 += blocking->mc) {
+                int mc = min_int(blocking->mc, M - i0);
                 multiply_block(kernel, mc, kc, a + (size_t)i0 * lda + k0, lda, work, n0, panels, N,
-                               c + (size_t)i0 * ldc, ldc, k0 > 0, bias);
+                               c + (size_t)i0 * ldc, ldc, k0 > 0, bias, blocking->prefetch);
             }
         }
     }
@@ -249,12 +251,12 @@ void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float 
     }
     micro_kernel kernel = chosen_kernel();
     int npad = round_up(N, NR), panels = npad / NR;
-    for (int i0 = 0; i0 < M; i0 += MC) {
-        int mc = min_int(MC, M - i0);
-        for (int k0 = 0; k0 < K; k0 += KC) {
-            int kc = min_int(KC, K - k0);
+    for (int i0 = 0; i0 < M; i0 += ATTEND_GEMM_MC) {
+        int mc = min_int(ATTEND_GEMM_MC, M - i0);
+        for (int k0 = 0; k0 < K; k0 += ATTEND_GEMM_KC) {
+            int kc = min_int(ATTEND_GEMM_KC, K - k0);
             multiply_block(kernel, mc, kc, a + (size_t)i0 * lda + k0, lda, packed + (size_t)k0 * npad, 0, panels, N,
-                           c + (size_t)i0 * ldc, ldc, accumulate || k0 > 0, NULL);
+                           c + (size_t)i0 * ldc, ldc, accumulate || k0 > 0, NULL, 1);
         }
     }
 }

@@ -14,38 +14,51 @@ extern "C" {
 
 // ---- GEMM -------------------------------------------------------------------------------------
 // C[M, N] = A[M, K] · B[K, N] (+ bias[N]).  B is first packed into panels of
-// ATTEND_GEMM_NR columns, K blocked by ATTEND_GEMM_KC:
-// block p (rows k0 = p·KC …) holds, for each panel j, kc×NR floats (row k of the panel contiguous);
+// ATTEND_GEMM_NR columns, K blocked by kc (the packing's depth block, ≤ ATTEND_GEMM_KC_MAX):
+// block p (rows k0 = p·kc …) holds, for each panel j, kc×NR floats (row k of the panel contiguous);
 // block p starts at float k0·Npad where Npad = N rounded up to NR. Padding columns are zero.
+// The cache blocking (MC, KC, NC, prefetch) is chosen per machine and passed to each product
+// (KernelConfig in Swift); ATTEND_GEMM_KC/MC/NC are the defaults and the blocking the internal tile
+// products (attention, quantized weights) always use.
 #define ATTEND_GEMM_MR 6
 #define ATTEND_GEMM_NR 16
 #define ATTEND_GEMM_KC 256
 #define ATTEND_GEMM_MC 240
 #define ATTEND_GEMM_NC 2048
+#define ATTEND_GEMM_KC_MAX 512
 
-/// Floats needed to pack a K×N right-hand side.
+/// Cache blocking of the SGEMM driver: mc rows of A per block (a multiple of MR), kc depth per
+/// block (≤ ATTEND_GEMM_KC_MAX), nc columns of B packed at a time by attend_gemm (a multiple of NR),
+/// and whether the next B panel is prefetched while the current one runs.
+typedef struct {
+    int mc, kc, nc, prefetch;
+} attend_gemm_blocking;
+
+/// Floats needed to pack a K×N right-hand side (any kc).
 size_t attend_gemm_packed_size(int K, int N);
 
-/// Packs B into `packed` (attend_gemm_packed_size(K, N) floats).
+/// Packs B into `packed` (attend_gemm_packed_size(K, N) floats) in depth blocks of kc.
 /// transposed == 0: B is [K, N] with row stride ldb.  transposed != 0: B is given as Bᵀ = [N, K]
 /// with row stride ldb (a PyTorch Linear weight [out, in]).
-void attend_gemm_pack_b(int K, int N, const float *b, int ldb, int transposed, float *packed);
+void attend_gemm_pack_b(int K, int N, int kc, const float *b, int ldb, int transposed, float *packed);
 
 /// Computes rows [0, M) and the column panels [panel_begin, panel_end) of C = A·B (+ bias):
-/// A: [M, K] stride lda (read in place); packed: from attend_gemm_pack_b(K, N); C: [M, N] stride
-/// ldc (overwritten); bias: [N] or NULL. One thread; callers split panels/rows across threads.
-void attend_gemm_packed(int M, int N, int K, const float *a, int lda, const float *packed,
+/// A: [M, K] stride lda (read in place); packed: from attend_gemm_pack_b(K, N, blocking->kc);
+/// C: [M, N] stride ldc (overwritten); bias: [N] or NULL. One thread; callers split panels/rows
+/// across threads.
+void attend_gemm_packed(const attend_gemm_blocking *blocking, int M, int N, int K, const float *a, int lda, const float *packed,
                         int panel_begin, int panel_end, float *c, int ldc, const float *bias);
 
 /// Like attend_gemm_packed, but B is read unpacked ([K, N] stride ldb, or given as [N, K] when
-/// transposed) and packed on the fly, one KC×NC block at a time, into `work`
-/// (min(K, ATTEND_GEMM_KC) · min(N, ATTEND_GEMM_NC) rounded up to NR floats).
-void attend_gemm(int M, int N, int K, const float *a, int lda, const float *b, int ldb,
+/// transposed) and packed on the fly, one kc×nc block of `blocking` at a time, into `work`
+/// (min(K, kc) · min(N, nc) rounded up to NR floats).
+void attend_gemm(const attend_gemm_blocking *blocking, int M, int N, int K, const float *a, int lda, const float *b, int ldb,
                  int transposed, int panel_begin, int panel_end, float *c, int ldc,
                  const float *bias, float *work);
 
-/// C[M, N] = A[M, K] · B  (or C += A·B when accumulate), B packed by attend_gemm_pack_b(K, N);
-/// one thread, no bias. The building block of tiled attention.
+/// C[M, N] = A[M, K] · B  (or C += A·B when accumulate), B packed by
+/// attend_gemm_pack_b(K, N, ATTEND_GEMM_KC); one thread, no bias, the default blocking. The building
+/// block of tiled attention.
 void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float *packed, float *c,
                       int ldc, int accumulate);
 
