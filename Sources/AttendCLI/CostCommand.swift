@@ -10,11 +10,12 @@ struct Cost: ParsableCommand {
         discussion: """
             attend cost --accelerator hardware/hdp-edge.json --trace trace.csv   (HDP; per layer and component, dense baseline beside)
             attend cost --accelerator hardware/io-a100.json --trace trace.csv    (FlashAttention IO model: standard, tiled, block-sparse)
+            attend cost --accelerator hardware/rebert-advanced.json --trace trace.csv [--timeline t.csv]   (ReBERT's ReRAM pipeline: baseline, basic, advanced)
             attend cost --scalesim-config FILE.cfg --topology FILE.csv           (SCALE-Sim CALC mode, cycle for cycle)
             Traces come from `attend eval … --trace FILE`.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("An accelerator configuration from hardware/ (kind hdp or io).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("An accelerator configuration from hardware/ (kind hdp, io or rebert).", valueName: "file"))
     var accelerator: String?
 
     @Option(name: .long, help: ArgumentHelp("A workload trace CSV written by `attend eval --trace`.", valueName: "file"))
@@ -29,7 +30,14 @@ struct Cost: ParsableCommand {
     @Flag(name: .long, help: "Print JSON: for SCALE-Sim an array of one object per layer with SCALE-Sim's report columns in snake case; for a trace one object.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("ReBERT (kind rebert): write the configured design's per-layer pipeline timeline of every sentence as CSV, and an SVG Gantt chart of one sentence in the three designs next to it (FILE with .svg for .csv).", valueName: "file"))
+    var timeline: String?
+
+    @Option(name: .long, help: ArgumentHelp("The sentence (0-based, trace order) of the SVG Gantt chart.", valueName: "n"))
+    var timelineSentence = 0
+
     func validate() throws {
+        if timeline != nil && accelerator == nil { throw ValidationError("--timeline goes with --accelerator (a rebert configuration) and --trace") }
         switch (accelerator != nil || trace != nil, scalesimConfig != nil || topology != nil) {
         case (true, true): throw ValidationError("give either --accelerator and --trace, or --scalesim-config and --topology")
         case (false, false): throw ValidationError("give --accelerator and --trace, or --scalesim-config and --topology")
@@ -44,6 +52,11 @@ struct Cost: ParsableCommand {
         let file = try loadHardware(accelerator!)
         let records = try readTrace(trace!)
         let report = try costReport(file, records: records)
+        if let timeline {
+            guard case let .rebert(accelerator) = file else { throw CLIError("--timeline: \(accelerator!) is not a ReBERT configuration (kind rebert)") }
+            let svg = try writeReRAMTimeline(accelerator, sentences: try reramSentences(records), to: timeline, sentence: timelineSentence)
+            FileHandle.standardError.write(Data("timeline: \(timeline), \(svg)\n".utf8))
+        }
         if json { print(try jsonLine(report)) } else { print(report.text) }
     }
 

@@ -6,6 +6,7 @@ public enum HardwareFile: Sendable {
     case hdp(HDPAccelerator)
     case io(IOHierarchy)
     case systolic(SystolicConfig)
+    case rebert(ReRAMAccelerator)
 
     /// Loads `path`; an HDP configuration's energy table is read relative to the file's folder.
     public static func load(_ path: String) throws(ConfigError) -> HardwareFile {
@@ -13,7 +14,7 @@ public enum HardwareFile: Sendable {
         let kind: String
         do {
             guard case let .string(k)? = try JSONParser.parse(text)["kind"] else {
-                throw ConfigError(file: path, key: "kind", reason: "missing (expected \"hdp\", \"io\" or \"systolic\")")
+                throw ConfigError(file: path, key: "kind", reason: "missing (expected \"hdp\", \"io\", \"systolic\" or \"rebert\")")
             }
             kind = k
         } catch let error as ConfigError { throw error } catch { throw ConfigError(file: path, key: "(file)", reason: "not valid JSON: \(error)") }
@@ -24,7 +25,13 @@ public enum HardwareFile: Sendable {
             return .hdp(HDPAccelerator(config: config, energy: try EnergyTable.load(try read(tablePath), file: tablePath)))
         case "io": return .io(try IOHierarchy.load(text, file: path))
         case "systolic": return .systolic(try SystolicConfig.load(text, file: path))
-        default: throw ConfigError(file: path, key: "kind", reason: "expected \"hdp\", \"io\" or \"systolic\", got \"\(kind)\"")
+        case "rebert":
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            return .rebert(ReRAMAccelerator(config: try ReRAMConfig.load(text, file: path) { (name: String) throws(ConfigError) in
+                let machine = folder.appendingPathComponent(name).path
+                return (try read(machine), machine)
+            }))
+        default: throw ConfigError(file: path, key: "kind", reason: "expected \"hdp\", \"io\", \"systolic\" or \"rebert\" (a \"rebert-machine\" file is read through a design file), got \"\(kind)\"")
         }
     }
 

@@ -48,15 +48,23 @@ public struct ReRAMConfig: Sendable, Equatable {
     /// Cells per stored value: ⌈weight_bits / bits_per_cell⌉.
     public var cellsPerValue: Int { (weightBits + bitsPerCell - 1) / bitsPerCell }
 
-    /// Reads and validates a configuration; errors name the key.
-    public static func load(_ text: String, file: String) throws(ConfigError) -> ReRAMConfig {
-        var r = try ConfigReader.parse(text, file: file)
-        let kind = try r.string("kind")
-        guard kind == "rebert" else { throw r.error("kind", "expected \"rebert\", got \"\(kind)\"") }
-        let designName = try r.string("design")
+    /// Reads a design file (`{"kind": "rebert", "design": …, "machine": "rebert-machine.json"}`) and the
+    /// machine file it names (`"kind": "rebert-machine"`: every number with its source); errors name
+    /// the file and key. `machine` reads the named file (its path relative to the design file is the caller's).
+    public static func load(_ text: String, file: String, machine: (String) throws(ConfigError) -> (text: String, file: String)) throws(ConfigError) -> ReRAMConfig {
+        var top = try ConfigReader.parse(text, file: file)
+        let kind = try top.string("kind")
+        guard kind == "rebert" else { throw top.error("kind", "expected \"rebert\", got \"\(kind)\"") }
+        let designName = try top.string("design")
         guard let design = ReRAMDesign(rawValue: designName) else {
-            throw r.error("design", "expected \"baseline\", \"basic\" or \"advanced\", got \"\(designName)\"")
+            throw top.error("design", "expected \"baseline\", \"basic\" or \"advanced\", got \"\(designName)\"")
         }
+        let name = try top.string("name"), machineName = try top.string("machine")
+        try top.finish()
+        let (machineText, machineFile) = try machine(machineName)
+        var r = try ConfigReader.parse(machineText, file: machineFile)
+        let machineKind = try r.string("kind")
+        guard machineKind == "rebert-machine" else { throw r.error("kind", "expected \"rebert-machine\", got \"\(machineKind)\"") }
         var sources: [String: String] = [:]
         func q(_ key: String, minimum: Double = 0) throws(ConfigError) -> Double {
             let v = try r.quantity(key, minimum: minimum)
@@ -69,7 +77,7 @@ public struct ReRAMConfig: Sendable, Equatable {
             return Int(v.value)
         }
         var c = ReRAMConfig(
-            name: try r.string("name"), design: design, crossbarRows: try n("crossbar_rows"), crossbarColumns: try n("crossbar_columns"),
+            name: name, design: design, crossbarRows: try n("crossbar_rows"), crossbarColumns: try n("crossbar_columns"),
             bitsPerCell: try n("bits_per_cell"), adcBits: try n("adc_bits"), dacBits: try n("dac_bits"), inputBits: try n("input_bits"),
             weightBits: try n("weight_bits"), probabilityBits: try n("probability_bits"), readCycleNS: try q("read_cycle_ns", minimum: 1e-3),
             writeRowNS: try q("write_row_ns"), crossbarReadPJ: try q("crossbar_read_pj"), adcConversionPJ: try q("adc_conversion_pj"),
