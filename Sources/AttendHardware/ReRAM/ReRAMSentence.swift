@@ -5,6 +5,8 @@ public struct ReRAMWorkloadError: Error, Equatable, CustomStringConvertible {
     public var sentence: Int, layer: Int
     public var reason: String
 
+    public init(sentence: Int, layer: Int, reason: String) { (self.sentence, self.layer, self.reason) = (sentence, layer, reason) }
+
     public var description: String { "sentence \(sentence), layer \(layer): \(reason)" }
 }
 
@@ -57,7 +59,7 @@ public struct ReRAMSentence: Sendable, Equatable {
             for cls in local ? [false] : [true, false] where layers == nil {
                 do throws(ReRAMWorkloadError) {
                     layers = try perLayer.enumerated().map { (l, w) throws(ReRAMWorkloadError) in try window(w, clsAttendsAll: cls, sentence: s, layer: l) }
-                } catch { failure = failure ?? error }
+                } catch { if failure.map({ error.layer > $0.layer }) ?? true { failure = error } }   // the attempt that got furthest
             }
             guard let layers else { throw failure! }
             for (l, layer) in layers.enumerated().dropLast() where layer.clsOnly {
