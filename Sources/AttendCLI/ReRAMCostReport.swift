@@ -30,7 +30,7 @@ struct ReRAMDesignTotals: Encodable {
 /// `attend cost` on a ReBERT configuration: the three designs on the same machine, the configured one first.
 struct ReRAMReport: Encodable {
     let design: String, tokens: Int, mean_tokens: Double
-    /// Layers (over all sentences) whose windows are narrower than the sentence, and those where [CLS] attends every key.
+    /// Layers (over all sentences) whose mask is not dense, and those of them where [CLS] attends every key.
     let windowed_layers: Int, cls_attends_all_layers: Int, layers: Int
     let designs: [ReRAMDesignTotals]
     /// Latency ratios (sentences one after another).
@@ -67,11 +67,12 @@ func reramReport(_ accelerator: ReRAMAccelerator, sentences: [ReRAMSentence]) ->
     let costs = Dictionary(uniqueKeysWithValues: order.map { ($0, ReRAMTraceCost(sentences, on: accelerator.with(design: $0))) })
     let (base, basic, advanced) = (costs[.baseline]!, costs[.basic]!, costs[.advanced]!)
     let layers = sentences.flatMap { s in s.layers.map { (s.tokens, $0) } }
+    func windowed(_ n: Int, _ l: PipelineLayer) -> Bool { l.clsOnly ? l.lastKey(0, tokens: n) < n - 1 : l.window < n - 1 }
     func reduction(_ a: Double, _ b: Double) -> Double { b > 0 ? 1 - a / b : 0 }
     let tokens = sentences.reduce(0) { $0 + $1.tokens }
     return ReRAMReport(
         design: accelerator.config.design.rawValue, tokens: tokens, mean_tokens: sentences.isEmpty ? 0 : Double(tokens) / Double(sentences.count),
-        windowed_layers: layers.filter { $0.1.window < $0.0 - 1 }.count, cls_attends_all_layers: layers.filter { $0.1.clsAttendsAll }.count,
+        windowed_layers: layers.filter { windowed($0.0, $0.1) }.count, cls_attends_all_layers: layers.filter { windowed($0.0, $0.1) && $0.1.clsAttendsAll }.count,
         layers: layers.count, designs: order.map { ReRAMDesignTotals(costs[$0]!) },
         speedup: ["basic_over_baseline": base.latencyNS / basic.latencyNS, "advanced_over_baseline": base.latencyNS / advanced.latencyNS,
                   "advanced_over_basic": basic.latencyNS / advanced.latencyNS],

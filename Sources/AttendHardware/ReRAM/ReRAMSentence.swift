@@ -75,6 +75,7 @@ public struct ReRAMSentence: Sendable, Equatable {
         let n = w.keys
         guard n > 0 else { throw ReRAMWorkloadError(sentence: sentence, layer: layer, reason: "no keys") }
         if w.queries == n {
+            if w.allowedEntries == n * n { return PipelineLayer(window: n - 1) }   // dense, whatever W and flag gave it
             for p in 0..<n where PipelineLayer.allowedEntries(tokens: n, window: p, clsAttendsAll: cls) == w.allowedEntries {
                 return PipelineLayer(window: p, clsAttendsAll: cls && p < n - 1)
             }
