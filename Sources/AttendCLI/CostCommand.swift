@@ -14,11 +14,12 @@ struct Cost: ParsableCommand {
                 (iteration_id,layer_id,…; default --phase generation), or an attend trace costed as its dense rows (default --phase
                 summarization); per layer, DRAM by Q / K MSB / K LSB / V, each technique alone and together vs dense)
             attend cost --accelerator hardware/spatten.json --dense-decoder 12,12,64,992,32   (dense generation rows of that shape)
+            attend cost --accelerator hardware/rebert-advanced.json --trace trace.csv [--timeline t.csv]   (ReBERT's ReRAM pipeline: baseline, basic, advanced)
             attend cost --scalesim-config FILE.cfg --topology FILE.csv           (SCALE-Sim CALC mode, cycle for cycle)
             Traces come from `attend eval … --trace FILE`.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("An accelerator configuration from hardware/ (kind hdp or io).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("An accelerator configuration from hardware/ (kind hdp, io, spatten or rebert).", valueName: "file"))
     var accelerator: String?
 
     @Option(name: .long, help: ArgumentHelp("A workload trace CSV written by `attend eval --trace`, or (SpAtten) a SpAtten workload CSV.", valueName: "file"))
@@ -46,8 +47,15 @@ struct Cost: ParsableCommand {
     @Flag(name: .long, help: "Print JSON: for SCALE-Sim an array of one object per layer with SCALE-Sim's report columns in snake case; for a trace one object.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("ReBERT (kind rebert): write the configured design's per-layer pipeline timeline of every sentence as CSV, and an SVG Gantt chart of one sentence in the three designs next to it (FILE with .svg for .csv).", valueName: "file"))
+    var timeline: String?
+
+    @Option(name: .long, help: ArgumentHelp("The sentence (0-based, trace order) of the SVG Gantt chart.", valueName: "n"))
+    var timelineSentence = 0
+
     func validate() throws {
         if denseDecoder != nil && trace != nil { throw ValidationError("give --trace or --dense-decoder, not both") }
+        if timeline != nil && accelerator == nil { throw ValidationError("--timeline goes with --accelerator (a rebert configuration) and --trace") }
         let input = trace ?? denseDecoder
         switch (accelerator != nil || input != nil, scalesimConfig != nil || topology != nil) {
         case (true, true): throw ValidationError("give either --accelerator and --trace, or --scalesim-config and --topology")
@@ -77,6 +85,11 @@ struct Cost: ParsableCommand {
         }
         let records = try readTrace(trace!)
         let report = try costReport(file, records: records)
+        if let timeline {
+            guard case let .rebert(accelerator) = file else { throw CLIError("--timeline: \(accelerator!) is not a ReBERT configuration (kind rebert)") }
+            let svg = try writeReRAMTimeline(accelerator, sentences: try reramSentences(records), to: timeline, sentence: timelineSentence)
+            FileHandle.standardError.write(Data("timeline: \(timeline), \(svg)\n".utf8))
+        }
         if json { print(try jsonLine(report)) } else { print(report.text) }
     }
 

@@ -35,6 +35,8 @@ struct CostReport: Encodable {
     let io: IOTotals?, on_chip_words: Int?, block_rows: Int?, block_columns: Int?
     /// Seconds to cost the trace once (HDP and its dense baseline), and with the four ablations too.
     let model_seconds: Double, all_runs_seconds: Double
+    /// ReBERT's three designs (kind rebert).
+    var rebert: ReRAMReport? = nil
 
     var text: String {
         var lines = ["\(accelerator) · \(records) head records, \(sentences) sentences · costed in \(String(format: "%.3f", model_seconds)) s (\(String(format: "%.3f", all_runs_seconds)) s with the ablations)"]
@@ -63,6 +65,7 @@ struct CostReport: Encodable {
             for l in layers { if let t = l.io { lines.append(String(format: "%5d %12d %12d %14d %9d / %d", l.layer, t.standard, t.tiled, t.block_sparse, t.nonzero_blocks, t.blocks)) } }
             lines.append(String(format: "total %12d %12d %14d %9d / %d", io.standard, io.tiled, io.block_sparse, io.nonzero_blocks, io.blocks))
         }
+        if let rebert { lines += rebert.lines }
         return lines.joined(separator: "\n")
     }
 }
@@ -121,6 +124,12 @@ func costReport(_ file: HardwareFile, records: [TraceRecord]) throws -> CostRepo
                           block_columns: blockShape.columns, model_seconds: seconds, all_runs_seconds: seconds)
     case let .spatten(accelerator):
         throw CLIError("\(accelerator.config.name): cost a trace on SpAtten with `attend cost --accelerator FILE.json --trace TRACE.csv` (a SpAtten workload CSV or an attend trace)")
+    case let .rebert(accelerator):
+        let report = reramReport(accelerator, sentences: try reramSentences(records))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return CostReport(accelerator: accelerator.config.name, kind: "rebert", sentences: sentences, records: records.count, layers: [],
+                          total: nil, dense: nil, without: nil, io: nil, on_chip_words: nil, block_rows: nil, block_columns: nil,
+                          model_seconds: seconds, all_runs_seconds: seconds, rebert: report)
     case let .systolic(config):
         throw CLIError("\(config.name): a plain systolic array costs GEMMs, not traces: export them with `attend eval … --scalesim-topology FILE.csv`, then run `attend cost --scalesim-config FILE.cfg --topology FILE.csv`")
     }

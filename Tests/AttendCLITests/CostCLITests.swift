@@ -7,7 +7,7 @@ struct CostCLITests {
     func help() throws {
         let cost = try attend(["cost", "--help"])
         #expect(cost.status == 0)
-        for option in ["--accelerator", "--trace", "--scalesim-config", "--topology", "--json"] { #expect(cost.stdout.contains(option)) }
+        for option in ["--accelerator", "--trace", "--scalesim-config", "--topology", "--json", "--timeline", "--timeline-sentence"] { #expect(cost.stdout.contains(option)) }
         let eval = try attend(["eval", "--help"])
         #expect(eval.stdout.contains("--cost") && eval.stdout.contains("--scalesim-topology"))
     }
@@ -43,6 +43,33 @@ struct CostCLITests {
         try Data("Layer, M, N, K,\nq, 100, x, 7,\n".utf8).write(to: topo)
         let bad = try attend(["cost", "--scalesim-config", cfg.path, "--topology", topo.path])
         #expect(bad.status == 1 && bad.stderr.contains(topo.path) && bad.stderr.contains("line 2, field 3"), "\(bad.stderr)")
+    }
+
+    @Test("cost on a ReBERT configuration: the three designs, ratios and stall shares in JSON; --timeline writes CSV and SVG; an HDP trace is an error naming the record")
+    func rebertCost() throws {
+        let dir = try temporaryDirectory("rebert")
+        let trace = dir.appendingPathComponent("t.csv"), timeline = dir.appendingPathComponent("tl.csv")
+        let plan = dir.appendingPathComponent("p.json")
+        try Data(#"{"method": "window", "windows": [1, 2, 2, 2, 2, 1], "cls_attends_all": false}"#.utf8).write(to: plan)
+        let run = try attend(["eval", "--task", "sst2", "--limit", "3", "--plan", plan.path, "--trace", trace.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let config = repositoryRoot.appendingPathComponent("hardware/rebert-advanced.json").path
+        let cost = try attend(["cost", "--accelerator", config, "--trace", trace.path, "--json", "--timeline", timeline.path, "--timeline-sentence", "2"])
+        #expect(cost.status == 0, "\(cost.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(cost.stdout.utf8)) as! [String: Any]
+        let rebert = try #require(json["rebert"] as? [String: Any])
+        let designs = try #require(rebert["designs"] as? [[String: Any]])
+        #expect(designs.map { $0["design"] as? String } == ["advanced", "baseline", "basic"])
+        let speedup = try #require(rebert["speedup"] as? [String: Double])
+        #expect(speedup["advanced_over_baseline"]! > speedup["basic_over_baseline"]! && speedup["basic_over_baseline"]! > 1)
+        let lines = try String(contentsOf: timeline, encoding: .utf8).split(separator: "\n")
+        #expect(lines[0].hasPrefix("design,sentence,tokens,layer,token") && lines.dropFirst().allSatisfy { $0.hasPrefix("advanced,") })
+        let svg = try String(contentsOf: dir.appendingPathComponent("tl.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("sentence 2"))
+        let hdpTrace = dir.appendingPathComponent("h.csv")
+        _ = try attend(["eval", "--task", "sst2", "--limit", "2", "--plan", repositoryRoot.appendingPathComponent("plans/sst2-hdp.json").path, "--trace", hdpTrace.path])
+        let bad = try attend(["cost", "--accelerator", config, "--trace", hdpTrace.path])
+        #expect(bad.status == 1 && bad.stderr.contains("trace: sentence 0, layer 0: "), "\(bad.stderr)")
     }
 
     @Test("eval --trace then cost --accelerator: HDP per layer beside dense; the IO model; bad configurations name the key")

@@ -1,0 +1,94 @@
+/// Which of ReBERT's three ReRAM designs a configuration models (Kang, Shin, Kim, IEEE TCAD 2022;
+/// SPEC §4.3).
+public enum ReRAMDesign: String, Sendable, CaseIterable, Codable {
+    /// Dense attention on the machine of `basic`: every query waits for every key (the data hazard in full).
+    case baseline
+    /// Per-layer windows on one array set: K/V row writes and inner products contend (structural hazard).
+    case basic
+    /// Windows on dual arrays: each input split into MSB and LSB halves applied to two arrays at once
+    /// (half the read cycles for key generation, inner products and weighted sums), and row writes
+    /// into one array of a pair overlap compute on the other (no structural hazard).
+    case advanced
+}
+
+/// A ReRAM crossbar accelerator (hardware/rebert-*.json): crossbar arrays with DACs, ADCs and
+/// shift-add units holding the weights (W_Q, W_K, W_V, W_O, FFN, programmed before inference) and,
+/// per head, the K and V rows written while a sentence runs; a LUT softmax unit; buffers.
+///
+/// Times are in ns and energies in pJ, per array read cycle (one input bit applied to one array),
+/// per cell written or per digital operation, each with its source in the file.
+public struct ReRAMConfig: Sendable, Equatable {
+    public var name: String
+    public var design: ReRAMDesign
+    /// Crossbar size and cell resolution; a `weight_bits` value takes ⌈weight_bits / bits_per_cell⌉ cells.
+    public var crossbarRows: Int, crossbarColumns: Int, bitsPerCell: Int
+    public var adcBits: Int, dacBits: Int
+    /// Bits of activations applied to the weight arrays and to the K arrays (queries), of stored
+    /// weights / K / V, and of the softmax output applied to the V arrays.
+    public var inputBits: Int, weightBits: Int, probabilityBits: Int
+    /// One read cycle of an array (one DAC step, sample-and-hold and ADC over its columns).
+    public var readCycleNS: Double
+    /// Writing one row of an array (all its cells in parallel).
+    public var writeRowNS: Double
+    /// Energy of one array read cycle (the cells), of one ADC conversion, of one DAC row drive per cycle,
+    /// of one cell write, and of the shift-add per output per cycle.
+    public var crossbarReadPJ: Double, adcConversionPJ: Double, dacRowPJ: Double, writeCellPJ: Double, shiftAddPJ: Double
+    /// The LUT softmax unit: lanes (entries per digital cycle, per head), its clock, energy of one table
+    /// read and of one multiply and one add.
+    public var softmaxLanes: Int, digitalClockMHz: Double, lutReadPJ: Double, multiplyPJ: Double, addPJ: Double
+    /// Digital latency added to each weight stage (shift-add tree, LayerNorm, GELU).
+    public var digitalStageNS: Double
+    /// Buffer energy per byte written or read between stages.
+    public var bufferPJPerByte: Double
+    /// FFN width over hidden width (not in workload traces).
+    public var ffnMultiplier: Int
+    /// Every number's source, by key.
+    public var sources: [String: String]
+
+    /// Cells per stored value: ⌈weight_bits / bits_per_cell⌉.
+    public var cellsPerValue: Int { (weightBits + bitsPerCell - 1) / bitsPerCell }
+
+    /// Reads a design file (`{"kind": "rebert", "design": …, "machine": "rebert-machine.json"}`) and the
+    /// machine file it names (`"kind": "rebert-machine"`: every number with its source); errors name
+    /// the file and key. `machine` reads the named file (its path relative to the design file is the caller's).
+    public static func load(_ text: String, file: String, machine: (String) throws(ConfigError) -> (text: String, file: String)) throws(ConfigError) -> ReRAMConfig {
+        var top = try ConfigReader.parse(text, file: file)
+        let kind = try top.string("kind")
+        guard kind == "rebert" else { throw top.error("kind", "expected \"rebert\", got \"\(kind)\"") }
+        let designName = try top.string("design")
+        guard let design = ReRAMDesign(rawValue: designName) else {
+            throw top.error("design", "expected \"baseline\", \"basic\" or \"advanced\", got \"\(designName)\"")
+        }
+        let name = try top.string("name"), machineName = try top.string("machine")
+        try top.finish()
+        let (machineText, machineFile) = try machine(machineName)
+        var r = try ConfigReader.parse(machineText, file: machineFile)
+        let machineKind = try r.string("kind")
+        guard machineKind == "rebert-machine" else { throw r.error("kind", "expected \"rebert-machine\", got \"\(machineKind)\"") }
+        var sources: [String: String] = [:]
+        func q(_ key: String, minimum: Double = 0) throws(ConfigError) -> Double {
+            let v = try r.quantity(key, minimum: minimum)
+            sources[key] = v.source
+            return v.value
+        }
+        func n(_ key: String) throws(ConfigError) -> Int {
+            let v = try r.quantity(key, minimum: 1, integer: true)
+            sources[key] = v.source
+            return Int(v.value)
+        }
+        var c = ReRAMConfig(
+            name: name, design: design, crossbarRows: try n("crossbar_rows"), crossbarColumns: try n("crossbar_columns"),
+            bitsPerCell: try n("bits_per_cell"), adcBits: try n("adc_bits"), dacBits: try n("dac_bits"), inputBits: try n("input_bits"),
+            weightBits: try n("weight_bits"), probabilityBits: try n("probability_bits"), readCycleNS: try q("read_cycle_ns", minimum: 1e-3),
+            writeRowNS: try q("write_row_ns"), crossbarReadPJ: try q("crossbar_read_pj"), adcConversionPJ: try q("adc_conversion_pj"),
+            dacRowPJ: try q("dac_row_pj"), writeCellPJ: try q("write_cell_pj"), shiftAddPJ: try q("shift_add_pj"),
+            softmaxLanes: try n("softmax_lanes"), digitalClockMHz: try q("digital_clock_mhz", minimum: 1), lutReadPJ: try q("lut_read_pj"),
+            multiplyPJ: try q("multiply_pj"), addPJ: try q("add_pj"), digitalStageNS: try q("digital_stage_ns"),
+            bufferPJPerByte: try q("buffer_pj_per_byte"), ffnMultiplier: try n("ffn_multiplier"), sources: [:])
+        guard c.dacBits <= c.inputBits else { throw r.error("dac_bits", "must be ≤ input_bits (\(c.inputBits)), got \(c.dacBits)") }
+        guard c.bitsPerCell <= c.weightBits else { throw r.error("bits_per_cell", "must be ≤ weight_bits (\(c.weightBits)), got \(c.bitsPerCell)") }
+        try r.finish()
+        c.sources = sources
+        return c
+    }
+}
