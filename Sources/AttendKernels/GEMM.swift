@@ -71,11 +71,14 @@ public enum GEMM {
         }
     }
 
-    /// Splits `C[M, N]` into tasks of ≤ MC rows × a range of NR-column panels, at least two per
-    /// thread when there are threads to feed, and runs `body(row0, rows, panelBegin, panelEnd)`
-    /// for each, on `threads` threads.
-    private static func forEachTask(m: Int, n: Int, threads: Int, _ body: (Int, Int, Int, Int) -> Void) {
-        let mr = Int(ATTEND_GEMM_MR), nr = Int(ATTEND_GEMM_NR), mcMax = Int(ATTEND_GEMM_MC)
+    /// Splits `C[M, N]` into tasks of ≤ mcMax rows (a multiple of mr) × a range of nr-column panels,
+    /// at least two per thread when there are threads to feed, and runs
+    /// `body(row0, rows, panelBegin, panelEnd)` for each, on `threads` threads. The defaults are the
+    /// SGEMM's blocking; the int8 GEMM passes its own.
+    static func forEachTask(
+        m: Int, n: Int, threads: Int, mr: Int = Int(ATTEND_GEMM_MR), nr: Int = Int(ATTEND_GEMM_NR),
+        mcMax: Int = Int(ATTEND_GEMM_MC), _ body: (Int, Int, Int, Int) -> Void
+    ) {
         let panels = (n + nr - 1) / nr
         guard m > 0, panels > 0 else { return }
         let rowBlocks = (m + mcMax - 1) / mcMax
