@@ -185,10 +185,31 @@ ATTEND_AVX2 static void quantize_row_avx2(int n, const float *x, float inverse, 
 #endif
 
 /// Range of a row with 0 included: [min(0, min x), max(0, max x)].
-static void row_range(int n, const float *x, float *lo, float *hi) {
+static void row_range_portable(int n, const float *x, float *lo, float *hi) {
     float a = 0, b = 0;
     for (int k = 0; k < n; k++) { a = fminf(a, x[k]); b = fmaxf(b, x[k]); }
     *lo = a; *hi = b;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void row_range_avx2(int n, const float *x, float *lo, float *hi) {
+    __m256 a = _mm256_setzero_ps(), b = a;
+    int k = 0;
+    for (; k + 8 <= n; k += 8) { __m256 v = _mm256_loadu_ps(x + k); a = _mm256_min_ps(a, v); b = _mm256_max_ps(b, v); }
+    float av[8], bv[8], ta, tb;
+    _mm256_storeu_ps(av, a); _mm256_storeu_ps(bv, b);
+    row_range_portable(n - k, x + k, &ta, &tb);
+    for (int j = 0; j < 8; j++) { ta = fminf(ta, av[j]); tb = fmaxf(tb, bv[j]); }
+    *lo = ta; *hi = tb;
+}
+#endif
+
+/// Range of a row with 0 included (min and max are exact, so both bodies agree).
+static void row_range(int body, int n, const float *x, float *lo, float *hi) {
+#ifdef ATTEND_HAVE_AVX2
+    if (resolve(body) != ATTEND_I8_PORTABLE) { row_range_avx2(n, x, lo, hi); return; }
+#endif
+    row_range_portable(n, x, lo, hi);
 }
 
 static void quantize_row(int body, int n, const float *x, float inverse, int zero, uint8_t *out) {
@@ -204,7 +225,7 @@ void attend_u8_quantize_rows(int body, int rows, int K, const float *x, int ldx,
     for (int i = 0; i < rows; i++) {
         const float *row = x + (size_t)i * ldx;
         float lo, hi;
-        row_range(K, row, &lo, &hi);
+        row_range(body, K, row, &lo, &hi);
         float scale = hi > lo ? (hi - lo) / 255 : 1;
         int zero = (int)fmaxf(0, fminf(255, rintf(-lo / scale)));
         quantize_row(body, K, row, 1 / scale, zero, out + (size_t)i * ldo);
@@ -273,6 +294,7 @@ typedef struct {
     int ldc;
 } dequant_context;
 
+/// c = (float)(tile − z_i·Σ_k B[k, n]) · (s_i · s_n) + bias_n for the tile's rows and columns.
 static void emit_dequantized(const int32_t *tile, int i0, int rows, int n0, int columns, void *context) {
     const dequant_context *e = context;
     for (int r = 0; r < rows; r++) {
@@ -287,10 +309,42 @@ static void emit_dequantized(const int32_t *tile, int i0, int rows, int n0, int 
     }
 }
 
+#ifdef ATTEND_HAVE_AVX2
+/// emit_dequantized for full 16-column tiles, 8 columns per step (fused multiply-add: may differ
+/// from the portable epilogue in the last bit).
+ATTEND_AVX2 static void emit_dequantized_avx2(const int32_t *tile, int i0, int rows, int n0, int columns, void *context) {
+    if (columns < NR) { emit_dequantized(tile, i0, rows, n0, columns, context); return; }
+    const dequant_context *e = context;
+    __m256 cs[2], bias[2];
+    __m256i sums[2];
+    for (int h = 0; h < 2; h++) {
+        cs[h] = _mm256_loadu_ps(e->column_scales + n0 + 8 * h);
+        sums[h] = _mm256_loadu_si256((const __m256i *)(e->column_sums + n0 + 8 * h));
+        bias[h] = e->bias ? _mm256_loadu_ps(e->bias + n0 + 8 * h) : _mm256_setzero_ps();
+    }
+    for (int r = 0; r < rows; r++) {
+        int i = i0 + r;
+        __m256 s = _mm256_set1_ps(e->row_scales[i]);
+        __m256i z = _mm256_set1_epi32(e->row_zeros[i]);
+        float *out = e->c + (size_t)i * e->ldc + n0;
+        for (int h = 0; h < 2; h++) {
+            __m256i acc = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(tile + r * NR + 8 * h)), _mm256_mullo_epi32(z, sums[h]));
+            _mm256_storeu_ps(out + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_mul_ps(s, cs[h]), bias[h]));
+        }
+    }
+}
+#endif
+
 void attend_u8s8_gemm_dequantized(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
                                   int panel_begin, int panel_end, const float *row_scales, const int32_t *row_zeros,
                                   const float *column_scales, const int32_t *column_sums, const float *bias,
                                   float *c, int ldc) {
     dequant_context e = {row_scales, row_zeros, column_scales, column_sums, bias, c, ldc};
+#ifdef ATTEND_HAVE_AVX2
+    if (resolve(body) != ATTEND_I8_PORTABLE) {
+        multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_dequantized_avx2, &e);
+        return;
+    }
+#endif
     multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_dequantized, &e);
 }
