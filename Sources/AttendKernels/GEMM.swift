@@ -29,6 +29,23 @@ public struct PackedMatrix: Sendable {
     }
 }
 
+extension PackedMatrix {
+    /// The matrix back as a PyTorch `Linear` weight `[N, K]` (the inverse of `init(linearWeight:)`).
+    public func linearWeight() -> Tensor {
+        let (nr, kc) = (Int(ATTEND_GEMM_NR), Int(ATTEND_GEMM_KC))
+        let npad = (n + nr - 1) / nr * nr
+        var w = [Float](repeating: 0, count: n * k)
+        for k0 in stride(from: 0, to: k, by: kc) {
+            let rows = min(kc, k - k0)
+            for j in 0..<n {
+                let panel = k0 * npad + (j / nr) * nr * rows
+                for p in 0..<rows { w[j * k + k0 + p] = storage[panel + p * nr + j % nr] }
+            }
+        }
+        return Tensor(shape: [n, k], data: w)
+    }
+}
+
 /// Single-precision matrix products on the packed, register-blocked micro-kernel.
 public enum GEMM {
     /// Name of the micro-kernel this CPU runs ("avx2-fma", "neon" or "portable").
