@@ -111,3 +111,10 @@ struct Int8GEMMTests {
         }
     }
 }
+
+@Test("PackedMatrix.linearWeight inverts init(linearWeight:) exactly", arguments: [(1, 1), (17, 3), (97, 259), (33, 1025)])
+func packedRoundTrip(shape: (Int, Int)) {
+    let (n, k) = shape
+    let w = Tensor(shape: [n, k], data: randomFloats(n * k, seed: 21))
+    #expect(PackedMatrix(linearWeight: w).linearWeight().data == w.data)
+}
