@@ -17,6 +17,7 @@ follow scripts/bench_peers.py, whose helpers (exports, inputs, timing, subproces
                      cached bench_peers export, CPU provider, the session options of bench_peers.py.
   sst2-dev           The bundled classifier on the SST-2 dev set like bench_peers.py, both quantized as above
                      (impls `pytorch-int8`, `onnxruntime-int8`); accuracy is reported.
+  forward and sst2 also run bench_peers.py's Float32 ONNX Runtime (impl `onnxruntime`) in the same run.
 
 Usage: .venv/bin/python scripts/bench_int8_peers.py [--what gemm,forward,sst2] [--threads 1,2] [--seqs 128,512]
          [--shapes 128x768x2304,…] [--repeats N]
@@ -163,9 +164,11 @@ WORKERS = {
     "gemm-pytorch": gemm_pytorch_worker, "gemm-onnxruntime": gemm_onnxruntime_worker,
     "forward-pytorch": forward_pytorch_worker, "forward-onnxruntime": forward_onnxruntime_worker,
     "sst2-pytorch": sst2_pytorch_worker, "sst2-onnxruntime": sst2_onnxruntime_worker,
+    # The Float32 ONNX Runtime of bench_peers.py (impl `onnxruntime`), for the int8 speed-ups in the same run.
+    "forward-onnxruntime-f32": peers.forward_onnxruntime_worker, "sst2-onnxruntime-f32": peers.sst2_onnxruntime_worker,
 }
-PLAN = {"gemm": ["gemm-pytorch", "gemm-onnxruntime"], "forward": ["forward-pytorch", "forward-onnxruntime"],
-        "sst2": ["sst2-pytorch", "sst2-onnxruntime"]}
+PLAN = {"gemm": ["gemm-pytorch", "gemm-onnxruntime"], "forward": ["forward-pytorch", "forward-onnxruntime", "forward-onnxruntime-f32"],
+        "sst2": ["sst2-pytorch", "sst2-onnxruntime", "sst2-onnxruntime-f32"]}
 
 
 def main() -> int:
