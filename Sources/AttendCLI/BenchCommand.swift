@@ -7,8 +7,8 @@ import Foundation
 /// `attend bench`: timings side by side with peers measured in the same run.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks against peers measured in the same run: models and SGEMM (default), attention, or the decoder.",
-        subcommands: [BenchModels.self, BenchAttention.self, BenchDecoder.self], defaultSubcommand: BenchModels.self)
+        abstract: "Benchmarks against peers measured in the same run: models and SGEMM (default), attention, the decoder, or int8.",
+        subcommands: [BenchModels.self, BenchAttention.self, BenchDecoder.self, BenchInt8.self], defaultSubcommand: BenchModels.self)
 }
 
 /// `attend bench [models]`: forward, SST-2 throughput and SGEMM against ONNX Runtime, PyTorch, OpenBLAS.

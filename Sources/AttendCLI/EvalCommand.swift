@@ -16,7 +16,7 @@ struct EvalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Sentences per padded batch (sentences are sorted by length first).", valueName: "n"))
     var batchSize = 16
 
-    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size, attention, model_seconds (forward passes), attention_seconds (attention inside them), attention_macs, dense_attention_macs, blocks_kept, blocks_total, heads_pruned, heads_total.")
+    @Flag(name: .long, help: "Print one JSON object: task, examples, accuracy, mcc (CoLA), sentences_per_second, seconds, model, threads, batch_size, attention, precision, model_seconds (forward passes), attention_seconds (attention inside them), attention_macs, dense_attention_macs, blocks_kept, blocks_total, heads_pruned, heads_total.")
     var json = false
 
     @Option(name: .long, help: ArgumentHelp("Write one predicted label index per line, in data order.", valueName: "file"))
@@ -39,6 +39,9 @@ struct EvalOptions: ParsableArguments {
             + "rounded up: ⌈allowed entries / queries⌉).", valueName: "file"))
     var scalesimTopology: String?
 
+    @Flag(name: .long, help: "Also run the Float32 model (tiled attention) on the same data and report kl_vs_f32 (mean KL divergence of the output distributions, KL(p_f32 ‖ p), nats) and agreement_vs_f32 (fraction of equal predictions).")
+    var klVsF32 = false
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
@@ -51,6 +54,8 @@ struct EvalSummary: Encodable {
     let examples: Int, accuracy: Double, mcc: Double?
     let sentences_per_second: Double, seconds: Double, threads: Int, batch_size: Int
     let attention: String
+    /// What the encoder's linears ran on: f32, int8-dynamic or int8-static (`--precision`).
+    let precision: String
     /// Wall time of the forward passes (tokenization excluded) and of the attention calls inside them.
     let model_seconds: Double, attention_seconds: Double
     /// Q Kᵀ + P V multiply-adds attention did, and what unmasked dense attention would do on the same inputs.
@@ -59,6 +64,8 @@ struct EvalSummary: Encodable {
     let blocks_kept: Int, blocks_total: Int, heads_pruned: Int, heads_total: Int
     /// The hardware cost of the run's workload (--cost).
     let cost: CostReport?
+    /// --kl-vs-f32: mean KL(p_f32 ‖ p) in nats and the fraction of predictions equal to the Float32 model's.
+    let kl_vs_f32: Double?, agreement_vs_f32: Double?
 }
 
 /// Evaluates `task` with the model and options given; prints the summary.
@@ -67,7 +74,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
     let dataURL = try options.data.map { URL(fileURLWithPath: $0) } ?? Bundled.devSet(for: task)
     var examples = try task.load(dataURL)
     if let limit = options.limit { examples = Array(examples.prefix(limit)) }
-    let classifier = try Classifier(directory: directory)
+    let classifier = try model.precision.apply(to: try Classifier(directory: directory), task: task)
 
     var bar = ProgressBar(label: "eval \(task.rawValue)")
     let start = DispatchTime.now()
@@ -82,6 +89,12 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 
     let predicted = result.predictions
+    var kl: Double? = nil, agreement: Double? = nil
+    if options.klVsF32 {
+        let reference = try Classifier(directory: directory).classify(ids, batchSize: options.batchSize)
+        kl = meanKLDivergence(reference: reference.logits, approximate: result.logits)
+        agreement = Double(zip(reference.predictions, predicted).filter { $0 == $1 }.count) / Double(max(1, predicted.count))
+    }
     if let path = options.trace { try writeTrace(result.workloads, to: path) }
     let hardware = try options.cost.map(loadHardware)
     let traceRecords = result.workloads.enumerated().flatMap { s, layers in
@@ -104,19 +117,21 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         task: task.rawValue, model: directory.path, data: dataURL.path, examples: metrics.examples,
         accuracy: metrics.accuracy, mcc: task == .cola ? metrics.mcc : nil,
         sentences_per_second: Double(metrics.examples) / seconds, seconds: seconds,
-        threads: Parallel.threads, batch_size: options.batchSize, attention: method.name,
+        threads: Parallel.threads, batch_size: options.batchSize, attention: method.name, precision: classifier.model.precision,
         model_seconds: modelSeconds, attention_seconds: method.seconds, attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs },
         blocks_kept: records.reduce(0) { $0 + $1.blocksKept }, blocks_total: records.reduce(0) { $0 + $1.blocksTotal },
-        heads_pruned: records.reduce(0) { $0 + $1.headPruned }, heads_total: records.count, cost: cost)
+        heads_pruned: records.reduce(0) { $0 + $1.headPruned }, heads_total: records.count, cost: cost,
+        kl_vs_f32: kl, agreement_vs_f32: agreement)
     if options.json {
         print(try jsonLine(summary))
     } else {
-        print("task \(task.rawValue) · model \(directory.lastPathComponent) · data \(dataURL.path)")
+        print("task \(task.rawValue) · model \(directory.lastPathComponent) · \(classifier.model.precision) · data \(dataURL.path)")
         print("examples \(metrics.examples)")
         if task == .cola { print(String(format: "mcc %.4f", metrics.mcc)) }
         print(String(format: "accuracy %.2f %%", metrics.accuracy * 100))
         print(String(format: "%.1f sentences/s (%.2f s, %d threads, batch %d, %@ attention; tokenization included)",
                      summary.sentences_per_second, seconds, summary.threads, options.batchSize, method.name))
+        if let kl, let agreement { print(String(format: "vs f32: KL %.3e nats · %.2f %% equal predictions", kl, agreement * 100)) }
         if let cost { print(cost.text) }
     }
 }

@@ -27,7 +27,7 @@ struct Measurement: Codable {
     /// What is measured, without the implementation: rows of the table.
     var key: String {
         switch name {
-        case "sgemm": return "sgemm \(m ?? 0)×\(k ?? 0)×\(n ?? 0) · \(threads)t"
+        case "sgemm", "int8-gemm": return "\(name) \(m ?? 0)×\(k ?? 0)×\(n ?? 0) · \(threads)t"
         case "sst2-dev": return "sst2-dev (\(examples ?? 0) sentences) · \(threads)t"
         case "attention": return "attention n=\(n ?? 0) d=\(d ?? 0) \(mask ?? "none") · \(threads)t"
         case "quant-matvec", "quant-matmat": return "\(name) \(type ?? "") \(k ?? 0)→\(n ?? 0) m=\(m ?? 0) · \(threads)t"

@@ -38,6 +38,8 @@ struct ModelOptions: ParsableArguments {
 
     @OptionGroup(title: "HDP (--attention hdp)") var hdp: HDPOptions
 
+    @OptionGroup(title: "Precision") var precision: PrecisionOptions
+
     @Option(name: .long, help: ArgumentHelp(
         "JSON plan file choosing the attention method and its settings, e.g. {\"method\": \"window\", \"windows\": [4, 4, 8, 8, 16, 16]}.",
         valueName: "file"))
@@ -80,6 +82,12 @@ struct ModelOptions: ParsableArguments {
         if let threads { Parallel.threads = threads }
         if let model { return URL(fileURLWithPath: model) }
         return try Bundled.model(for: task)
+    }
+
+    /// The bundled or given model for `task` at the chosen --precision (with --threads applied).
+    func classifier(task: GLUETask) throws -> Classifier {
+        let directory = try resolve(task: task)
+        return try precision.apply(to: try Classifier(directory: directory), task: task)
     }
 
     /// The attention method chosen by --attention (default tiled) or --plan, for a model of `layers` layers.

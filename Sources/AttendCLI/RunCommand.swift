@@ -27,7 +27,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let classifier = try Classifier(directory: try options.resolve(task: task))
+        let classifier = try options.classifier(task: task)
         let ids = try classifier.encode(texts, truncate: options.truncate)
         let logits = try classifier.classify(ids, attention: options.attentionMethod(layers: classifier.model.config.numHiddenLayers)).logits
         for (text, row) in zip(texts, logits) {

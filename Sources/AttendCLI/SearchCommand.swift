@@ -64,7 +64,7 @@ struct SearchWindows: ParsableCommand {
         let (task, maxDrop, out) = (calibration.task, calibration.maxDrop, calibration.out)
         let directory = try model.resolve(task: task)
         let (split, trainURL) = try calibration.split()
-        let classifier = try Classifier(directory: directory)
+        let classifier = try model.precision.apply(to: try Classifier(directory: directory), task: task)
         let search = WindowSearch(classifier: classifier, task: task, calibration: split, candidates: parsedCandidates!, criterion: calibration.criterion)
         printError("search windows: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.seed))")
         let outcome = try search.run { printError("  " + $0) }

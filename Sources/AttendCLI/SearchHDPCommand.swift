@@ -64,7 +64,7 @@ struct SearchHDP: ParsableCommand {
         let (task, out) = (calibration.task, calibration.out)
         let directory = try model.resolve(task: task)
         let (split, trainURL) = try calibration.split()
-        let classifier = try Classifier(directory: directory)
+        let classifier = try model.precision.apply(to: try Classifier(directory: directory), task: task)
         let base = try model.hdp.plan(softmax: model.softmax).makeMethod(layers: classifier.model.config.numHiddenLayers) as! HDPMethod
         let search = HDPSearch(classifier: classifier, task: task, calibration: split, criterion: calibration.criterion,
                                ratios: values(ratios)!, headQuantiles: values(headQuantiles)!, base: base)

@@ -33,6 +33,23 @@ public struct PackedMatrix: Sendable {
     }
 }
 
+extension PackedMatrix {
+    /// The matrix back as a PyTorch `Linear` weight `[N, K]` (the inverse of `init(linearWeight:)`).
+    public func linearWeight() -> Tensor {
+        let (nr, kc) = (Int(ATTEND_GEMM_NR), depthBlock)
+        let npad = (n + nr - 1) / nr * nr
+        var w = [Float](repeating: 0, count: n * k)
+        for k0 in stride(from: 0, to: k, by: kc) {
+            let rows = min(kc, k - k0)
+            for j in 0..<n {
+                let panel = k0 * npad + (j / nr) * nr * rows
+                for p in 0..<rows { w[j * k + k0 + p] = storage[panel + p * nr + j % nr] }
+            }
+        }
+        return Tensor(shape: [n, k], data: w)
+    }
+}
+
 /// Single-precision matrix products on the packed, register-blocked micro-kernel.
 public enum GEMM {
     /// Name of the micro-kernel this CPU runs ("avx2-fma", "neon" or "portable").
@@ -48,7 +65,7 @@ public enum GEMM {
         var blocking = config.blocking(depthBlock: b.depthBlock)
         b.storage.withUnsafeBufferPointer { packed in
             nonisolated(unsafe) let packed = packed
-            forEachTask(m: m, n: b.n, threads: threads, config: config) { row0, rows, p0, p1 in
+            forEachTask(m: m, n: b.n, threads: threads, mcMax: config.gemmRowBlock, tasksPerThread: config.tasksPerThread) { row0, rows, p0, p1 in
                 attend_gemm_packed(
                     &blocking, Int32(rows), Int32(b.n), Int32(b.k), a + row0 * lda, Int32(lda), packed.baseAddress,
                     Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias)
@@ -69,7 +86,7 @@ public enum GEMM {
         var blocking = config.blocking()
         let work = min(config.gemmDepthBlock, k) * min(config.gemmColumnBlock, (n + nr - 1) / nr * nr)  // one packed B block
         nonisolated(unsafe) let (a, b, c, bias) = (a, b, c, bias)
-        forEachTask(m: m, n: n, threads: threads, config: config) { row0, rows, p0, p1 in
+        forEachTask(m: m, n: n, threads: threads, mcMax: config.gemmRowBlock, tasksPerThread: config.tasksPerThread) { row0, rows, p0, p1 in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: work) { scratch in
                 attend_gemm(&blocking, Int32(rows), Int32(n), Int32(k), a + row0 * lda, Int32(lda), b, Int32(ldb), transposedB ? 1 : 0,
                             Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc), bias, scratch.baseAddress)
@@ -77,16 +94,19 @@ public enum GEMM {
         }
     }
 
-    /// Splits `C[M, N]` into tasks of ≤ MC rows × a range of NR-column panels, at least
-    /// `KernelConfig.tasksPerThread` per thread when there are threads to feed, and runs
-    /// `body(row0, rows, panelBegin, panelEnd)` for each, on `threads` threads.
-    private static func forEachTask(m: Int, n: Int, threads: Int, config: KernelConfig, _ body: (Int, Int, Int, Int) -> Void) {
-        let mr = Int(ATTEND_GEMM_MR), nr = Int(ATTEND_GEMM_NR), mcMax = config.gemmRowBlock
+    /// Splits `C[M, N]` into tasks of ≤ mcMax rows (a multiple of mr) × a range of nr-column panels,
+    /// at least `tasksPerThread` per thread when there are threads to feed, and runs
+    /// `body(row0, rows, panelBegin, panelEnd)` for each, on `threads` threads. mr and nr default to
+    /// the SGEMM micro-kernel's; the int8 GEMM passes its own.
+    static func forEachTask(
+        m: Int, n: Int, threads: Int, mr: Int = Int(ATTEND_GEMM_MR), nr: Int = Int(ATTEND_GEMM_NR),
+        mcMax: Int, tasksPerThread: Int, _ body: (Int, Int, Int, Int) -> Void
+    ) {
         let panels = (n + nr - 1) / nr
         guard m > 0, panels > 0 else { return }
         let rowBlocks = (m + mcMax - 1) / mcMax
         let rowsPerBlock = ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr
-        let wanted = threads > 1 ? config.tasksPerThread * threads : 1
+        let wanted = threads > 1 ? tasksPerThread * threads : 1
         let chunks = min(panels, max(1, (wanted + rowBlocks - 1) / rowBlocks))
         let panelsPerChunk = (panels + chunks - 1) / chunks
         func task(_ index: Int) {

@@ -86,9 +86,9 @@ public struct HDPMethod: AttentionMethod {
         let qFI = format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
         let kIF = format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
         var scores = [Int32](repeating: 0, count: nq * nk)  // S_I: [nq, nk]
-        qFI.withUnsafeBufferPointer { a in
-            attend_int_scores(Int32(nq), Int32(nk), Int32(d), a.baseAddress! + d, Int32(2 * d), kIF, Int32(2 * d), &scores, Int32(nk))
-        }
+        qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in scores.withUnsafeMutableBufferPointer { s in
+            IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: s.baseAddress!)
+        } } }
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
         let importance = scores.withUnsafeBufferPointer { BlockSelection.importance($0, queries: nq, keys: nk, block: block) }

@@ -40,6 +40,8 @@ public struct BertLogits: Sendable {
 public final class BertModel: Sendable {
     public let config: BertConfig
     let weights: BertWeights
+    /// Set on the copy that `calibrateActivations` runs: every encoder linear's input range is recorded.
+    let recorder: ActivationRangeRecorder?
 
     /// Loads `config.json` and `model.safetensors` from a Hugging Face model directory.
     public convenience init(directory: URL) throws {
@@ -52,12 +54,21 @@ public final class BertModel: Sendable {
     public init(config: BertConfig, file: SafeTensorsFile) throws {
         self.config = config
         self.weights = try BertWeights(file: file, config: config)
+        self.recorder = nil
+    }
+
+    /// A model over given weights (a quantized or observed copy of another).
+    init(config: BertConfig, weights: BertWeights, recorder: ActivationRangeRecorder?) {
+        self.config = config
+        self.weights = weights
+        self.recorder = recorder
     }
 
     /// A model of the given shape with random weights (for benchmarks; see `BertWeights.random`).
     public init(randomWeights config: BertConfig, seed: UInt64) {
         self.config = config
         self.weights = BertWeights.random(config: config, seed: seed)
+        self.recorder = nil
     }
 
     /// Checks that every sequence can be fed to the model: non-empty, within
@@ -136,7 +147,7 @@ public final class BertModel: Sendable {
         var inner = [Float](repeating: 0, count: b * f)                  // [B, F]
         x.withUnsafeMutableBufferPointer { xp in context.withUnsafeMutableBufferPointer { cp in
             projected.withUnsafeMutableBufferPointer { pp in inner.withUnsafeMutableBufferPointer { ip in
-                outputSublayers(w, x: xp.baseAddress!, context: cp.baseAddress!, projected: pp.baseAddress!,
+                outputSublayers(w, layer: last, x: xp.baseAddress!, context: cp.baseAddress!, projected: pp.baseAddress!,
                                 inner: ip.baseAddress!, rows: b)
             } }
         } }
@@ -228,7 +239,7 @@ public final class BertModel: Sendable {
         buffers.x.data.withUnsafeMutableBufferPointer { xp in buffers.context.withUnsafeMutableBufferPointer { cp in
             buffers.qkv.withUnsafeMutableBufferPointer { qp in buffers.inner.withUnsafeMutableBufferPointer { ip in
                 // qkv's storage is free once attention has run: it holds the projections.
-                outputSublayers(w, x: xp.baseAddress!, context: cp.baseAddress!, projected: qp.baseAddress!,
+                outputSublayers(w, layer: index, x: xp.baseAddress!, context: cp.baseAddress!, projected: qp.baseAddress!,
                                 inner: ip.baseAddress!, rows: rows)
             } }
         } }
@@ -247,9 +258,7 @@ public final class BertModel: Sendable {
         var states = buffers.states
         let workloads = buffers.x.data.withUnsafeBufferPointer { xp in buffers.qkv.withUnsafeMutableBufferPointer { qp in
             buffers.context.withUnsafeMutableBufferPointer { cp in
-                w.qkvBias.withUnsafeBufferPointer {
-                    GEMM.multiply(m: rows, a: xp.baseAddress!, lda: d, b: w.qkv, bias: $0.baseAddress, c: qp.baseAddress!, ldc: 3 * d)
-                }
+                project(w.qkv, w.int8?.qkv, bias: w.qkvBias, layer: index, linear: 0, a: xp.baseAddress!, rows: rows, c: qp.baseAddress!, ldc: 3 * d)
                 let (qkv, context) = (qp.baseAddress!, cp.baseAddress!)
                 let problems = lengths.enumerated().map { b, n in
                     let rowsOfB = qkv + b * t * 3 * d  // qkv rows of sequence b: [n, 3D]
@@ -290,23 +299,40 @@ public final class BertModel: Sendable {
     /// x = LN(x + context·W_o + b_o), then x = LN(x + W₂·GELU(W₁x + b₁) + b₂).
     /// projected: [rows, D] and inner: [rows, F] are scratch.
     private func outputSublayers(
-        _ w: BertLayerWeights, x: UnsafeMutablePointer<Float>, context: UnsafePointer<Float>,
+        _ w: BertLayerWeights, layer: Int, x: UnsafeMutablePointer<Float>, context: UnsafePointer<Float>,
         projected: UnsafeMutablePointer<Float>, inner: UnsafeMutablePointer<Float>, rows: Int
     ) {
         let (d, f) = (config.hiddenSize, config.intermediateSize)
-        w.attentionOutputBias.withUnsafeBufferPointer {
-            GEMM.multiply(m: rows, a: context, lda: d, b: w.attentionOutput, bias: $0.baseAddress, c: projected, ldc: d)
-        }
+        project(w.attentionOutput, w.int8?.attentionOutput, bias: w.attentionOutputBias, layer: layer, linear: 1, a: context, rows: rows, c: projected, ldc: d)
         layerNorm(x, residual: projected, rows: rows, w.attentionNormGamma, w.attentionNormBeta)
-        w.intermediateBias.withUnsafeBufferPointer { GEMM.multiply(m: rows, a: x, lda: d, b: w.intermediate, bias: $0.baseAddress, c: inner, ldc: f) }
+        project(w.intermediate, w.int8?.intermediate, bias: w.intermediateBias, layer: layer, linear: 2, a: x, rows: rows, c: inner, ldc: f)
         nonisolated(unsafe) let innerRows = inner
         let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
         Parallel.forEach((rows + chunk - 1) / chunk) { c in
             let r0 = c * chunk
             RowOps.gelu(innerRows + r0 * f, count: min(chunk, rows - r0) * f)
         }
-        w.outputBias.withUnsafeBufferPointer { GEMM.multiply(m: rows, a: inner, lda: f, b: w.output, bias: $0.baseAddress, c: projected, ldc: d) }
+        project(w.output, w.int8?.output, bias: w.outputBias, layer: layer, linear: 3, a: inner, rows: rows, c: projected, ldc: d)
         layerNorm(x, residual: projected, rows: rows, w.outputNormGamma, w.outputNormBeta)
+    }
+
+    /// c: [rows, N] (stride ldc) = a: [rows, K] · W + bias, on the int8 GEMM when the layer is quantized
+    /// (activations quantized per `q.activations`, int32 products dequantized), else in Float32.
+    /// `layer`/`linear` name the product for calibration (`recorder`).
+    private func project(
+        _ w: PackedMatrix, _ q: BertInt8Linear?, bias: [Float], layer: Int, linear: Int,
+        a: UnsafePointer<Float>, rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        recorder?.record(layer: layer, linear: linear, a, count: rows * w.k)
+        bias.withUnsafeBufferPointer { bp in
+            guard let q else {
+                GEMM.multiply(m: rows, a: a, lda: w.k, b: w, bias: bp.baseAddress, c: c, ldc: ldc)
+                return
+            }
+            var rowsQ = QuantizedRows(rows: rows, k: w.k)
+            Int8GEMM.quantize(a, ldx: w.k, into: &rowsQ, rows: rows, q.activations)
+            Int8GEMM.multiply(rowsQ, b: q.weights, bias: bp.baseAddress, c: c, ldc: ldc)
+        }
     }
 
     /// In place over rows of x: [rows, D]: x ← LN(x + residual)·γ + β, rows split over the threads.

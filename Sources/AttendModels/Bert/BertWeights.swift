@@ -10,6 +10,8 @@ struct BertLayerWeights: Sendable {
     let intermediate: PackedMatrix, intermediateBias: [Float]         // [D → F], [F]
     let output: PackedMatrix, outputBias: [Float]                     // [F → D], [D]
     let outputNormGamma: [Float], outputNormBeta: [Float]             // [D]
+    /// The four linears on the int8 GEMM (`BertModel.quantized`), or nil for Float32.
+    var int8: BertLayerInt8? = nil
 }
 
 /// All parameters of `BertForSequenceClassification`, converted to F32 and validated against
@@ -19,7 +21,7 @@ struct BertWeights: Sendable {
     let positionEmbeddings: Tensor   // [P, D]
     let tokenTypeEmbeddings: Tensor  // [TV, D]
     let embeddingNormGamma: [Float], embeddingNormBeta: [Float]  // [D]
-    let layers: [BertLayerWeights]
+    var layers: [BertLayerWeights]
     let pooler: PackedMatrix, poolerBias: [Float]          // [D → D], [D]
     let classifier: PackedMatrix, classifierBias: [Float]  // [D → L], [L]
 

@@ -65,6 +65,65 @@ void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float 
 /// Name of the micro-kernel chosen for this CPU ("avx2-fma", "neon" or "portable").
 const char *attend_gemm_kernel_name(void);
 
+// ---- Int8 GEMM (int8_gemm.c) -------------------------------------------------------------------
+// C[M, N] (int32) = A[M, K] (u8) · B[K, N] (s8) with B packed into panels of ATTEND_I8_NR columns:
+// Kp = K rounded up to 4; panel p (columns 16p …) is Kp·16 bytes at byte p·Kp·16, holding for each
+// group g of 4 k the 16 columns' 4 bytes: byte 64g + 4j + q = B[4g + q, 16p + j]. Padding is zero.
+// Ranges (the same for every body, so results are identical and exact): A in [0, 255], B in
+// [−ATTEND_I8_WEIGHT_MAX − 1, ATTEND_I8_WEIGHT_MAX] = [−64, 63] — AVX2's vpmaddubsw adds u8×s8 pairs
+// into saturating int16, and 2·255·64 = 32640 never saturates. K < 131 595 keeps sums in int32.
+// A rows are read in groups of 4 bytes up to Kp: rows need Kp readable bytes (the quantizers zero
+// the padding; B's padding is zero, so those bytes do not count).
+#define ATTEND_I8_NR 16
+#define ATTEND_I8_MC 192
+#define ATTEND_I8_WEIGHT_MAX 63
+
+/// Bodies of the int8 kernels: AUTO picks AVX-512 VNNI, else AVX2, else portable (ATTEND_PORTABLE=1
+/// in the environment: portable). A forced body must be available (attend_i8_body_available).
+enum { ATTEND_I8_AUTO = 0, ATTEND_I8_PORTABLE = 1, ATTEND_I8_AVX2 = 2, ATTEND_I8_AVX512_VNNI = 3 };
+
+/// 1 when this CPU runs `body`.
+int attend_i8_body_available(int body);
+
+/// Name of the body `body` resolves to: "portable", "avx2" or "avx512-vnni".
+const char *attend_i8_body_name(int body);
+
+/// Bytes of a packed K×N right-hand side.
+size_t attend_i8_packed_size(int K, int N);
+
+/// Packs B given as Bᵀ = [N, K] (row stride ldb; a PyTorch Linear weight's layout) into `packed`
+/// (attend_i8_packed_size bytes); column_sums[n] = Σ_k B[k, n] (may be NULL).
+void attend_i8_pack_b(int K, int N, const int8_t *bt, int ldb, int8_t *packed, int32_t *column_sums);
+
+/// Symmetric per-output-channel weight quantization of w: [N, K] (stride ldw):
+/// scales[n] = max_k |w[n, k]| / 63 (1 for a zero row), q[n, k] = clamp(rint(w[n, k] / scales[n]), −63, 63).
+void attend_i8_quantize_weights(int N, int K, const float *w, int ldw, int8_t *q, int ldq, float *scales);
+
+/// Dynamic per-row asymmetric quantization of x: [rows, K] (stride ldx) into out: [rows, Kp] (stride
+/// ldo ≥ Kp, padding zeroed): with lo = min(0, min x_i), hi = max(0, max x_i), scale_i = (hi − lo)/255
+/// (1 for a zero row), zero_i = clamp(rint(−lo/scale_i), 0, 255),
+/// out[i, k] = clamp(rint(x[i, k] · (1/scale_i)) + zero_i, 0, 255), so x ≈ scale_i · (out − zero_i).
+void attend_u8_quantize_rows(int body, int rows, int K, const float *x, int ldx, uint8_t *out, int ldo,
+                             float *scales, int32_t *zeros);
+
+/// The same with one given (static, calibrated) scale and zero point for every row.
+void attend_u8_quantize_rows_static(int body, int rows, int K, const float *x, int ldx, float scale, int zero,
+                                    uint8_t *out, int ldo);
+
+/// c[i, n] = Σ_k a[i, k] · B[k, n] exactly, for rows [0, M) and the columns of panels
+/// [panel_begin, panel_end): a: [M, Kp] (stride lda); packed: attend_i8_pack_b(K, N); c: [M, N] (ldc).
+/// One thread; callers split rows / panels across threads.
+void attend_u8s8_gemm(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
+                      int panel_begin, int panel_end, int32_t *c, int ldc);
+
+/// The same product dequantized on the way out (ONNX Runtime's dynamic quantization does this):
+/// c[i, n] = (float)(Σ_k a[i, k]·B[k, n] − row_zeros[i]·column_sums[n]) · (row_scales[i]·column_scales[n])
+/// + bias[n] (bias may be NULL).
+void attend_u8s8_gemm_dequantized(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
+                                  int panel_begin, int panel_end, const float *row_scales, const int32_t *row_zeros,
+                                  const float *column_scales, const int32_t *column_sums, const float *bias,
+                                  float *c, int ldc);
+
 // ---- Quantized weights (GGML block types) -----------------------------------------------------
 // W: [rows, columns] row-major, each row `row_bytes` bytes of GGML blocks of `type` (ggml's type id:
 // 0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 8 Q8_0, 12 Q4_K, 14 Q6_K, 30 BF16; layouts in GGMLType.swift).
