@@ -22,6 +22,8 @@ public struct ReRAMConfig: Sendable, Equatable {
     public var design: ReRAMDesign
     /// Crossbar size and cell resolution; a `weight_bits` value takes ⌈weight_bits / bits_per_cell⌉ cells.
     public var crossbarRows: Int, crossbarColumns: Int, bitsPerCell: Int
+    /// ADC and DAC resolution. Inputs take ⌈input_bits / dac_bits⌉ read cycles; the ADC's resolution is
+    /// recorded with the per-conversion energy it was measured at (it does not enter the formulas itself).
     public var adcBits: Int, dacBits: Int
     /// Bits of activations applied to the weight arrays and to the K arrays (queries), of stored
     /// weights / K / V, and of the softmax output applied to the V arrays.
