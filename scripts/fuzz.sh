@@ -2,6 +2,7 @@
 # Fuzzes Attend's file readers with libFuzzer + AddressSanitizer (RELIABILITY.md).
 #
 #   scripts/fuzz.sh [--seconds N] [--corpus DIR] [--no-build] [target…]   (default: 60 s each, all)
+#   scripts/fuzz.sh --report      the RELIABILITY.md table: every run recorded in Fuzz/.stats, summed
 #
 # Builds the Fuzz/ package (release, `-sanitize=fuzzer,address`), then runs each target for N
 # seconds on its committed seeds (Fuzz/Corpus/<target>, read only) plus a working corpus that
@@ -23,6 +24,14 @@ while (($#)); do
         --seconds) seconds="$2"; shift 2 ;;
         --corpus) corpus="$2"; shift 2 ;;
         --no-build) build=0; shift ;;  # for several runs in parallel on one build
+        --report)
+            echo '| target | runs | total seconds | executions | corpus files (last run) | crashing runs |'
+            echo '|---|---:|---:|---:|---:|---:|'
+            for f in Fuzz/.stats/*.tsv; do
+                awk -F'\t' -v t="$(basename "$f" .tsv)" '{ n++; s += $2; e += $3; c = $4; x += $5 }
+                    END { printf "| %s | %d | %d | %d | %d | %d |\n", t, n, s, e, c, x }' "$f"
+            done
+            exit 0 ;;
         -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) targets+=("$1"); shift ;;
     esac
