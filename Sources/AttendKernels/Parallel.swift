@@ -6,14 +6,16 @@ import CAttendKernels
 /// work calls `Parallel.forEach`, which runs on a persistent pool of spinning-then-sleeping
 /// workers (`attend_parallel_for` in CAttendKernels).
 public enum Parallel {
-    nonisolated(unsafe) private static var configuredThreads = 0
-
-    /// Number of threads used by `forEach` (default: all active processors).
+    /// Number of threads used by `forEach` (default: all active processors). Stored atomically
+    /// (in CAttendKernels), so setting it while kernels run on other threads is not a data race.
     public static var threads: Int {
-        get { configuredThreads > 0 ? configuredThreads : defaultThreads }
+        get {
+            let configured = Int(attend_configured_threads())
+            return configured > 0 ? configured : defaultThreads
+        }
         set {
-            precondition(newValue >= 1, "thread count must be ≥ 1")
-            configuredThreads = newValue
+            precondition(newValue >= 1 && newValue <= Int(Int32.max), "thread count must be ≥ 1")
+            attend_set_configured_threads(Int32(newValue))
         }
     }
 

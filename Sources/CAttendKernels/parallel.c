@@ -131,3 +131,9 @@ void attend_parallel_for(int count, int threads, attend_task_fn fn, void *contex
     inside_region = 0;
     pthread_mutex_unlock(&submit_lock);
 }
+
+static _Atomic int configured_threads;  // Parallel.threads; 0 until set
+
+int attend_configured_threads(void) { return atomic_load_explicit(&configured_threads, memory_order_relaxed); }
+
+void attend_set_configured_threads(int threads) { atomic_store_explicit(&configured_threads, threads, memory_order_relaxed); }

@@ -302,6 +302,11 @@ typedef void (*attend_task_fn)(void *context, int index);
 /// a region opened from inside a task runs serially on that thread.
 void attend_parallel_for(int count, int threads, attend_task_fn fn, void *context);
 
+/// The process-wide thread count behind `Parallel.threads` (0 = not set), an atomic so that it
+/// may be set while other threads run kernels that read it.
+int attend_configured_threads(void);
+void attend_set_configured_threads(int threads);
+
 // ---- Row operations ---------------------------------------------------------------------------
 /// y[i] = e^{x[i]} for n values (polynomial exp, relative error ≤ 2e-7 over [-87, 88]).
 void attend_exp(const float *x, float *y, int n);

@@ -1,0 +1,4 @@
+import FuzzSupport
+
+_ = tokenizers.count  // loaded before fuzzing, so that the leak checker does not count it against an input
+runLibFuzzer(fuzzBPEEncode)
