@@ -1,0 +1,14 @@
+/// What SpAtten's method did for one head, beyond the generic record: its row of the released
+/// workload CSV (SPEC §4.5) and the per-row requantization count the CSV's one flag summarises.
+public struct SpAttenRecord: Sendable, Equatable, Codable {
+    /// The head's CSV row (`iteration` 0 until a decoder numbers its iterations).
+    public var row: SpAttenWorkloadRow
+    /// Probability rows the head computed (its queries).
+    public var rows: Int
+    /// Rows whose maximum probability fell below the threshold, so were recomputed with the K LSBs.
+    public var requantizedRows: Int
+
+    public init(row: SpAttenWorkloadRow, rows: Int, requantizedRows: Int) {
+        (self.row, self.rows, self.requantizedRows) = (row, rows, requantizedRows)
+    }
+}
