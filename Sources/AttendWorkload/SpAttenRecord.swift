@@ -12,3 +12,23 @@ public struct SpAttenRecord: Sendable, Equatable, Codable {
         (self.row, self.rows, self.requantizedRows) = (row, rows, requantizedRows)
     }
 }
+
+extension SpAttenCSV {
+    /// The SpAtten rows of records [iteration][layer][head], in that order, with each row's
+    /// `iteration_id` set to its iteration (a sentence of an encoder run, or a decoder pass: 0 the
+    /// prompt, then one per generated token). Heads without a SpAtten record (pruned heads, or
+    /// other methods) give no row, as in the released workloads.
+    public static func rows(_ workloads: [[[HeadWorkload]]]) -> [SpAttenWorkloadRow] {
+        var rows: [SpAttenWorkloadRow] = []
+        for (iteration, layers) in workloads.enumerated() {
+            for heads in layers {
+                for record in heads {
+                    guard var row = record.spatten?.row else { continue }
+                    row.iteration = iteration
+                    rows.append(row)
+                }
+            }
+        }
+        return rows
+    }
+}

@@ -2,13 +2,18 @@ import AttendKernels
 
 /// SpAtten (Wang, Zhang, Han, HPCA 2021, arXiv 2012.09852; SPEC §4.5), each technique switchable:
 ///
-/// - **Cascade token pruning** (`schedule.tokenRatio` > 0): token importance
+/// - **Cascade token pruning** (`schedule.tokenRatio` > 0), encoders: token importance
 ///   `s_t += Σ_h Σ_q P[h, q, t]` (column sums, accumulated over heads, layers and calls); before
 ///   layer l ≥ `schedule.tokenStart` the sequence keeps `TopK.select(s, ⌈(1 − r_l)·n⌉)`. The selection
 ///   runs at the end of layer l − 1's attention, so the model drops the pruned rows from that layer's
 ///   output projection and FFN already (their outputs would only feed layer l). Never pruned: the first
 ///   token ([CLS] in encoders, the first token in decoders — the attention sink every query relies
 ///   on) and, in causal problems (decoders), the newest token, whose logits are being computed.
+/// - **KV-cache pruning** (causal problems: a decoder whose model passes each layer its own state, the
+///   positions its cache holds): importance accumulates per layer across calls (generation
+///   iterations); after layer l's attention its cache keeps the top `⌈f_l·L⌉` of its tokens, L the
+///   tokens seen and f_l = ∏_{tokenStart ≤ m ≤ l} (1 − r_m) the share the cascade leaves to layer l, so
+///   pruned K/V rows leave the cache for good (the authors' `spatten_llm` also selects per layer).
 /// - **Cascade head pruning** (`schedule.headRatio` > 0): `s_h += Σ |E_h|` over the head's output; from
 ///   layer `schedule.headStart` on only the top `⌈(1 − ratio)·H⌉` heads by s_h run; a pruned head stays
 ///   pruned (zero output, not computed).
@@ -35,7 +40,6 @@ public struct SpAttenMethod: AttentionMethod {
         if layers != schedule.layers { throw AttentionPlanError.badSetting(setting: "layers", reason: "the SpAtten schedule is for \(schedule.layers) layers, the model has \(layers)") }
     }
 
-    var prunesTokens: Bool { schedule.tokenRatio > 0 || schedule.tokenRatioStart > 0 }
     var prunesHeads: Bool { schedule.headRatio > 0 }
 
     /// Problem b's keys are the tokens `states[b].positions` (in order); its queries the last
@@ -55,19 +59,22 @@ public struct SpAttenMethod: AttentionMethod {
             return AttentionProblem(q: p.q, ldq: p.ldq, k: p.k, ldk: p.ldk, v: p.v, ldv: p.ldv, out: p.out, ldo: p.ldo, queries: p.queries,
                                     keys: p.keys, heads: p.heads, kvHeads: p.kvHeads, headDim: p.headDim, mask: mask)
         }
-        let computed = run(masked)
+        // Column sums only when a selection will read them: a later layer's (encoders), this layer's cache (decoders).
+        let causal = problems.contains { $0.mask.causal }
+        let accumulates = causal ? schedule.keptFraction(layer: l, length: 1) < 1 : schedule.prunesTokens(after: l)
+        let computed = run(masked, columnSums: accumulates)
         var records: [[HeadWorkload]] = []
         for (b, problem) in masked.enumerated() {
             if prunesHeads { addHeadImportance(problem, &states[b]) }
-            if prunesTokens {
+            if accumulates {
                 for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
                     for (j, position) in states[b].positions.enumerated() { states[b].tokenImportance[position] += computed[b].columnSums[h][j] }
                 }
             }
             let before = states[b].positions.count
-            let topK = prunesTokens ? pruneTokens(before: l + 1, causal: problem.mask.causal, &states[b]) : nil
+            let topK = accumulates ? pruneTokens(layer: l, causal: causal, &states[b]) : nil
             records.append(spattenRecords(layer: l, problem, computed[b], topK: topK, length: states[b].tokenImportance.count,
-                                          accumulates: prunesTokens, keptTokens: before))
+                                          accumulates: accumulates, keptTokens: before))
         }
         return records
     }
@@ -81,11 +88,11 @@ public struct SpAttenMethod: AttentionMethod {
         var requantized: [Int], valuesFetched: [Int]
     }
 
-    /// Attention of every problem: the tiled kernel, or `SpAttenHead` per head when quantization or
-    /// value pruning is on.
-    func run(_ problems: [AttentionProblem]) -> [Computed] {
+    /// Attention of every problem: the tiled kernel (column sums on request), or `SpAttenHead` per
+    /// head when quantization or value pruning is on.
+    func run(_ problems: [AttentionProblem], columnSums: Bool) -> [Computed] {
         if quantization == nil && valueRatio == 0 {
-            return TiledAttention.run(problems, columnSums: prunesTokens).enumerated().map { p, result in
+            return TiledAttention.run(problems, columnSums: columnSums).enumerated().map { p, result in
                 Computed(workloads: result.workloads, columnSums: result.columnSums, requantized: Array(repeating: 0, count: problems[p].heads),
                          valuesFetched: Array(repeating: problems[p].keys, count: problems[p].heads))
             }
@@ -150,15 +157,17 @@ public struct SpAttenMethod: AttentionMethod {
         }
     }
 
-    /// Cuts the surviving tokens to the schedule's count for layer `next`; returns k when a selection ran.
-    private func pruneTokens(before next: Int, causal: Bool, _ state: inout AttentionState) -> Int? {
-        let n = state.positions.count
-        let ratio = schedule.tokenRatio(layer: next, length: state.tokenImportance.count)
-        guard ratio > 0, n > 1 else { return nil }
+    /// After layer l: cuts the surviving tokens to the schedule's count for layer l + 1 (encoders) or
+    /// for layer l's cache (causal); returns k when a selection ran.
+    private func pruneTokens(layer l: Int, causal: Bool, _ state: inout AttentionState) -> Int? {
+        let (n, length) = (state.positions.count, state.tokenImportance.count)
+        guard n > 1 else { return nil }
+        let target = causal ? min(n, Int((schedule.keptFraction(layer: l, length: length) * Double(length) - 1e-9).rounded(.up)))
+            : SpAttenSchedule.keptCount(ratio: schedule.tokenRatio(layer: l + 1, length: length), of: n)
         let newest = state.positions.last!
         let protected = { (position: Int) in position == 0 || (causal && position == newest) }
         let protectedCount = state.positions.filter(protected).count
-        let keep = max(protectedCount, SpAttenSchedule.keptCount(ratio: ratio, of: n))
+        let keep = max(protectedCount, target)
         guard keep < n else { return nil }
         let scores = state.positions.map { protected($0) ? Float.infinity : state.tokenImportance[$0] }
         state.positions = TopK.select(scores, k: keep).map { state.positions[$0] }

@@ -33,13 +33,25 @@ public struct SpAttenSchedule: Sendable, Equatable {
     /// The first layer with heads pruned (⌈0.3·layers⌉).
     public var headStart: Int { Self.ceil(0.3 * Double(layers)) }
 
-    /// r_l for a sequence of `length` tokens (0 before `tokenStart`).
+    /// r_l for a sequence of `length` tokens (0 before `tokenStart`; the length rule only raises a ratio > 0).
     public func tokenRatio(layer l: Int, length: Int) -> Double {
         guard l >= tokenStart, l < layers else { return 0 }
         let m = layers - tokenStart
         let r = m == 1 ? tokenRatio : tokenRatioStart + (tokenRatioEnd - tokenRatioStart) * Double(l - tokenStart) / Double(m - 1)
-        guard let reference = referenceLength, length > reference else { return r }
+        guard r > 0, let reference = referenceLength, length > reference else { return r }
         return 1 - (1 - r) * (Double(reference) / Double(length)).squareRoot()
+    }
+
+    /// ∏_{tokenStart ≤ m ≤ l} (1 − r_m): the fraction of a sequence's tokens that cascade pruning
+    /// leaves to layer l (1 before `tokenStart`). A decoder's KV cache keeps this fraction per layer.
+    public func keptFraction(layer l: Int, length: Int) -> Double {
+        guard l >= tokenStart else { return 1 }
+        return (tokenStart...min(l, layers - 1)).reduce(1.0) { $0 * (1 - tokenRatio(layer: $1, length: length)) }
+    }
+
+    /// Whether any layer after l prunes tokens (else layer l's importance would never be used).
+    public func prunesTokens(after l: Int) -> Bool {
+        ((l + 1)..<max(l + 1, layers)).contains { tokenRatio(layer: $0, length: 1) > 0 }
     }
 
     /// Heads kept from layer l on, of H (all before `headStart`).
