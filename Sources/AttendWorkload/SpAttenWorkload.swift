@@ -10,7 +10,8 @@ public struct SpAttenWorkloadRow: Sendable, Equatable, Codable {
     public var iteration: Int, layer: Int, head: Int
     /// `embedding_length_D`: the head dimension d.
     public var headDim: Int
-    /// `sentence_length_L`: tokens alive at this head (after earlier token pruning).
+    /// `sentence_length_L`: tokens the sequence has in this iteration (all of them, before pruning; the
+    /// released workloads' convention — e.g. 994 while `key_fetch_num` is 921).
     public var sentenceLength: Int
     /// `key_fetch_num`: K rows fetched for the scores.
     public var keysFetched: Int
