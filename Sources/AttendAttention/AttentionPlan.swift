@@ -3,11 +3,13 @@ import Foundation
 /// An attention method and its settings, as `--attention …` options or a JSON plan file give them:
 /// `{"method": "tiled"}`, `{"method": "window", "windows": [4, 4, 8, 8, 16, 16], "cls_attends_all": true}`,
 /// `{"method": "tiled", "softmax": "lut", "lut": {"integer_bits": 4, "fraction_bits": 8, "lsb_bits": 6}}`,
-/// `{"method": "hdp", "block_size": 2, "block_ratio": 0.3, "head_threshold": 4, "approximate": true, "softmax": "polynomial"}`.
+/// `{"method": "hdp", "block_size": 2, "block_ratio": 0.3, "head_threshold": 4, "approximate": true, "softmax": "polynomial"}`,
+/// `{"method": "spatten", "token_ratio": 0.2, "token_ratio_start": 0.1, "head_ratio": 0.25, "value_ratio": 0.5,
+/// "quantization": {"key_bits": 6, "lsb_bits": 4, "threshold": 0.1}}`.
 /// Keys other than these (and a search's `search` record) are rejected, so a misspelt setting is
 /// an error rather than silently ignored.
 public struct AttentionPlan: Codable, Sendable, Equatable {
-    /// `dense`, `tiled`, `window` or `hdp`.
+    /// `dense`, `tiled`, `window`, `hdp` or `spatten`.
     public var method: String
     /// Per-layer window half-widths W_l (method `window`; one value applies to every layer).
     public var windows: [Int]?
@@ -31,6 +33,17 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
     public var approximate: Bool?
     public var fixedPoint: FixedPointSettings?
 
+    /// SpAtten (method `spatten`, `SpAttenSchedule`): average and first token-pruning ratio r_avg,
+    /// r_start (default r_avg), the reference length above which inputs are pruned harder (default
+    /// none), the head-pruning ratio, the local value-pruning ratio, and progressive quantization
+    /// (absent: full precision). All ratios default to 0.
+    public var tokenRatio: Double?
+    public var tokenRatioStart: Double?
+    public var referenceLength: Int?
+    public var headRatio: Double?
+    public var valueRatio: Double?
+    public var quantization: ProgressiveQuantization?
+
     public struct FixedPointSettings: Codable, Sendable, Equatable {
         public var totalBits: Int?, fractionBits: Int?
         enum CodingKeys: String, CodingKey { case totalBits = "total_bits", fractionBits = "fraction_bits" }
@@ -51,20 +64,27 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
         case method, windows, softmax, lut, approximate
         case clsAttendsAll = "cls_attends_all", blockSize = "block_size", blockRatio = "block_ratio", topK = "top_k"
         case headThreshold = "head_threshold", magnitudeHeads = "magnitude_heads", fixedPoint = "fixed_point"
+        case tokenRatio = "token_ratio", tokenRatioStart = "token_ratio_start", referenceLength = "reference_length"
+        case headRatio = "head_ratio", valueRatio = "value_ratio", quantization
     }
 
     /// Method names a plan may use.
-    public static let methods = ["dense", "tiled", "window", "hdp"]
+    public static let methods = ["dense", "tiled", "window", "hdp", "spatten"]
 
     /// Top-level keys a plan file may hold: the settings above and a search's record.
     static let keys: Set<String> = [
         "method", "windows", "softmax", "lut", "approximate", "cls_attends_all", "block_size", "block_ratio", "top_k",
-        "head_threshold", "magnitude_heads", "fixed_point", "search",
+        "head_threshold", "magnitude_heads", "fixed_point", "token_ratio", "token_ratio_start", "reference_length", "head_ratio",
+        "value_ratio", "quantization", "search",
     ]
 
     public init(method: String, windows: [Int]? = nil, clsAttendsAll: Bool? = nil, softmax: String? = nil, lut: LUTSettings? = nil,
                 blockSize: Int? = nil, blockRatio: Double? = nil, topK: Double? = nil, headThreshold: Double? = nil,
-                magnitudeHeads: Double? = nil, approximate: Bool? = nil, fixedPoint: FixedPointSettings? = nil) {
+                magnitudeHeads: Double? = nil, approximate: Bool? = nil, fixedPoint: FixedPointSettings? = nil,
+                tokenRatio: Double? = nil, tokenRatioStart: Double? = nil, referenceLength: Int? = nil, headRatio: Double? = nil,
+                valueRatio: Double? = nil, quantization: ProgressiveQuantization? = nil) {
+        (self.tokenRatio, self.tokenRatioStart, self.referenceLength) = (tokenRatio, tokenRatioStart, referenceLength)
+        (self.headRatio, self.valueRatio, self.quantization) = (headRatio, valueRatio, quantization)
         (self.blockSize, self.blockRatio, self.topK, self.headThreshold) = (blockSize, blockRatio, topK, headThreshold)
         (self.magnitudeHeads, self.approximate, self.fixedPoint) = (magnitudeHeads, approximate, fixedPoint)
         self.method = method
@@ -80,6 +100,25 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
                                        ("head_threshold", headThreshold != nil), ("magnitude_heads", magnitudeHeads != nil),
                                        ("approximate", approximate != nil), ("fixed_point", fixedPoint != nil)]
         return given.first { $0.1 }?.0
+    }
+
+    /// The first SpAtten-only setting present, if any.
+    private var spattenSettingGiven: String? {
+        let given: [(String, Bool)] = [("token_ratio", tokenRatio != nil), ("token_ratio_start", tokenRatioStart != nil),
+                                       ("reference_length", referenceLength != nil), ("head_ratio", headRatio != nil),
+                                       ("value_ratio", valueRatio != nil), ("quantization", quantization != nil)]
+        return given.first { $0.1 }?.0
+    }
+
+    /// The SpAtten method these settings describe for `layers` layers, validated.
+    func spattenMethod(layers: Int) throws -> SpAttenMethod {
+        let schedule = SpAttenSchedule(layers: layers, tokenRatio: tokenRatio ?? 0, tokenRatioStart: tokenRatioStart,
+                                       referenceLength: referenceLength, headRatio: headRatio ?? 0)
+        try schedule.validate()
+        let values = valueRatio ?? 0
+        guard (0..<1).contains(values) else { throw AttentionPlanError.badSetting(setting: "value_ratio", reason: "must be in [0, 1), got \(values)") }
+        if softmax != nil { throw AttentionPlanError.badSetting(setting: "softmax", reason: "method spatten uses the exact softmax") }
+        return SpAttenMethod(schedule: schedule, valueRatio: values, quantization: quantization)
     }
 
     /// The HDP method these settings describe, validated.
@@ -156,6 +195,9 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
         if method != "hdp", let setting = hdpSettingGiven {
             throw AttentionPlanError.badSetting(setting: setting, reason: "applies to method hdp, not \(method)")
         }
+        if method != "spatten", let setting = spattenSettingGiven {
+            throw AttentionPlanError.badSetting(setting: setting, reason: "applies to method spatten, not \(method)")
+        }
         switch method {
         case "dense": return DenseMethod(softmax: try lutExp())
         case "tiled": return TiledMethod(softmax: try lutExp())
@@ -167,6 +209,7 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
             try method.check(layers: layers)
             return method
         case "hdp": return try hdpMethod()
+        case "spatten": return try spattenMethod(layers: layers)
         default: throw AttentionPlanError.unknownMethod(method, known: Self.methods)
         }
     }

@@ -16,17 +16,24 @@ struct DecoderOptions: ParsableArguments {
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Attention method: tiled (exact, FlashAttention-style online softmax; default) or dense (the Float32 reference). Causal masking and grouped-query attention are applied by both.",
+        "Attention method: tiled (exact, FlashAttention-style online softmax; default), dense (the Float32 reference) or spatten (KV-cache token pruning per layer, head and value pruning, progressive quantization; see the SpAtten options). Causal masking and grouped-query attention are applied by all.",
         valueName: "method"))
     var attention: String = "tiled"
 
-    static let methods = ["tiled", "dense"]
+    @OptionGroup(title: "SpAtten (--attention spatten)") var spatten: SpAttenOptions
+
+    static let methods = ["tiled", "dense", "spatten"]
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard Self.methods.contains(attention) else {
             let reason = AttentionPlan.methods.contains(attention) ? " (\(attention) runs on encoders only so far: its mask has no position offset for a KV cache)" : ""
             throw ValidationError("--attention: '\(attention)' is not available for decoders\(reason); expected one of \(Self.methods.joined(separator: ", "))")
+        }
+        if attention == "spatten" {
+            do { _ = try spatten.plan().makeMethod(layers: 30) } catch let error as AttentionPlanError { throw ValidationError("--attention spatten: \(error)") }
+        } else if spatten.given {
+            throw ValidationError("the SpAtten options apply to --attention spatten")
         }
     }
 
@@ -37,7 +44,14 @@ struct DecoderOptions: ParsableArguments {
         return try DecoderBundle.load(path: model ?? Bundled.decoderModel().path)
     }
 
-    var attentionMethod: any AttentionMethod { attention == "dense" ? DenseMethod() : TiledMethod() }
+    /// The chosen method for a model of `layers` layers.
+    func attentionMethod(layers: Int) throws -> any AttentionMethod {
+        switch attention {
+        case "dense": return DenseMethod()
+        case "spatten": return try spatten.plan().makeMethod(layers: layers)
+        default: return TiledMethod()
+        }
+    }
 }
 
 extension Bundled {

@@ -29,6 +29,11 @@ struct EvalOptions: ParsableArguments {
     var trace: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "Format of --trace: attend (default; the columns above) or spatten (SpAtten's released workload CSV, SPEC §4.5: one row per head that ran, "
+            + "iteration_id = sentence; needs --attention spatten or a spatten plan).", valueName: "format"))
+    var traceFormat: TraceFormat = .attend
+
+    @Option(name: .long, help: ArgumentHelp(
         "Also cost the run's workload on an accelerator from hardware/ (kind hdp or io; see `attend cost --help`): printed after the "
             + "summary, or as the \"cost\" member of --json.", valueName: "file"))
     var cost: String?
@@ -45,6 +50,7 @@ struct EvalOptions: ParsableArguments {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if traceFormat != .attend && trace == nil { throw ValidationError("--trace-format applies to --trace") }
     }
 }
 
@@ -66,6 +72,8 @@ struct EvalSummary: Encodable {
     let cost: CostReport?
     /// --kl-vs-f32: mean KL(p_f32 ‖ p) in nats and the fraction of predictions equal to the Float32 model's.
     let kl_vs_f32: Double?, agreement_vs_f32: Double?
+    /// SpAtten: probability rows computed and those that fetched the K LSBs (nil for other methods).
+    let spatten_rows: Int?, spatten_requantized_rows: Int?
 }
 
 /// Evaluates `task` with the model and options given; prints the summary.
@@ -95,7 +103,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         kl = meanKLDivergence(reference: reference.logits, approximate: result.logits)
         agreement = Double(zip(reference.predictions, predicted).filter { $0 == $1 }.count) / Double(max(1, predicted.count))
     }
-    if let path = options.trace { try writeTrace(result.workloads, to: path) }
+    if let path = options.trace { try writeTrace(result.workloads, format: options.traceFormat, to: path) }
     let hardware = try options.cost.map(loadHardware)
     let traceRecords = result.workloads.enumerated().flatMap { s, layers in
         layers.enumerated().flatMap { l, heads in heads.enumerated().map { TraceRecord(sentence: s, layer: l, head: $0, workload: $1) } }
@@ -106,6 +114,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         try writeSCALESimTopology(traceRecords, hidden: config.hiddenSize, intermediate: config.intermediateSize, to: path)
     }
     let records = result.workloads.lazy.joined().joined()
+    let spatten = records.compactMap(\.spatten)
     let metrics = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label))
     if let path = options.predictions {
         let text = predicted.map(String.init).joined(separator: "\n") + "\n"
@@ -121,7 +130,9 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         model_seconds: modelSeconds, attention_seconds: method.seconds, attention_macs: records.reduce(0) { $0 + $1.qkMACs + $1.pvMACs }, dense_attention_macs: records.reduce(0) { $0 + $1.denseMACs },
         blocks_kept: records.reduce(0) { $0 + $1.blocksKept }, blocks_total: records.reduce(0) { $0 + $1.blocksTotal },
         heads_pruned: records.reduce(0) { $0 + $1.headPruned }, heads_total: records.count, cost: cost,
-        kl_vs_f32: kl, agreement_vs_f32: agreement)
+        kl_vs_f32: kl, agreement_vs_f32: agreement,
+        spatten_rows: spatten.isEmpty ? nil : spatten.reduce(0) { $0 + $1.rows },
+        spatten_requantized_rows: spatten.isEmpty ? nil : spatten.reduce(0) { $0 + $1.requantizedRows })
     if options.json {
         print(try jsonLine(summary))
     } else {
@@ -136,9 +147,25 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
     }
 }
 
-/// Writes records [sentence][layer][head] as CSV with a header row.
-func writeTrace(_ workloads: [[[HeadWorkload]]], to path: String) throws {
-    do { try TraceCSV.text(workloads).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+/// What `--trace` writes.
+enum TraceFormat: String, ExpressibleByArgument, CaseIterable {
+    /// Attend's trace CSV (`TraceCSV`).
+    case attend
+    /// SpAtten's released workload CSV (`SpAttenCSV`).
+    case spatten
+}
+
+/// Writes records [sentence][layer][head] as CSV with a header row, in `format`.
+func writeTrace(_ workloads: [[[HeadWorkload]]], format: TraceFormat = .attend, to path: String) throws {
+    let text: String
+    switch format {
+    case .attend: text = TraceCSV.text(workloads)
+    case .spatten:
+        let rows = SpAttenCSV.rows(workloads)
+        if rows.isEmpty && !workloads.isEmpty { throw CLIError("\(path): --trace-format spatten needs --attention spatten (no head has a SpAtten record)") }
+        text = SpAttenCSV.text(rows)
+    }
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
         throw CLIError("\(path): cannot write the trace (\((error as NSError).localizedDescription))")
     }
 }

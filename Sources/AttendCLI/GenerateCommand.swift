@@ -63,7 +63,7 @@ struct Generate: ParsableCommand {
         let ids = tokenizer.encode(text, addSpecial: true)
         guard !ids.isEmpty else { throw CLIError("the prompt is empty: give at least one character") }
         var stream = UTF8Stream()
-        let generator = Generator(model: bundle.model, attention: options.attentionMethod)
+        let generator = Generator(model: bundle.model, attention: try options.attentionMethod(layers: bundle.model.layerCount))
         let result = try generator.generate(prompt: ids, maxTokens: maxTokens, sampler: Sampler(temperature: temperature, topP: topP, seed: seed),
                                             stopTokens: ignoreEOS ? [] : bundle.stopTokens) { id in
             // Ids come from the model's own vocabulary, so decoding cannot fail.

@@ -19,7 +19,7 @@ struct ModelOptions: ParsableArguments {
     var truncate = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Attention method: dense (Float32 reference, materialises scores), tiled (exact, FlashAttention-style; default), window (ReBERT: per-layer windows, needs --windows) or hdp (hybrid dynamic pruning: integer-proxy block and head pruning; see the HDP options).",
+        "Attention method: dense (Float32 reference, materialises scores), tiled (exact, FlashAttention-style; default), window (ReBERT: per-layer windows, needs --windows), hdp (hybrid dynamic pruning: integer-proxy block and head pruning; see the HDP options) or spatten (cascade token and head pruning, value pruning, progressive quantization; see the SpAtten options).",
         valueName: "method"))
     var attention: String?
 
@@ -39,6 +39,8 @@ struct ModelOptions: ParsableArguments {
     @OptionGroup(title: "HDP (--attention hdp)") var hdp: HDPOptions
 
     @OptionGroup(title: "Precision") var precision: PrecisionOptions
+
+    @OptionGroup(title: "SpAtten (--attention spatten)") var spatten: SpAttenOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "JSON plan file choosing the attention method and its settings, e.g. {\"method\": \"window\", \"windows\": [4, 4, 8, 8, 16, 16]}.",
@@ -65,6 +67,13 @@ struct ModelOptions: ParsableArguments {
         } else {
             if hdp.given { throw ValidationError("--block-size, --block-ratio, --top-k, --head-threshold, --magnitude-heads and --exact-scores apply to --attention hdp") }
             if let softmax, !["exact", "lut"].contains(softmax) { throw ValidationError("--softmax: expected exact or lut, got '\(softmax)'") }
+        }
+        if attention == "spatten" {
+            do { _ = try spatten.plan().makeMethod(layers: 6) } catch let error as AttentionPlanError {
+                throw ValidationError("--attention spatten: \(error)")
+            }
+        } else if spatten.given {
+            throw ValidationError("--token-ratio, --token-ratio-start, --reference-length, --head-ratio, --value-ratio and the quantization options apply to --attention spatten")
         }
         if softmax != nil && plan != nil { throw ValidationError("give the softmax in the plan file, not with --softmax") }
     }
@@ -94,6 +103,7 @@ struct ModelOptions: ParsableArguments {
     func attentionMethod(layers: Int) throws -> any AttentionMethod {
         guard let plan else {
             if attention == "hdp" { return try hdp.plan(softmax: softmax).makeMethod(layers: layers) }
+            if attention == "spatten" { return try spatten.plan().makeMethod(layers: layers) }
             let chosen = AttentionPlan(method: attention ?? "tiled", windows: parsedWindows, clsAttendsAll: clsLocal ? false : nil, softmax: softmax)
             return try chosen.makeMethod(layers: layers)
         }

@@ -36,6 +36,9 @@ struct PerplexityCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Score each token of a chunk's second half in its own forward pass on the cache, as generation does (slower; the same perplexity for exact attention, but with --attention spatten the KV cache is pruned as in generation).")
+    var stepwise = false
+
     func validate() throws {
         if context < 4 { throw ValidationError("--context must be at least 4, got \(context)") }
         if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1, got \(chunks)") }
@@ -57,7 +60,7 @@ struct PerplexityCommand: ParsableCommand {
         let result: PerplexityResult
         do {
             result = try Perplexity.evaluate(model: bundle.model, tokens: tokens, context: context, chunks: chunks,
-                                             bos: bundle.addBOS ? tokenizer.bos : nil, attention: options.attentionMethod) { done, total, running in
+                                             bos: bundle.addBOS ? tokenizer.bos : nil, attention: try options.attentionMethod(layers: bundle.model.layerCount), stepwise: stepwise) { done, total, running in
                 if json { bar.update(done, total) } else {
                     printError(String(format: "[%d]%.4f,", done, running), terminator: done == total ? "\n" : "")
                 }

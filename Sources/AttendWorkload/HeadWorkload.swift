@@ -44,6 +44,9 @@ public struct HeadWorkload: Sendable, Equatable, Codable {
     /// 0 pruned — block-row r, key block c at r · keyBlocks + c. Empty when the method does not
     /// record it (then only the counts are known).
     public var keptBlocks: [UInt8]
+    /// SpAtten's own record of the head (its workload-CSV row); nil for other methods. A head
+    /// SpAtten pruned has none (the released workloads list only the heads that ran).
+    public var spatten: SpAttenRecord? = nil
 
     public init(queries: Int, keys: Int, allowedEntries: Int, computedEntries: Int, blocksKept: Int, blocksTotal: Int,
                 qkMACs: Int, pvMACs: Int, denseMACs: Int, exps: Int, bytesQ: Int, bytesK: Int, bytesV: Int, bits: Int,

@@ -15,10 +15,10 @@ struct TestInputs {
         v = randomFloats(keys * kvHeads * d, seed: seed &+ 2, range: -1...1)
     }
 
-    /// The same shapes and mask with other q and k.
-    init(copying other: TestInputs, q: [Float], k: [Float]) {
+    /// The same shapes and mask with other q and k (and v).
+    init(copying other: TestInputs, q: [Float], k: [Float], v: [Float]? = nil) {
         (queries, keys, heads, kvHeads, d, mask) = (other.queries, other.keys, other.heads, other.kvHeads, other.d, other.mask)
-        (self.q, self.k, self.v) = (q, k, other.v)
+        (self.q, self.k, self.v) = (q, k, v ?? other.v)
     }
 
     /// Runs `body` on a problem over these inputs writing to a fresh output [queries, H·d] (NaN-filled).

@@ -45,9 +45,12 @@ public enum Perplexity {
     }
 
     /// Scores `tokens` with `model`; `progress(chunk, chunks, runningPerplexity)` after each chunk.
+    /// `stepwise`: the first half of each chunk (and the first scored token) runs as one prompt pass,
+    /// then every scored token runs alone on the cache, as generation does — same numbers for exact
+    /// attention, but a method that prunes the KV cache (SpAtten) is scored with its cache pruned.
     public static func evaluate(
         model: any CausalLanguageModel, tokens: [Int], context: Int, chunks requested: Int? = nil, bos: Int?,
-        attention: any AttentionMethod = TiledMethod(), progress: (Int, Int, Double) -> Void = { _, _, _ in }
+        attention: any AttentionMethod = TiledMethod(), stepwise: Bool = false, progress: (Int, Int, Double) -> Void = { _, _, _ in }
     ) throws -> PerplexityResult {
         guard (4...model.contextLength).contains(context) else { throw Failure.badContext(context: context, limit: model.contextLength) }
         guard tokens.count >= 2 * context else { throw Failure.tooFewTokens(tokens: tokens.count, context: context) }
@@ -60,12 +63,21 @@ public enum Perplexity {
             var ids = Array(tokens[(chunk * context)..<((chunk + 1) * context)])
             if let bos { ids[0] = bos }
             cache.reset()
-            let output = try model.forward(ids, cache: cache, attention: attention, rows: .from(first))
             let v = model.vocabularySize
-            output.logits.data.withUnsafeBufferPointer { logits in
+            if stepwise {
                 for j in first..<(context - 1) {
-                    nll += negativeLogProbability(logits.baseAddress! + (j - first) * v, count: v, target: tokens[chunk * context + j + 1])
+                    let input = j == first ? Array(ids[0...first]) : [ids[j]]
+                    let output = try model.forward(input, cache: cache, attention: attention, rows: .last)
+                    nll += output.logits.data.withUnsafeBufferPointer { negativeLogProbability($0.baseAddress!, count: v, target: tokens[chunk * context + j + 1]) }
                     scored += 1
+                }
+            } else {
+                let output = try model.forward(ids, cache: cache, attention: attention, rows: .from(first))
+                output.logits.data.withUnsafeBufferPointer { logits in
+                    for j in first..<(context - 1) {
+                        nll += negativeLogProbability(logits.baseAddress! + (j - first) * v, count: v, target: tokens[chunk * context + j + 1])
+                        scored += 1
+                    }
                 }
             }
             running.append(Foundation.exp(nll / Double(scored)))

@@ -87,8 +87,9 @@ public final class BertModel: Sendable {
 
     /// Runs the model on a batch of token-id sequences (each starting with [CLS]), padded to the
     /// longest; padding is excluded from attention by the key padding mask. Token type ids are 0.
-    /// `attention` runs every layer's attention; tokens it prunes are dropped from later layers
-    /// (their rows of `lastHiddenState` then hold stale values).
+    /// `attention` runs every layer's attention; tokens it prunes leave the rest of that layer (output
+    /// projection, FFN) and every later layer, and the batch is re-padded to its longest survivor, so
+    /// `lastHiddenState` (and each hidden state) is `[B, T', D]` over the surviving rows, in order.
     public func forward(
         _ batch: [[Int]], attention: any AttentionMethod = TiledMethod(), collectHiddenStates: Bool = false
     ) throws -> BertOutput {
@@ -162,8 +163,8 @@ public final class BertModel: Sendable {
         var states: [AttentionState]
         /// Per sequence, the original positions of the rows in use, in order.
         var rowPositions: [[Int]]
-        /// Padded length T.
-        let t: Int
+        /// Padded length T (the longest sequence; shrinks when tokens are pruned).
+        var t: Int
         var x: Tensor
         var qkv: [Float]
         var context: [Float]
@@ -230,11 +231,13 @@ public final class BertModel: Sendable {
     }
 
     /// One post-norm encoder layer, in place on `buffers.x`; returns attention's records
-    /// [sequence][head]. Tokens the method pruned are compacted away afterwards.
+    /// [sequence][head]. Tokens the method pruned are compacted away right after attention, so the
+    /// output projection and the FFN run on the survivors only.
     private func encoderLayer(
         _ w: BertLayerWeights, index: Int, _ attention: any AttentionMethod, _ buffers: inout LayerBuffers
     ) -> [[HeadWorkload]] {
         let workloads = attentionSublayer(w, index: index, attention, &buffers, firstQueryOnly: false)
+        compactPrunedTokens(&buffers)
         let rows = buffers.rows
         buffers.x.data.withUnsafeMutableBufferPointer { xp in buffers.context.withUnsafeMutableBufferPointer { cp in
             buffers.qkv.withUnsafeMutableBufferPointer { qp in buffers.inner.withUnsafeMutableBufferPointer { ip in
@@ -243,7 +246,6 @@ public final class BertModel: Sendable {
                                 inner: ip.baseAddress!, rows: rows)
             } }
         } }
-        compactPrunedTokens(&buffers)
         return workloads
     }
 
@@ -274,25 +276,35 @@ public final class BertModel: Sendable {
         return workloads
     }
 
-    /// Moves each sequence's surviving rows (its state's `positions`) to the front of its block of x
-    /// and shortens its length, so that later layers compute only surviving tokens.
+    /// Keeps each sequence's surviving rows (its state's `positions`) of x and context, in order,
+    /// and re-pads the batch to the longest survivor T': row r of sequence b moves to b·T' + r, so
+    /// later GEMMs run on B·T' rows. (Destinations never pass their sources, so it runs in place.)
     private func compactPrunedTokens(_ buffers: inout LayerBuffers) {
-        let d = config.hiddenSize
-        for b in buffers.lengths.indices where buffers.states[b].positions.count != buffers.lengths[b] {
+        guard buffers.states.indices.contains(where: { buffers.states[$0].positions.count != buffers.lengths[$0] }) else { return }
+        let d = config.hiddenSize, t = buffers.t
+        var kept: [[Int]] = []  // per sequence: the row indices that survive
+        for b in buffers.lengths.indices {
             let present = buffers.rowPositions[b]
             let keep = Set(buffers.states[b].positions)
-            precondition(buffers.states[b].positions.allSatisfy(Set(present).contains), "an attention method re-admitted a pruned token")
-            var row = 0
-            for (index, position) in present.enumerated() where keep.contains(position) {
-                if index != row {
-                    let (src, dst) = ((b * buffers.t + index) * d, (b * buffers.t + row) * d)
-                    buffers.x.data.replaceSubrange(dst..<(dst + d), with: buffers.x.data[src..<(src + d)])
-                }
-                row += 1
-            }
-            buffers.lengths[b] = row
+            precondition(keep.isSubset(of: present), "an attention method re-admitted a pruned token")
+            kept.append(present.indices.filter { keep.contains(present[$0]) })
             buffers.rowPositions[b] = present.filter(keep.contains)
+            buffers.lengths[b] = kept[b].count
         }
+        let newT = buffers.lengths.max() ?? 0
+        func move(_ data: UnsafeMutablePointer<Float>) {
+            for b in kept.indices {
+                for (r, index) in kept[b].enumerated() where b * newT + r != b * t + index {
+                    (data + (b * newT + r) * d).update(from: data + (b * t + index) * d, count: d)
+                }
+                (data + (b * newT + kept[b].count) * d).update(repeating: 0, count: (newT - kept[b].count) * d)
+            }
+        }
+        buffers.x.data.withUnsafeMutableBufferPointer { move($0.baseAddress!) }
+        buffers.context.withUnsafeMutableBufferPointer { move($0.baseAddress!) }
+        buffers.t = newT
+        buffers.x.data.removeLast(buffers.x.data.count - buffers.rows * d)
+        buffers.x.shape = [buffers.lengths.count, newT, d]
     }
 
     /// The rest of a layer on `rows` rows, in place on x: [rows, D]:

@@ -66,22 +66,24 @@ extension CausalLanguageModel {
     }
 
     /// The causal attention problem of one layer: queries `q: [n, H·d]` (stride ldq) at positions
-    /// `cache.count..<cache.count + n`, keys/values the cache's first `cache.count + n` rows of layer l,
-    /// output `out: [n, H·d]`.
+    /// `cache.count..<cache.count + n`, keys/values the layer's `cache.rows(layer: l)` rows and the n new
+    /// ones after them, output `out: [n, H·d]`.
     func causalProblem(q: UnsafePointer<Float>, ldq: Int, n: Int, cache: KVCache, layer l: Int, heads: Int, kvHeads: Int, headDim: Int,
                        out: UnsafeMutablePointer<Float>) -> AttentionProblem {
-        let keys = cache.count + n
+        let keys = cache.rows(layer: l) + n
         return AttentionProblem(q: q, ldq: ldq, k: cache.keys(layer: l), ldk: kvWidth, v: cache.values(layer: l), ldv: kvWidth,
                                 out: out, ldo: heads * headDim, queries: n, keys: keys, heads: heads, kvHeads: kvHeads, headDim: headDim,
                                 mask: AttentionMask(causal: true, causalOffset: keys - n))
     }
 
-    /// Runs `attention` on one layer's problem with the cache's state.
+    /// Runs `attention` on one layer's problem with the layer's state (its positions plus the n new
+    /// ones); rows the method pruned leave the layer's cache.
     func attend(_ attention: any AttentionMethod, layer l: Int, _ problem: AttentionProblem, cache: KVCache) -> [HeadWorkload] {
-        var states = [cache.state]
+        let n = problem.queries
+        var states = [cache.states[l]]
+        states[0].positions += Array(cache.count..<(cache.count + n))
         let records = attention.attend(layer: l, [problem], states: &states)
-        precondition(states[0].positions.count == cache.state.positions.count, "\(attention.name): token pruning is not supported in decoders yet")
-        cache.state = states[0]
+        cache.update(layer: l, newRows: n, state: states[0])
         return records[0]
     }
 }

@@ -1,8 +1,10 @@
 import AttendAttention
 
-/// The keys and values of every token a decoder has seen, one buffer per layer and kind:
-/// `keys(layer:)`, `values(layer:)`: [capacity, H_kv·d], rows `0..<count` filled, row t = position t
-/// (after RoPE for Llama). Allocated once for the expected length and grown geometrically when a
+/// The keys and values of the tokens a decoder has seen, one buffer per layer and kind:
+/// `keys(layer:)`, `values(layer:)`: [capacity, H_kv·d], rows `0..<rows(layer:)` filled, row r holding
+/// position `states[l].positions[r]` (after RoPE for Llama). Without token pruning every layer holds
+/// every position (row t = position t); a method that prunes tokens (SpAtten) drops rows of a layer for
+/// good, and the rows left are compacted to the front. Allocated once for the expected length and grown geometrically when a
 /// forward pass needs more, never past `limit` (the model's context length): a forward pass that
 /// would is an error (`ModelError.contextFull`), not a silent wrap-around.
 public final class KVCache: @unchecked Sendable {
@@ -13,10 +15,11 @@ public final class KVCache: @unchecked Sendable {
     public let limit: Int
     /// Rows allocated per buffer.
     public private(set) var capacity: Int
-    /// Tokens held (positions `0..<count`).
+    /// Tokens seen (positions `0..<count`; the next token's position is `count`).
     public private(set) var count: Int = 0
-    /// The attention state threaded through the layers (SPEC §3): what a method keeps across calls.
-    public var state: AttentionState
+    /// Per layer, the attention state a method keeps across calls (SPEC §3): the positions whose rows
+    /// the layer holds, in order, and accumulated importances.
+    public private(set) var states: [AttentionState]
     private var storage: [UnsafeMutablePointer<Float>]  // per layer: [2, capacity, width] (keys, then values)
 
     /// An empty cache for `layers` layers of `width`-wide rows, room for `capacity` tokens
@@ -25,7 +28,7 @@ public final class KVCache: @unchecked Sendable {
         precondition(layers >= 1 && width >= 1 && limit >= 1, "bad cache shape")
         (self.layers, self.width, self.limit) = (layers, width, limit)
         self.capacity = min(max(capacity, 1), limit)
-        state = AttentionState(length: 0)
+        states = Array(repeating: AttentionState(length: 0), count: layers)
         storage = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: 2 * min(max(capacity, 1), limit) * width) }
     }
 
@@ -57,16 +60,39 @@ public final class KVCache: @unchecked Sendable {
         capacity = grown
     }
 
-    /// Marks `n` more rows (written by the forward pass after `reserve(n)`) as held.
+    /// Rows layer l holds (≤ count).
+    public func rows(layer l: Int) -> Int { states[l].positions.count }
+
+    /// After layer l's attention over its rows plus `n` new ones (written at rows `rows(layer: l)…`):
+    /// takes `state` — whose positions are the old ones and `count..<count + n`, less any the method
+    /// pruned — and compacts the layer's K/V rows to those positions.
+    func update(layer l: Int, newRows n: Int, state: AttentionState) {
+        let present = states[l].positions + Array(count..<(count + n))
+        if state.positions.count != present.count {
+            let keep = Set(state.positions)
+            precondition(keep.isSubset(of: present), "an attention method re-admitted a pruned token")
+            let (k, v) = (keys(layer: l), values(layer: l))
+            var row = 0
+            for (index, position) in present.enumerated() where keep.contains(position) {
+                if index != row {
+                    (k + row * width).update(from: k + index * width, count: width)
+                    (v + row * width).update(from: v + index * width, count: width)
+                }
+                row += 1
+            }
+        }
+        states[l] = state
+    }
+
+    /// Marks the `n` tokens of a forward pass as seen (each layer's rows were updated by `update`).
     func advance(by n: Int) {
         precondition(count + n <= capacity, "advance past the reserved rows")
         count += n
-        state.positions.append(contentsOf: (count - n)..<count)
     }
 
     /// Forgets every token (the buffers are kept for reuse).
     public func reset() {
         count = 0
-        state = AttentionState(length: 0)
+        states = Array(repeating: AttentionState(length: 0), count: layers)
     }
 }

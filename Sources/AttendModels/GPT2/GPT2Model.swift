@@ -85,7 +85,7 @@ public final class GPT2Model: CausalLanguageModel {
                 for (l, w) in layers.enumerated() {
                     DecoderRowOps.layerNorm(x, ld: d, rows: n, gamma: w.norm1Gamma, beta: w.norm1Beta, eps: c.layerNormEps, into: h, ldo: d)
                     w.qkv.apply(h, ldx: d, rows: n, bias: w.qkvBias, into: qkv, ldo: 3 * d)
-                    let (keys, values) = (cache.keys(layer: l) + p * d, cache.values(layer: l) + p * d)
+                    let (keys, values) = (cache.keys(layer: l) + cache.rows(layer: l) * d, cache.values(layer: l) + cache.rows(layer: l) * d)
                     for i in 0..<n {
                         (keys + i * d).update(from: qkv + i * 3 * d + d, count: d)
                         (values + i * d).update(from: qkv + i * 3 * d + 2 * d, count: d)

@@ -53,7 +53,7 @@ public final class LlamaModel: CausalLanguageModel {
                 let (x, h, q, context, gate, up) = (xb.baseAddress!, hb.baseAddress!, qb.baseAddress!, cb.baseAddress!, gb.baseAddress!, ub.baseAddress!)
                 weights.embedding.gather(ids, into: x)
                 for (l, w) in weights.layers.enumerated() {
-                    let (keys, values) = (cache.keys(layer: l) + p * kvw, cache.values(layer: l) + p * kvw)  // rows p..<p+n
+                    let (keys, values) = (cache.keys(layer: l) + cache.rows(layer: l) * kvw, cache.values(layer: l) + cache.rows(layer: l) * kvw)  // the n new rows after the layer's
                     DecoderRowOps.rmsNorm(x, ld: d, rows: n, weight: w.attentionNorm, eps: c.rmsNormEps, into: h, ldo: d)
                     w.query.apply(h, ldx: d, rows: n, bias: nil, into: q, ldo: qw)
                     w.key.apply(h, ldx: d, rows: n, bias: nil, into: keys, ldo: kvw)

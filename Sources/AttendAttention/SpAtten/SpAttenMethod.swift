@@ -1,0 +1,205 @@
+import AttendKernels
+
+/// SpAtten (Wang, Zhang, Han, HPCA 2021, arXiv 2012.09852; SPEC §4.5), each technique switchable:
+///
+/// - **Cascade token pruning** (`schedule.tokenRatio` > 0), encoders: token importance
+///   `s_t += Σ_h Σ_q P[h, q, t]` (column sums, accumulated over heads, layers and calls); before
+///   layer l ≥ `schedule.tokenStart` the sequence keeps `TopK.select(s, ⌈(1 − r_l)·n⌉)`. The selection
+///   runs at the end of layer l − 1's attention, so the model drops the pruned rows from that layer's
+///   output projection and FFN already (their outputs would only feed layer l). Never pruned: the first
+///   token ([CLS] in encoders, the first token in decoders — the attention sink every query relies
+///   on) and, in causal problems (decoders), the newest token, whose logits are being computed.
+/// - **KV-cache pruning** (causal problems: a decoder whose model passes each layer its own state, the
+///   positions its cache holds): importance accumulates per layer across calls (generation
+///   iterations); after layer l's attention its cache keeps the top `⌈f_l·L⌉` of its tokens, L the
+///   tokens seen and f_l = ∏_{tokenStart ≤ m ≤ l} (1 − r_m) the share the cascade leaves to layer l, so
+///   pruned K/V rows leave the cache for good (the authors' `spatten_llm` also selects per layer).
+/// - **Cascade head pruning** (`schedule.headRatio` > 0): `s_h += Σ |E_h|` over the head's output; from
+///   layer `schedule.headStart` on only the top `⌈(1 − ratio)·H⌉` heads by s_h run; a pruned head stays
+///   pruned (zero output, not computed).
+/// - **Local value pruning** (`valueRatio` > 0): per head, only the V rows of the ⌈(1 − ratio)·keys⌉
+///   keys with the largest probability column sums are fetched (`SpAttenHead`).
+/// - **Progressive quantization** (`quantization`): MSB-first Q·Kᵀ, LSB refetch for flat rows.
+///
+/// Without value pruning and quantization the tiled kernel computes attention (column sums on
+/// request), so with every ratio 0 the method is exactly `TiledMethod` (tested). Every head that ran
+/// carries its SpAtten workload-CSV row in `HeadWorkload.spatten`.
+public struct SpAttenMethod: AttentionMethod {
+    public var schedule: SpAttenSchedule
+    public var valueRatio: Double
+    public var quantization: ProgressiveQuantization?
+
+    public init(schedule: SpAttenSchedule, valueRatio: Double = 0, quantization: ProgressiveQuantization? = nil) {
+        precondition(valueRatio >= 0 && valueRatio < 1, "value ratio must be in [0, 1)")
+        (self.schedule, self.valueRatio, self.quantization) = (schedule, valueRatio, quantization)
+    }
+
+    public var name: String { "spatten" }
+
+    public func check(layers: Int) throws {
+        if layers != schedule.layers { throw AttentionPlanError.badSetting(setting: "layers", reason: "the SpAtten schedule is for \(schedule.layers) layers, the model has \(layers)") }
+    }
+
+    var prunesHeads: Bool { schedule.headRatio > 0 }
+
+    /// Problem b's keys are the tokens `states[b].positions` (in order); its queries the last
+    /// `queries` of them (all of them in encoders).
+    public func attend(layer l: Int, _ problems: [AttentionProblem], states: inout [AttentionState]) -> [[HeadWorkload]] {
+        precondition(problems.count == states.count, "one state per problem")
+        for (b, problem) in problems.enumerated() {
+            precondition(states[b].positions.count == problem.keys, "SpAtten: \(problem.keys) keys but \(states[b].positions.count) surviving tokens")
+            let length = (states[b].positions.last ?? -1) + 1
+            if states[b].tokenImportance.count < length { states[b].tokenImportance += [Float](repeating: 0, count: length - states[b].tokenImportance.count) }
+            if states[b].headImportance.count < problem.heads { states[b].headImportance = [Float](repeating: 0, count: problem.heads) }
+            if prunesHeads { pruneHeads(layer: l, heads: problem.heads, &states[b]) }
+        }
+        let masked = problems.enumerated().map { b, p in
+            var mask = p.mask
+            mask.skippedHeads.formUnion(states[b].prunedHeads)
+            return AttentionProblem(q: p.q, ldq: p.ldq, k: p.k, ldk: p.ldk, v: p.v, ldv: p.ldv, out: p.out, ldo: p.ldo, queries: p.queries,
+                                    keys: p.keys, heads: p.heads, kvHeads: p.kvHeads, headDim: p.headDim, mask: mask)
+        }
+        // Column sums only when a selection will read them: a later layer's (encoders), this layer's cache (decoders).
+        let causal = problems.contains { $0.mask.causal }
+        let accumulates = causal ? schedule.keptFraction(layer: l, length: 1) < 1 : schedule.prunesTokens(after: l)
+        let computed = run(masked, columnSums: accumulates)
+        var records: [[HeadWorkload]] = []
+        for (b, problem) in masked.enumerated() {
+            if prunesHeads { addHeadImportance(problem, &states[b]) }
+            if accumulates {
+                for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
+                    for (j, position) in states[b].positions.enumerated() { states[b].tokenImportance[position] += computed[b].columnSums[h][j] }
+                }
+            }
+            let before = states[b].positions.count
+            let topK = accumulates ? pruneTokens(layer: l, causal: causal, &states[b]) : nil
+            records.append(spattenRecords(layer: l, problem, computed[b], topK: topK, length: states[b].tokenImportance.count,
+                                          accumulates: accumulates, keptTokens: before))
+        }
+        return records
+    }
+
+    /// What `run` computed for one problem.
+    struct Computed {
+        var workloads: [HeadWorkload]
+        /// [H][keys], empty for heads not computed (and when token pruning is off on the tiled path).
+        var columnSums: [[Float]]
+        /// Per head: rows requantized and V rows fetched.
+        var requantized: [Int], valuesFetched: [Int]
+    }
+
+    /// Attention of every problem: the tiled kernel (column sums on request), or `SpAttenHead` per
+    /// head when quantization or value pruning is on.
+    func run(_ problems: [AttentionProblem], columnSums: Bool) -> [Computed] {
+        if quantization == nil && valueRatio == 0 {
+            return TiledAttention.run(problems, columnSums: columnSums).enumerated().map { p, result in
+                Computed(workloads: result.workloads, columnSums: result.columnSums, requantized: Array(repeating: 0, count: problems[p].heads),
+                         valuesFetched: Array(repeating: problems[p].keys, count: problems[p].heads))
+            }
+        }
+        var tasks: [(problem: Int, head: Int)] = []
+        for (p, problem) in problems.enumerated() {
+            for h in 0..<problem.heads {
+                if problem.mask.skippedHeads.contains(h) {
+                    for i in 0..<problem.queries { (problem.out + i * problem.ldo + h * problem.headDim).update(repeating: 0, count: problem.headDim) }
+                } else {
+                    tasks.append((p, h))
+                }
+            }
+        }
+        let heads = UnsafeMutableBufferPointer<SpAttenHead>.allocate(capacity: max(tasks.count, 1))
+        defer { heads.deallocate() }
+        nonisolated(unsafe) let output = heads
+        Parallel.forEach(tasks.count) { index in
+            let (p, h) = tasks[index]
+            output.initializeElement(at: index, to: SpAttenHead(problems[p], head: h, quantization: quantization, valueRatio: valueRatio))
+        }
+        var computed = problems.map { problem in
+            Computed(workloads: [], columnSums: Array(repeating: [], count: problem.heads), requantized: Array(repeating: 0, count: problem.heads),
+                     valuesFetched: Array(repeating: 0, count: problem.heads))
+        }
+        for (index, (p, h)) in tasks.enumerated() {
+            computed[p].columnSums[h] = heads[index].columnSums
+            computed[p].requantized[h] = heads[index].requantizedRows
+            computed[p].valuesFetched[h] = heads[index].valuesFetched
+        }
+        for (p, problem) in problems.enumerated() {
+            let (nq, nk, d) = (problem.queries, problem.keys, problem.headDim)
+            computed[p].workloads = (0..<problem.heads).map { h in
+                let ran = !problem.mask.skippedHeads.contains(h) && nq > 0 && nk > 0
+                let entries = ran ? (0..<nq).reduce(0) { $0 + (problem.mask.causal ? max(0, min(nk, $1 + problem.mask.causalOffset + 1)) : nk) } : 0
+                let values = ran ? computed[p].valuesFetched[h] : 0
+                return HeadWorkload(queries: nq, keys: nk, allowedEntries: entries, computedEntries: entries, blocksKept: ran ? 1 : 0, blocksTotal: 1,
+                                    qkMACs: entries * d + computed[p].requantized[h] * nk * d, pvMACs: nq * values * d, denseMACs: 2 * nq * nk * d,
+                                    exps: entries, bytesQ: 0, bytesK: 0, bytesV: 0, bits: 32, kvRowsRead: ran ? nk : 0,
+                                    headPruned: problem.mask.skippedHeads.contains(h) ? 1 : 0, headDim: d)
+            }
+        }
+        return computed
+    }
+
+    /// Prunes heads before layer l: the surviving heads are cut to the schedule's count by s_h.
+    private func pruneHeads(layer l: Int, heads: Int, _ state: inout AttentionState) {
+        let keep = schedule.keptHeads(layer: l, of: heads)
+        let alive = (0..<heads).filter { !state.prunedHeads.contains($0) }
+        guard alive.count > keep else { return }
+        let kept = Set(TopK.select(alive.map { state.headImportance[$0] }, k: keep).map { alive[$0] })
+        for h in alive where !kept.contains(h) { state.prunedHeads.insert(h) }
+    }
+
+    /// s_h += Σ_q Σ_c |E_h[q, c]| for the heads that ran.
+    private func addHeadImportance(_ problem: AttentionProblem, _ state: inout AttentionState) {
+        let d = problem.headDim
+        for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
+            var sum: Float = 0
+            for i in 0..<problem.queries { for c in 0..<d { sum += abs(problem.out[i * problem.ldo + h * d + c]) } }
+            state.headImportance[h] += sum
+        }
+    }
+
+    /// After layer l: cuts the surviving tokens to the schedule's count for layer l + 1 (encoders) or
+    /// for layer l's cache (causal); returns k when a selection ran.
+    private func pruneTokens(layer l: Int, causal: Bool, _ state: inout AttentionState) -> Int? {
+        let (n, length) = (state.positions.count, state.tokenImportance.count)
+        guard n > 1 else { return nil }
+        let target = causal ? min(n, Int((schedule.keptFraction(layer: l, length: length) * Double(length) - 1e-9).rounded(.up)))
+            : SpAttenSchedule.keptCount(ratio: schedule.tokenRatio(layer: l + 1, length: length), of: n)
+        let newest = state.positions.last!
+        let protected = { (position: Int) in position == 0 || (causal && position == newest) }
+        let protectedCount = state.positions.filter(protected).count
+        let keep = max(protectedCount, target)
+        guard keep < n else { return nil }
+        let scores = state.positions.map { protected($0) ? Float.infinity : state.tokenImportance[$0] }
+        state.positions = TopK.select(scores, k: keep).map { state.positions[$0] }
+        return keep
+    }
+
+    /// Each computed head's SpAtten CSV row (SPEC §4.5, the authors' conventions: L = tokens the
+    /// sequence has, key_fetch_num = surviving tokens fetched, −1 for a setting that is off, the
+    /// top-k flagged on the layer's last head row).
+    private func spattenRecords(layer l: Int, _ problem: AttentionProblem, _ computed: Computed, topK: Int?, length: Int,
+                                accumulates: Bool, keptTokens: Int) -> [HeadWorkload] {
+        var records = computed.workloads
+        let ran = (0..<problem.heads).filter { !problem.mask.skippedHeads.contains($0) }
+        let (d, nq) = (problem.headDim, problem.queries)
+        let qz = quantization
+        for h in ran {
+            let requantized = computed.requantized[h] > 0
+            let row = SpAttenWorkloadRow(
+                iteration: 0, layer: l, head: h, headDim: d, sentenceLength: length, keysFetched: keptTokens,
+                keyBits: qz?.keyBits ?? -1, queryBits: qz?.queryBits ?? -1, requantThreshold: qz?.threshold ?? -1,
+                requantized: requantized, requantIncrement: qz?.lsbBits ?? -1, valuesFetched: computed.valuesFetched[h],
+                valueBits: qz?.valueBits ?? -1, accumulatesImportance: accumulates, rescalesPreviousImportance: false,
+                runsTopK: topK != nil && h == ran.last, topK: topK != nil && h == ran.last ? topK! : -1)
+            var w = records[h]
+            let keyBits = (qz.map { $0.keyBits + (requantized ? $0.lsbBits : 0) } ?? 32)
+            w.bits = qz?.keyBits ?? 32
+            w.bytesQ = (nq * d * (qz?.queryBits ?? 32) + 7) / 8
+            w.bytesK = (keptTokens * d * keyBits + 7) / 8
+            w.bytesV = (computed.valuesFetched[h] * d * (qz?.valueBits ?? 32) + 7) / 8
+            w.spatten = SpAttenRecord(row: row, rows: nq, requantizedRows: computed.requantized[h])
+            records[h] = w
+        }
+        return records
+    }
+}
