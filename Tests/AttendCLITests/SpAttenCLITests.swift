@@ -34,11 +34,11 @@ struct SpAttenCLITests {
             #expect(row["quant_key_bit"] == "6" && row["auto_requant_incre"] == "4" && row["quant_value_bit"] == "10")
         }
         // A top-k closes a layer when the next one has fewer keys; its k is the next layer's key count.
-        for (index, row) in rows.enumerated() where row["if_topk"] == "1" {
+        for (index, row) in rows.enumerated() where row["if_topk"] == "True" {
             let next = rows[(index + 1)...].first { $0["layer_id"] != row["layer_id"] }!
             #expect(next["key_fetch_num"] == row["topk"] && next["iteration_id"] == row["iteration_id"])
         }
-        #expect(rows.contains { $0["if_topk"] == "1" })
+        #expect(rows.contains { $0["if_topk"] == "True" })
     }
 
     @Test("--trace-format spatten without a SpAtten method is an error naming the file")
