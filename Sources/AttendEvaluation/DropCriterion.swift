@@ -1,3 +1,4 @@
+import AttendWorkload
 import Foundation
 
 /// When a calibrated setting passes: its score on the calibration sentences drops by at most

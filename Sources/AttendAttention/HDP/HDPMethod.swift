@@ -87,7 +87,7 @@ public struct HDPMethod: AttentionMethod {
         let kIF = format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
         var scores = [Int32](repeating: 0, count: nq * nk)  // S_I: [nq, nk]
         qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in scores.withUnsafeMutableBufferPointer { s in
-            IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: s.baseAddress!)
+            _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: s.baseAddress!)
         } } }
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs

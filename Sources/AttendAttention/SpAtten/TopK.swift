@@ -36,7 +36,7 @@ public enum TopK {
     /// what the RTL engine streams (its latency is Σ ⌈n_i / parallelism⌉ + 3). Reorders `values`.
     public static func kthLargest(_ values: inout [Float], k: Int) -> (value: Float, lengths: [Int]) {
         precondition(k >= 1 && k <= values.count, "k-th largest: k = \(k) of \(values.count) values")
-        var generator = PivotGenerator(seed: UInt64(values.count) &* 0x9E37_79B9 &+ UInt64(k))
+        var generator = SplitMix64(seed: UInt64(values.count) &* 0x9E37_79B9 &+ UInt64(k))
         var (lo, hi) = (0, values.count)  // the answer's rank k − 1 lies in lo..<hi
         var lengths: [Int] = []
         let rank = k - 1
@@ -65,19 +65,6 @@ public enum TopK {
             } else {
                 lo = lt
             }
-        }
-    }
-
-    /// SplitMix64 (fixed seed per call).
-    struct PivotGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

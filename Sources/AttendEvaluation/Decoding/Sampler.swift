@@ -1,3 +1,4 @@
+import AttendWorkload
 import Foundation
 
 /// How the next token is chosen from a row of logits.

@@ -1,3 +1,5 @@
+import AttendWorkload
+
 /// Latency of SpAtten's top-k engine: a randomised quick-select over the candidates (arXiv
 /// 2012.09852 §IV-B; the authors' `TopKLatencyModel.scala`), then a filter pass that keeps the
 /// input order (streamed out beside the V fetch, not counted here).
@@ -42,20 +44,5 @@ public enum SpAttenTopK {
     public static func run(count: Int, target: Int, comparators: Int, overhead: Int, seed: UInt64) -> Run {
         var generator = SplitMix64(seed: seed)
         return run(count: count, target: target, comparators: comparators, overhead: overhead) { m in Int.random(in: 0..<m, using: &generator) }
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood, OOPSLA 2014): a small seeded generator for the top-k pivots.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
