@@ -31,6 +31,8 @@ struct ConfigReader {
     let members: [(key: String, value: JSONValue)]
     let blockSource: String?
     private(set) var read: Set<String> = ["source", "name", "description"]
+    /// The source of every quantity read so far, by key (what a configuration keeps as `sources`).
+    private(set) var sources: [String: String] = [:]
 
     init(_ value: JSONValue, file: String, path: String = "", inheritedSource: String? = nil) throws(ConfigError) {
         guard case let .object(members) = value else {
@@ -82,7 +84,13 @@ struct ConfigReader {
         guard let source else { throw error(key, "needs a \"source\" (its own or its block's)") }
         guard v >= minimum else { throw error(key, "must be ≥ \(minimum.formatted), got \(text)") }
         guard !integer || v == v.rounded() else { throw error(key, "expected an integer, got \(text)") }
+        sources[key] = source
         return Sourced(v, source: source)
+    }
+
+    /// A number ≥ `minimum` (its source recorded in `sources`).
+    mutating func number(_ key: String, minimum: Double = 0) throws(ConfigError) -> Double {
+        try quantity(key, minimum: minimum).value
     }
 
     /// A whole number ≥ `minimum`.

@@ -28,28 +28,17 @@ public struct HDPConfig: Sendable, Equatable {
         var r = try ConfigReader.parse(text, file: file)
         let kind = try r.string("kind")
         guard kind == "hdp" else { throw r.error("kind", "expected \"hdp\", got \"\(kind)\"") }
-        var sources: [String: String] = [:]
-        func q(_ key: String, minimum: Double = 1) throws(ConfigError) -> Double {
-            let v = try r.quantity(key, minimum: minimum)
-            sources[key] = v.source
-            return v.value
-        }
-        func n(_ key: String) throws(ConfigError) -> Int {
-            let v = try r.quantity(key, minimum: 1, integer: true)
-            sources[key] = v.source
-            return Int(v.value)
-        }
         let config = HDPConfig(
-            name: try r.string("name"), cores: try n("cores"), peRows: try n("pe_rows"), peColumns: try n("pe_columns"),
-            frequencyMHz: try q("frequency_mhz"), sramKiB: try q("sram_kib"), dramGBps: try q("dram_gbps", minimum: 0.001),
-            integerBits: try n("integer_bits"), fractionBits: try n("fraction_bits"), valueBits: try n("value_bits"), narrowMACsPerPE: try n("narrow_macs_per_pe"),
-            softmaxLanes: try n("softmax_lanes"), adderLanes: try n("adder_lanes"),
-            sparsityEngineBlocksPerCycle: try n("sparsity_engine_blocks_per_cycle"),
-            technologyNM: try q("technology_nm"), voltageV: try q("voltage_v", minimum: 0.1), energyTable: try r.string("energy_table"),
+            name: try r.string("name"), cores: try r.count("cores"), peRows: try r.count("pe_rows"), peColumns: try r.count("pe_columns"),
+            frequencyMHz: try r.number("frequency_mhz", minimum: 1), sramKiB: try r.number("sram_kib", minimum: 1), dramGBps: try r.number("dram_gbps", minimum: 0.001),
+            integerBits: try r.count("integer_bits"), fractionBits: try r.count("fraction_bits"), valueBits: try r.count("value_bits"), narrowMACsPerPE: try r.count("narrow_macs_per_pe"),
+            softmaxLanes: try r.count("softmax_lanes"), adderLanes: try r.count("adder_lanes"),
+            sparsityEngineBlocksPerCycle: try r.count("sparsity_engine_blocks_per_cycle"),
+            technologyNM: try r.number("technology_nm", minimum: 1), voltageV: try r.number("voltage_v", minimum: 0.1), energyTable: try r.string("energy_table"),
             sources: [:])
         try r.finish()
         var out = config
-        out.sources = sources
+        out.sources = r.sources
         return out
     }
 }

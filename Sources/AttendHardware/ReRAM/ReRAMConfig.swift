@@ -67,30 +67,19 @@ public struct ReRAMConfig: Sendable, Equatable {
         var r = try ConfigReader.parse(machineText, file: machineFile)
         let machineKind = try r.string("kind")
         guard machineKind == "rebert-machine" else { throw r.error("kind", "expected \"rebert-machine\", got \"\(machineKind)\"") }
-        var sources: [String: String] = [:]
-        func q(_ key: String, minimum: Double = 0) throws(ConfigError) -> Double {
-            let v = try r.quantity(key, minimum: minimum)
-            sources[key] = v.source
-            return v.value
-        }
-        func n(_ key: String) throws(ConfigError) -> Int {
-            let v = try r.quantity(key, minimum: 1, integer: true)
-            sources[key] = v.source
-            return Int(v.value)
-        }
         var c = ReRAMConfig(
-            name: name, design: design, crossbarRows: try n("crossbar_rows"), crossbarColumns: try n("crossbar_columns"),
-            bitsPerCell: try n("bits_per_cell"), adcBits: try n("adc_bits"), dacBits: try n("dac_bits"), inputBits: try n("input_bits"),
-            weightBits: try n("weight_bits"), probabilityBits: try n("probability_bits"), readCycleNS: try q("read_cycle_ns", minimum: 1e-3),
-            writeRowNS: try q("write_row_ns"), crossbarReadPJ: try q("crossbar_read_pj"), adcConversionPJ: try q("adc_conversion_pj"),
-            dacRowPJ: try q("dac_row_pj"), writeCellPJ: try q("write_cell_pj"), shiftAddPJ: try q("shift_add_pj"),
-            softmaxLanes: try n("softmax_lanes"), digitalClockMHz: try q("digital_clock_mhz", minimum: 1), lutReadPJ: try q("lut_read_pj"),
-            multiplyPJ: try q("multiply_pj"), addPJ: try q("add_pj"), digitalStageNS: try q("digital_stage_ns"),
-            bufferPJPerByte: try q("buffer_pj_per_byte"), ffnMultiplier: try n("ffn_multiplier"), sources: [:])
+            name: name, design: design, crossbarRows: try r.count("crossbar_rows"), crossbarColumns: try r.count("crossbar_columns"),
+            bitsPerCell: try r.count("bits_per_cell"), adcBits: try r.count("adc_bits"), dacBits: try r.count("dac_bits"), inputBits: try r.count("input_bits"),
+            weightBits: try r.count("weight_bits"), probabilityBits: try r.count("probability_bits"), readCycleNS: try r.number("read_cycle_ns", minimum: 1e-3),
+            writeRowNS: try r.number("write_row_ns"), crossbarReadPJ: try r.number("crossbar_read_pj"), adcConversionPJ: try r.number("adc_conversion_pj"),
+            dacRowPJ: try r.number("dac_row_pj"), writeCellPJ: try r.number("write_cell_pj"), shiftAddPJ: try r.number("shift_add_pj"),
+            softmaxLanes: try r.count("softmax_lanes"), digitalClockMHz: try r.number("digital_clock_mhz", minimum: 1), lutReadPJ: try r.number("lut_read_pj"),
+            multiplyPJ: try r.number("multiply_pj"), addPJ: try r.number("add_pj"), digitalStageNS: try r.number("digital_stage_ns"),
+            bufferPJPerByte: try r.number("buffer_pj_per_byte"), ffnMultiplier: try r.count("ffn_multiplier"), sources: [:])
         guard c.dacBits <= c.inputBits else { throw r.error("dac_bits", "must be ≤ input_bits (\(c.inputBits)), got \(c.dacBits)") }
         guard c.bitsPerCell <= c.weightBits else { throw r.error("bits_per_cell", "must be ≤ weight_bits (\(c.weightBits)), got \(c.bitsPerCell)") }
         try r.finish()
-        c.sources = sources
+        c.sources = r.sources
         return c
     }
 }

@@ -31,31 +31,20 @@ public struct SpAttenConfig: Sendable, Equatable {
         var r = try ConfigReader.parse(text, file: file)
         let kind = try r.string("kind")
         guard kind == "spatten" else { throw r.error("kind", "expected \"spatten\", got \"\(kind)\"") }
-        var sources: [String: String] = [:]
-        func q(_ key: String, minimum: Double = 0.001) throws(ConfigError) -> Double {
-            let v = try r.quantity(key, minimum: minimum)
-            sources[key] = v.source
-            return v.value
-        }
-        func n(_ key: String, minimum: Int = 1) throws(ConfigError) -> Int {
-            let v = try r.quantity(key, minimum: Double(minimum), integer: true)
-            sources[key] = v.source
-            return Int(v.value)
-        }
         var config = SpAttenConfig(
-            name: try r.string("name"), frequencyMHz: try q("frequency_mhz"), technologyNM: try q("technology_nm"),
-            voltageV: try q("voltage_v", minimum: 0.1), multipliersPerUnit: try n("multipliers_per_unit"),
-            multiplierBits: try n("multiplier_bits"), softmaxLanes: try n("softmax_lanes"), topKComparators: try n("topk_comparators"),
-            topKIterationOverheadCycles: try n("topk_iteration_overhead_cycles", minimum: 0),
-            pipelineLatencyCycles: try n("pipeline_latency_cycles", minimum: 0), keySRAMKB: try q("key_sram_kb"),
-            valueSRAMKB: try q("value_sram_kb"), dramChannels: try n("dram_channels"), dramChannelBits: try n("dram_channel_bits"),
-            dramGBps: try q("dram_gbps"), dramBurstBytes: try n("dram_burst_bytes"),
-            dramEnergyPerBitPJ: try q("dram_energy_per_bit_pj", minimum: 0), unquantizedBits: try n("unquantized_bits"),
-            reportedPowerW: try q("reported_power_w", minimum: 0), reportedDRAMPowerW: try q("reported_dram_power_w", minimum: 0),
-            reportedAreaMM2: try q("reported_area_mm2", minimum: 0), energyTable: try r.string("energy_table"), sources: [:])
+            name: try r.string("name"), frequencyMHz: try r.number("frequency_mhz", minimum: 0.001), technologyNM: try r.number("technology_nm", minimum: 0.001),
+            voltageV: try r.number("voltage_v", minimum: 0.1), multipliersPerUnit: try r.count("multipliers_per_unit"),
+            multiplierBits: try r.count("multiplier_bits"), softmaxLanes: try r.count("softmax_lanes"), topKComparators: try r.count("topk_comparators"),
+            topKIterationOverheadCycles: try r.count("topk_iteration_overhead_cycles", minimum: 0),
+            pipelineLatencyCycles: try r.count("pipeline_latency_cycles", minimum: 0), keySRAMKB: try r.number("key_sram_kb", minimum: 0.001),
+            valueSRAMKB: try r.number("value_sram_kb", minimum: 0.001), dramChannels: try r.count("dram_channels"), dramChannelBits: try r.count("dram_channel_bits"),
+            dramGBps: try r.number("dram_gbps", minimum: 0.001), dramBurstBytes: try r.count("dram_burst_bytes"),
+            dramEnergyPerBitPJ: try r.number("dram_energy_per_bit_pj", minimum: 0), unquantizedBits: try r.count("unquantized_bits"),
+            reportedPowerW: try r.number("reported_power_w", minimum: 0), reportedDRAMPowerW: try r.number("reported_dram_power_w", minimum: 0),
+            reportedAreaMM2: try r.number("reported_area_mm2", minimum: 0), energyTable: try r.string("energy_table"), sources: [:])
         try r.finish()
         guard config.dramBurstBytes * config.dramChannels * Int(config.frequencyMHz) > 0 else { throw r.error("dram_burst_bytes", "must be positive") }
-        config.sources = sources
+        config.sources = r.sources
         return config
     }
 
