@@ -6,7 +6,7 @@ without hardware counters), then assigns every sample to one category from its c
 the shares. Samples outside the measured work (start-up, weight generation and packing at load) are
 counted separately and left out of the shares.
 
-    python3 scripts/profile.py [--frequency HZ] [--json] -- .build/release/attend bench --what forward --seqs 512 --threads 2 --no-peers
+    python3 scripts/perf_profile.py [--frequency HZ] [--json] -- .build/release/attend bench --what forward --seqs 512 --threads 2 --no-peers
 
 Needs perf (Debian: linux-perf). Categories, first match from the leaf upwards:
   attention     anything under TiledAttention / attend_attention_* (its Q·Kᵀ and P·V tiles included)
@@ -85,10 +85,10 @@ def main():
         record = ["perf", "record", "-q", "-e", "cpu-clock", "-F", str(args.frequency), "--call-graph", "dwarf,16384", "-o", data, "--"]
         run = subprocess.run(record + command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if run.returncode != 0:
-            sys.exit(f"profile.py: perf record failed (exit {run.returncode}): {run.stderr.strip()[-500:]}")
+            sys.exit(f"perf_profile.py: perf record failed (exit {run.returncode}): {run.stderr.strip()[-500:]}")
         script = subprocess.run(["perf", "script", "-i", data], capture_output=True, text=True)
         if script.returncode != 0:
-            sys.exit(f"profile.py: perf script failed: {script.stderr.strip()[-500:]}")
+            sys.exit(f"perf_profile.py: perf script failed: {script.stderr.strip()[-500:]}")
     counts = collections.Counter(category(frames) for frames in parse(script.stdout))
     measured = sum(v for k, v in counts.items() if k != "setup")
     order = ["micro-kernel", "packing", "attention", "layernorm", "gelu", "softmax", "hand-offs", "other"]
