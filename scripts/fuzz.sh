@@ -2,6 +2,8 @@
 # Fuzzes Attend's file readers with libFuzzer + AddressSanitizer (RELIABILITY.md).
 #
 #   scripts/fuzz.sh [--seconds N] [--corpus DIR] [--no-build] [target…]   (default: 60 s each, all)
+#   scripts/fuzz.sh --until-total T [--seconds N] …   runs of N s (default 300) per target until
+#                                 its recorded total reaches T s (a long campaign, resumable)
 #   scripts/fuzz.sh --report      the RELIABILITY.md table: every run recorded in Fuzz/.stats, summed
 #
 # Builds the Fuzz/ package (release, `-sanitize=fuzzer,address`), then runs each target for N
@@ -15,13 +17,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-seconds=60
+seconds=
+until_total=0
 corpus=Fuzz/.corpus
 targets=()
 build=1
 while (($#)); do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
+        --until-total) until_total="$2"; shift 2 ;;
         --corpus) corpus="$2"; shift 2 ;;
         --no-build) build=0; shift ;;  # for several runs in parallel on one build
         --report)
@@ -32,10 +36,11 @@ while (($#)); do
                     END { printf "| %s | %d | %d | %d | %d | %d |\n", t, n, s, e, c, x }' "$f"
             done
             exit 0 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) targets+=("$1"); shift ;;
     esac
 done
+seconds="${seconds:-$( ((until_total)) && echo 300 || echo 60)}"
 if ((${#targets[@]} == 0)); then
     targets=($(ls Fuzz/Corpus))
 fi
@@ -51,8 +56,19 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}"
 failed=()
 printf '%-18s %8s %12s %8s %s\n' target seconds executions corpus result
+# Seconds already recorded for target $1.
+recorded() { awk -F'\t' '{ s += $2 } END { print s + 0 }' "Fuzz/.stats/$1.tsv" 2>/dev/null || echo 0; }
+queue=()
 for t in "${targets[@]}"; do
     [[ -d "Fuzz/Corpus/$t" ]] || { echo "unknown target '$t' (targets: $(ls Fuzz/Corpus | tr '\n' ' '))" >&2; exit 2; }
+    if ((until_total)); then  # enough runs of $seconds (the last one shorter) to reach the total
+        for ((left = until_total - $(recorded "$t"); left > 0; left -= seconds)); do queue+=("$t:$((left < seconds ? left : seconds))"); done
+    else
+        queue+=("$t:$seconds")
+    fi
+done
+for item in "${queue[@]}"; do
+    t="${item%%:*}" seconds="${item##*:}"
     mkdir -p "$corpus/$t" "Fuzz/.artifacts/$t" Fuzz/.stats
     log="Fuzz/.artifacts/$t/last.log"
     dict=()

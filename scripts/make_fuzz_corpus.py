@@ -4,7 +4,7 @@
 is large, so that libFuzzer starts from inputs that reach deep into each parser.
 
 Usage: .venv/bin/python scripts/make_fuzz_corpus.py   (needs `swift build` for the traces:
-it runs .build/debug/attend eval … --trace; the SmolLM2 GGUF from scripts/fetch_models.sh)
+it runs .build/debug/attend eval … --trace, or $ATTEND_BIN; the SmolLM2 GGUF from scripts/fetch_models.sh)
 
 Every seed is real data: the bundled MiniLM models' safetensors / tokenizer / config files, the
 SmolLM2 GGUF's own metadata, GPT-2's BPE files, GLUE dev rows, the plans and hardware files, and
@@ -246,18 +246,19 @@ def glue_seeds():
 
 def trace_seeds():
     d = seed_dir("trace")
-    attend = ROOT / ".build" / "debug" / "attend"
+    attend = Path(os.environ.get("ATTEND_BIN", ROOT / ".build" / "debug" / "attend"))
     runs = (("hdp", ["--task", "sst2", "--plan", "plans/sst2-hdp.json"]), ("window", ["--task", "sst2", "--plan", "plans/sst2-window.json"]),
-            ("tiled", ["--task", "cola"]))
-    header = ""
+            ("tiled", ["--task", "cola"]),
+            ("spatten", ["--task", "sst2", "--attention", "spatten", "--trace-format", "spatten"]))
+    columns = []
     for name, args in runs:
         out = d / f"{name}.csv"
         subprocess.run([str(attend), "eval", "--limit", "1", "--threads", "1", *args, "--trace", str(out)], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
         lines = out.read_text().split("\n")
-        header = lines[0]
+        columns += [c for c in lines[0].split(",") if c not in columns]
         write(out, "\n".join(lines[:13]) + "\n")  # header + the first 12 (layer, head) rows
-    write_dict("trace", header.split(",") + [",", "\n", "\r\n", "-1", "0", "18446744073709551616", "1e3", "b5ab0f38b"])
+    write_dict("trace", columns + [",", "\n", "\r\n", "-1", "0", "18446744073709551616", "1e3", "b5ab0f38b", "True", "False"])
 
 
 def hardware_seeds():

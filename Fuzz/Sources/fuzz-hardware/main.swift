@@ -1,4 +1,4 @@
 import FuzzSupport
 
-_ = energyWritten  // before fuzzing, so that the leak checker does not count it against an input
+_ = filesBeside  // before fuzzing, so that the leak checker does not count it against an input
 runLibFuzzer(fuzzHardware)
