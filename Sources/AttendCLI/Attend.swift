@@ -8,7 +8,7 @@ struct Attend: ParsableCommand {
         commandName: "attend",
         abstract: "Fast, efficient Transformer inference on CPUs, built around attention optimizations.",
         discussion: """
-            Runs Hugging Face BERT checkpoints (config.json, model.safetensors, vocab.txt) on GLUE data, and causal
+            Runs Hugging Face BERT checkpoints (config.json, model.safetensors, vocab.txt) on GLUE data, and causal \
             language models (SmolLM2 / Llama GGUF files, GPT-2 and Llama Hugging Face directories) for generation and perplexity.
             Exit codes: 0 success; 1 runtime error (bad file or input); 64 usage error.
             """,

@@ -17,11 +17,11 @@ struct BenchModels: ParsableCommand {
         commandName: "models",
         abstract: "Time Attend against ONNX Runtime, PyTorch and OpenBLAS in one run and print ratios.",
         discussion: """
-            Measures: BERT-base-shaped forward (12 layers, hidden 768, 12 heads, FFN 3072, random weights) at
-            batch 1; SST-2 dev throughput of the bundled model; SGEMM GFLOP/s (2·m·k·n flops) at 768³,
-            128×768×3072 and 128×3072×768; quant: quantized matrix–vector and matrix–matrix (m = 128) products
-            at SmolLM2-135M's shapes, weights cycled through 64 MiB of copies so they stream from memory as
-            in generation (no peer; GB/s of weights and GFLOP/s). Peers run from scripts/bench_peers.py in the repository's .venv,
+            Measures: BERT-base-shaped forward (12 layers, hidden 768, 12 heads, FFN 3072, random weights) at \
+            batch 1; SST-2 dev throughput of the bundled model; SGEMM GFLOP/s (2·m·k·n flops) at 768³, \
+            128×768×3072 and 128×3072×768; quant: quantized matrix–vector and matrix–matrix (m = 128) products \
+            at SmolLM2-135M's shapes, weights cycled through 64 MiB of copies so they stream from memory as \
+            in generation (no peer; GB/s of weights and GFLOP/s). Peers run from scripts/bench_peers.py in the repository's .venv, \
             which is created on first use (this says so when it happens). Times are medians.
             """)
 

@@ -12,13 +12,13 @@ struct BenchDecoder: ParsableCommand {
         commandName: "decoder",
         abstract: "Time the decoder (SmolLM2 GGUF by default) against llama.cpp in one run and print ratios.",
         discussion: """
-            Measures prompt processing of --prompts tokens (one forward pass from an empty cache; tokens/s = n / time)
-            and generation of --generate tokens after a 128-token prompt (one forward pass per token; tokens/s =
-            n / time of those passes), medians of --repeats runs after one warm-up. Both sides process the same ids: the
-            first tokens of WikiText-2 test's first 64 KiB as each side tokenizes them (equal ids, tested). llama.cpp runs through
-            llama-cpp-python (scripts/bench_decoder_peers.py in the .venv; scripts/setup_llama.sh builds it once, 10–20 min)
-            and is timed by its own performance counters. Also prints the peak resident memory of this process against
-            the GGUF file size plus the KV cache. JSON keys: name (decoder-prompt, decoder-generate), impl, threads, tokens,
+            Measures prompt processing of --prompts tokens (one forward pass from an empty cache; tokens/s = n / time) \
+            and generation of --generate tokens after a 128-token prompt (one forward pass per token; tokens/s = \
+            n / time of those passes), medians of --repeats runs after one warm-up. Both sides process the same ids: the \
+            first tokens of WikiText-2 test's first 64 KiB as each side tokenizes them (equal ids, tested). llama.cpp runs through \
+            llama-cpp-python (scripts/bench_decoder_peers.py in the .venv; scripts/setup_llama.sh builds it once, 10–20 min) \
+            and is timed by its own performance counters. Also prints the peak resident memory of this process against \
+            the GGUF file size plus the KV cache. JSON keys: name (decoder-prompt, decoder-generate), impl, threads, tokens, \
             tokens_per_second, ms.
             """)
 

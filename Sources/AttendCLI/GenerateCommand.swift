@@ -11,9 +11,9 @@ struct Generate: ParsableCommand {
         abstract: "Generate text with a causal language model (SmolLM2 GGUF by default), streaming tokens to stdout.",
         discussion: """
             The prompt is run in one forward pass, then one token at a time from the KV cache. Greedy by default;
-            --temperature > 0 samples (with --top-p and --seed). Generation stops at the model's end-of-sequence token
-            (unless --ignore-eos) or after --max-tokens. Timings (prompt and generation tokens/s) go to stderr, or into
-            the JSON object with --json (keys: model, prompt, prompt_tokens, prompt_ids, tokens, text, stopped_at_eos,
+            --temperature > 0 samples (with --top-p and --seed). Generation stops at the model's end-of-sequence token \
+            (unless --ignore-eos) or after --max-tokens. Timings (prompt and generation tokens/s) go to stderr, or into \
+            the JSON object with --json (keys: model, prompt, prompt_tokens, prompt_ids, tokens, text, stopped_at_eos, \
             prompt_seconds, generation_seconds, prompt_tokens_per_second, generation_tokens_per_second, threads, attention).
             """)
 

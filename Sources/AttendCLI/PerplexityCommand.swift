@@ -12,10 +12,10 @@ struct PerplexityCommand: ParsableCommand {
         abstract: "Perplexity of a causal language model on a text file, with llama-perplexity's protocol.",
         discussion: """
             The whole file (one trailing newline dropped, as llama.cpp's -f does) is tokenized once (BOS only if the model asks for it) and cut into non-overlapping chunks of
-            --context tokens; each chunk runs from an empty cache and only its second half is scored (tokens
-            context/2+1 … context−1 of the chunk), so figures compare with llama.cpp's. The running perplexity is printed
-            after each chunk as llama.cpp does ([1]23.4,[2]…), with a progress bar on a terminal. --json prints one object:
-            model, file, bytes, tokens, context, chunks, tokens_scored, negative_log_likelihood, perplexity,
+            --context tokens; each chunk runs from an empty cache and only its second half is scored (tokens \
+            context/2+1 … context−1 of the chunk), so figures compare with llama.cpp's. The running perplexity is printed \
+            after each chunk as llama.cpp does ([1]23.4,[2]…), with a progress bar on a terminal. --json prints one object: \
+            model, file, bytes, tokens, context, chunks, tokens_scored, negative_log_likelihood, perplexity, \
             running_perplexity, seconds, tokens_per_second, threads, attention.
             """)
 

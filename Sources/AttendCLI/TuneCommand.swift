@@ -7,14 +7,14 @@ struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel parameters on this CPU and keep the fastest (or show the ones in use).",
         discussion: """
-            The SGEMM cache blocking (gemm_mc, gemm_kc, gemm_nc), the B-panel prefetch, tasks per thread, and the
-            query × key tile of tiled attention depend on the CPU's caches and pipelines. At first use Attend takes,
-            in order: the file named by ATTEND_KERNEL_CONFIG; the file this command wrote for this CPU
-            (~/.cache/attend/kernels.json, or $XDG_CACHE_HOME/attend/kernels.json); a table of CPUs measured by the
-            project; else a rule from the cache sizes (BLIS's analytical model). This command times candidates one
-            parameter at a time (coordinate descent) on the products and attention shapes of a BERT-base layer, keeps
-            a candidate only when it is faster by more than --margin, and writes the choice. Results are the same under
-            every choice up to rounding (gemm_kc and attention_key_tile change the order of sums; the others are
+            The SGEMM cache blocking (gemm_mc, gemm_kc, gemm_nc), the B-panel prefetch, tasks per thread, and the \
+            query × key tile of tiled attention depend on the CPU's caches and pipelines. At first use Attend takes, \
+            in order: the file named by ATTEND_KERNEL_CONFIG; the file this command wrote for this CPU \
+            (~/.cache/attend/kernels.json, or $XDG_CACHE_HOME/attend/kernels.json); a table of CPUs measured by the \
+            project; else a rule from the cache sizes (BLIS's analytical model). This command times candidates one \
+            parameter at a time (coordinate descent) on the products and attention shapes of a BERT-base layer, keeps \
+            a candidate only when it is faster by more than --margin, and writes the choice. Results are the same under \
+            every choice up to rounding (gemm_kc and attention_key_tile change the order of sums; the others are \
             bit-identical). Keep the machine otherwise idle while it runs.
             """)
 
