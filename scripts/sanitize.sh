@@ -50,5 +50,5 @@ if ((fast)); then filter=(--filter "$subset"); fi
 scripts/fetch_models.sh >/dev/null
 scratch=".build-$kind"
 if [[ $configuration == release ]]; then scratch+="-release"; fi
-swift build -c "$configuration" --build-tests --scratch-path "$scratch" "${flags[@]}" 2>&1 | tail -1
-swift test -c "$configuration" --skip-build --scratch-path "$scratch" "${flags[@]}" "${filter[@]}" "$@"
+# swift test builds with testable imports (swift build --build-tests does not in release).
+swift test -c "$configuration" --scratch-path "$scratch" "${flags[@]}" "${filter[@]}" "$@"

@@ -43,6 +43,11 @@ struct BenchModels: ParsableCommand {
     @Flag(name: .long, help: "Measure Attend only (no Python peers).")
     var noPeers = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Repeat the whole run (Attend, then the peers) this many times; the table gives each time's median over the rounds and each ratio's median with its range (on a shared machine the load changes between Attend's rows and the peers' minutes later; rounds show by how much).",
+        valueName: "n"))
+    var rounds = 1
+
     func validate() throws {
         for item in what.split(separator: ",") where !["forward", "sst2", "sgemm", "quant"].contains(String(item)) {
             throw ValidationError("--what: unknown measurement '\(item)'; expected forward, sst2, sgemm or quant")
@@ -50,6 +55,7 @@ struct BenchModels: ParsableCommand {
         guard threadCounts.count > 0, threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads: expected positive integers, got '\(threads)'") }
         guard seqLengths.count > 0, seqLengths.allSatisfy({ $0 >= 1 && $0 <= 512 }) else { throw ValidationError("--seqs: expected integers in 1...512, got '\(seqs)'") }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1") }
     }
 
     var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) } }
@@ -59,66 +65,89 @@ struct BenchModels: ParsableCommand {
     func run() throws {
         try printMachineLine()
         var results: [Measurement] = []
-        let emit = { (m: Measurement) in
-            if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
-        }
-        if selected.contains("forward") {
-            let model = BertModel(randomWeights: .bertBase, seed: 0)
-            for t in threadCounts {
-                Parallel.threads = t
-                for n in seqLengths {
-                    let ids = [[101] + (1..<n).map { 1000 + ($0 * 7919) % 29000 }]
-                    let ms = try medianMilliseconds(repeats: repeats) { _ = try model.forward(ids) }
-                    let m = Measurement(name: "bert-base-forward", impl: "attend", threads: t, ms: ms, batch: 1, seq: n)
-                    results.append(m); try emit(m)
-                }
+        let forwardModel = selected.contains("forward") ? BertModel(randomWeights: .bertBase, seed: 0) : nil
+        let sst2 = try selected.contains("sst2") ? SST2Bench() : nil
+        for round in 1...rounds {
+            if rounds > 1 { printError("round \(round) of \(rounds)") }
+            func record(_ measurement: Measurement) throws {
+                var m = measurement
+                if rounds > 1 { m.round = round }
+                results.append(m)
+                if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
             }
-        }
-        if selected.contains("sst2") {
-            let task = GLUETask.sst2
-            let examples = try task.load(try Bundled.devSet(for: task))
-            let classifier = try Classifier(directory: try Bundled.model(for: task))
-            let ids = try classifier.encode(examples.map(\.text), truncate: false)
-            for t in threadCounts {
-                Parallel.threads = t
-                var predicted: [Int] = []
-                let ms = try medianMilliseconds(repeats: 3, warmups: 1) { predicted = try classifier.classify(ids).predictions }
-                let accuracy = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label)).accuracy
-                let m = Measurement(name: "sst2-dev", impl: "attend", threads: t, ms: ms, batch: 16, examples: ids.count,
-                                    sentences_per_second: Double(ids.count) / ms * 1000, accuracy: accuracy)
-                results.append(m); try emit(m)
-            }
-        }
-        if selected.contains("sgemm") {
-            for (m, k, n) in [(768, 768, 768), (128, 768, 3072), (128, 3072, 768)] {
-                let a = (0..<(m * k)).map { Float(($0 * 37) % 101) / 101 - 0.5 }
-                let b = (0..<(k * n)).map { Float(($0 * 53) % 103) / 103 - 0.5 }
-                var c = [Float](repeating: 0, count: m * n)
+            if let model = forwardModel {
                 for t in threadCounts {
-                    let ms = medianMilliseconds(repeats: max(5, 200_000_000 / (m * k * n))) {
-                        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                            // Both operands are packed inside the timed region, as OpenBLAS does for numpy's A @ B.
-                            GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, transposedB: false,
-                                          c: cp.baseAddress!, ldc: n, threads: t)
-                        } } }
+                    Parallel.threads = t
+                    for n in seqLengths {
+                        let ids = [[101] + (1..<n).map { 1000 + ($0 * 7919) % 29000 }]
+                        let ms = try medianMilliseconds(repeats: repeats) { _ = try model.forward(ids) }
+                        try record(Measurement(name: "bert-base-forward", impl: "attend", threads: t, ms: ms, batch: 1, seq: n))
                     }
-                    let r = Measurement(name: "sgemm", impl: "attend", threads: t, ms: ms, m: m, k: k, n: n,
-                                        gflops: 2 * Double(m * k * n) / (ms * 1e6))
-                    results.append(r); try emit(r)
                 }
             }
-        }
-        if selected.contains("quant") {
-            for m in benchQuantized(threadCounts: threadCounts) { results.append(m); try emit(m) }
-        }
-        let peerItems = what.split(separator: ",").filter { $0 != "quant" }.joined(separator: ",")
-        if !noPeers && !peerItems.isEmpty {
-            let arguments = ["--what", peerItems, "--threads", threads, "--seqs", seqs, "--repeats", String(repeats)]
-            for peer in try runPeers(arguments) { results.append(peer); try emit(peer) }
+            if let sst2 {
+                for t in threadCounts {
+                    Parallel.threads = t
+                    try record(try sst2.measure(threads: t))
+                }
+            }
+            if selected.contains("sgemm") { for m in benchSGEMM(threadCounts: threadCounts) { try record(m) } }
+            if selected.contains("quant") { for m in benchQuantized(threadCounts: threadCounts) { try record(m) } }
+            let peerItems = what.split(separator: ",").filter { $0 != "quant" }.joined(separator: ",")
+            if !noPeers && !peerItems.isEmpty {
+                let arguments = ["--what", peerItems, "--threads", threads, "--seqs", seqs, "--repeats", String(repeats)]
+                for peer in try runPeers(arguments) { try record(peer) }
+            }
         }
         if !json { print(Measurement.table(results, implementations: ["attend", "onnxruntime", "pytorch", "openblas"])) }
     }
 
+}
+
+/// The SST-2 dev throughput measurement: the bundled model and the dev set's ids, loaded once.
+struct SST2Bench {
+    let classifier: Classifier
+    let ids: [[Int]]
+    let labels: [Int]
+
+    init() throws {
+        let task = GLUETask.sst2
+        let examples = try task.load(try Bundled.devSet(for: task))
+        classifier = try Classifier(directory: try Bundled.model(for: task))
+        ids = try classifier.encode(examples.map(\.text), truncate: false)
+        labels = examples.map(\.label)
+    }
+
+    /// Median of 3 passes over the dev set (after one warm-up) with `threads` threads.
+    func measure(threads: Int) throws -> Measurement {
+        var predicted: [Int] = []
+        let ms = try medianMilliseconds(repeats: 3, warmups: 1) { predicted = try classifier.classify(ids).predictions }
+        let accuracy = ClassificationMetrics(predictions: predicted, labels: labels).accuracy
+        return Measurement(name: "sst2-dev", impl: "attend", threads: threads, ms: ms, batch: 16, examples: ids.count,
+                           sentences_per_second: Double(ids.count) / ms * 1000, accuracy: accuracy)
+    }
+}
+
+/// SGEMM C = A·B at 768³ and the two FFN shapes of a 128-token batch, row-major, both operands
+/// unpacked (packing inside the timed region, as OpenBLAS does for numpy's A @ B).
+func benchSGEMM(threadCounts: [Int]) -> [Measurement] {
+    var results: [Measurement] = []
+    for (m, k, n) in [(768, 768, 768), (128, 768, 3072), (128, 3072, 768)] {
+        let a = (0..<(m * k)).map { Float(($0 * 37) % 101) / 101 - 0.5 }
+        let b = (0..<(k * n)).map { Float(($0 * 53) % 103) / 103 - 0.5 }
+        var c = [Float](repeating: 0, count: m * n)
+        for t in threadCounts {
+            let ms = medianMilliseconds(repeats: max(5, 200_000_000 / (m * k * n))) {
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, transposedB: false,
+                                  c: cp.baseAddress!, ldc: n, threads: t)
+                } } }
+            }
+            results.append(Measurement(name: "sgemm", impl: "attend", threads: t, ms: ms, m: m, k: k, n: n,
+                                       gflops: 2 * Double(m * k * n) / (ms * 1e6)))
+        }
+    }
+    return results
 }
 
 /// Runs scripts/bench_peers.py with `arguments` in the pinned venv (created on first use) and

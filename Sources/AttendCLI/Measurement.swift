@@ -23,6 +23,8 @@ struct Measurement: Codable {
     /// Quantized products: the weight type and the weight bytes streamed per second.
     var type: String? = nil
     var gbps: Double? = nil
+    /// `attend bench --rounds N`: which round (1…N) this measurement came from.
+    var round: Int? = nil
 
     /// What is measured, without the implementation: rows of the table.
     var key: String {
@@ -42,6 +44,8 @@ struct Measurement: Codable {
 
     /// A Markdown table: one row per measured case, one column per implementation (the first of
     /// `implementations` is ours), and the ratio of each other one's time to ours (> 1: ours is faster).
+    /// Measured in several rounds: each cell is the round with the median time, each ratio the median
+    /// of the rounds' ratios (each round's peer over the same round's ours) with its range.
     static func table(_ all: [Measurement], implementations: [String]) -> String {
         let impls = implementations.filter { i in all.contains { $0.impl == i } }
         guard let ours = impls.first else { return "" }
@@ -51,15 +55,24 @@ struct Measurement: Codable {
         let header = ["case"] + impls.map { "\($0) ms" } + peers.map { "\($0)/\(ours)" }
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
         for key in keys {
-            func find(_ impl: String) -> Measurement? { all.first { $0.key == key && $0.impl == impl } }
-            let cells = impls.map { impl in find(impl).map(\.cell) ?? "–" }
+            func rounds(_ impl: String) -> [Measurement] { all.filter { $0.key == key && $0.impl == impl } }
+            let cells = impls.map { impl in medianRound(rounds(impl)).map(\.cell) ?? "–" }
             let ratios = peers.map { impl -> String in
-                guard let peer = find(impl), let mine = find(ours) else { return "–" }
-                return String(format: "%.2f×", peer.ms / mine.ms)
+                let mine = rounds(ours)
+                let each = rounds(impl).compactMap { peer in mine.first { $0.round == peer.round }.map { peer.ms / $0.ms } }.sorted()
+                guard let low = each.first, let high = each.last else { return "–" }
+                let median = each.count % 2 == 1 ? each[each.count / 2] : (each[each.count / 2 - 1] + each[each.count / 2]) / 2
+                return each.count == 1 ? String(format: "%.2f×", median) : String(format: "%.2f× (%.2f–%.2f)", median, low, high)
             }
             lines.append("| " + ([key] + cells + ratios).joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The measurement with the median time of `rounds` (the lower middle one of an even count).
+    private static func medianRound(_ rounds: [Measurement]) -> Measurement? {
+        let sorted = rounds.sorted { $0.ms < $1.ms }
+        return sorted.isEmpty ? nil : sorted[(sorted.count - 1) / 2]
     }
 
     /// A table cell: the time, with GFLOP/s or sentences/s and accuracy when measured.

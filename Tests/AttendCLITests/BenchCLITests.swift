@@ -1,0 +1,34 @@
+import AttendJSON
+import Foundation
+import Testing
+
+@Suite("attend bench")
+struct BenchCLITests {
+    @Test("--rounds N repeats every measurement N times, numbered 1…N in the JSON lines")
+    func rounds() throws {
+        let run = try attend(["bench", "--what", "sgemm", "--threads", "1", "--no-peers", "--rounds", "2", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try run.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(lines.count == 6)  // 3 shapes × 2 rounds
+        for (index, line) in lines.enumerated() {
+            #expect(line["round"]?.integer == index / 3 + 1)
+            #expect(line["name"] == .string("sgemm"))
+        }
+        #expect(run.stderr.contains("round 2 of 2"))
+    }
+
+    @Test("the table of several rounds has one row per case")
+    func roundsTable() throws {
+        let run = try attend(["bench", "--what", "sgemm", "--threads", "1", "--no-peers", "--rounds", "3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n").filter { $0.hasPrefix("| sgemm") }
+        #expect(rows.count == 3)
+    }
+
+    @Test("--rounds 0 is a usage error")
+    func zeroRounds() throws {
+        let run = try attend(["bench", "--rounds", "0", "--no-peers"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--rounds"))
+    }
+}
