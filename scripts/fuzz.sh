@@ -7,7 +7,8 @@
 #   scripts/fuzz.sh --report      the RELIABILITY.md table: every run recorded in Fuzz/.stats, summed
 #
 # Builds the Fuzz/ package (release, `-sanitize=fuzzer,address`), then runs each target for N
-# seconds on its committed seeds (Fuzz/Corpus/<target>, read only) plus a working corpus that
+# seconds on its committed seeds (Fuzz/Corpus/<target>, read only; and Fuzz/Regressions/<target>,
+# the inputs that once crashed) plus a working corpus that
 # grows across runs (DIR/<target>, default Fuzz/.corpus; not committed), with the target's
 # dictionary. Allocations above 1 GiB count as crashes (a bad file must be rejected before it
 # allocates). Crash inputs land in Fuzz/.artifacts/<target>/; one line per run is appended to
@@ -73,10 +74,14 @@ for item in "${queue[@]}"; do
     log="Fuzz/.artifacts/$t/last.log"
     dict=()
     [[ -f "Fuzz/Dictionaries/$t.dict" ]] && dict=(-dict="Fuzz/Dictionaries/$t.dict")
+    regressions=()  # inputs that once crashed (each a regression test too) stay in every run
+    [[ -d "Fuzz/Regressions/$t" ]] && regressions=("Fuzz/Regressions/$t")
     status=0
-    "$bin/fuzz-$t" "$corpus/$t" "Fuzz/Corpus/$t" "${dict[@]}" -max_total_time="$seconds" -timeout=20 \
+    started=$(date +%s)
+    "$bin/fuzz-$t" "$corpus/$t" "Fuzz/Corpus/$t" "${regressions[@]}" "${dict[@]}" -max_total_time="$seconds" -timeout=20 \
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
         -artifact_prefix="Fuzz/.artifacts/$t/" >"$log" 2>&1 || status=$?
+    elapsed=$(($(date +%s) - started))  # a crash ends the run early
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
     files=$(ls "$corpus/$t" | wc -l)
     result=ok
@@ -84,9 +89,9 @@ for item in "${queue[@]}"; do
         result="CRASH (see $log; input in Fuzz/.artifacts/$t/)"
         failed+=("$t")
     fi
-    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$seconds" "${runs:-0}" "$files" "$([[ $result == ok ]] && echo 0 || echo 1)" \
+    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$elapsed" "${runs:-0}" "$files" "$([[ $result == ok ]] && echo 0 || echo 1)" \
         >>"Fuzz/.stats/$t.tsv"
-    printf '%-18s %8s %12s %8s %s\n' "$t" "$seconds" "${runs:-0}" "$files" "$result"
+    printf '%-18s %8s %12s %8s %s\n' "$t" "$elapsed" "${runs:-0}" "$files" "$result"
 done
 if ((${#failed[@]})); then
     echo "crashed: ${failed[*]}" >&2

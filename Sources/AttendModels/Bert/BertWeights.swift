@@ -63,7 +63,7 @@ struct BertWeights: Sendable {
         positionEmbeddings = try tensor("bert.embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, d])
         tokenTypeEmbeddings = try tensor("bert.embeddings.token_type_embeddings.weight", [config.typeVocabSize, d])
         (embeddingNormGamma, embeddingNormBeta) = try norm("bert.embeddings.LayerNorm")
-        layers = try (0..<config.numHiddenLayers).map { i in
+        layers = try loadLayers(config.numHiddenLayers) { i in
             let p = "bert.encoder.layer.\(i)."
             let q = try tensor(p + "attention.self.query.weight", [d, d]), k = try tensor(p + "attention.self.key.weight", [d, d])
             let v = try tensor(p + "attention.self.value.weight", [d, d])

@@ -43,7 +43,7 @@ public final class GPT2Model: CausalLanguageModel {
         config = c
         tokenEmbedding = try tensor("wte.weight", [c.vocabSize, d])
         positionEmbedding = try tensor("wpe.weight", [c.contextLength, d])
-        layers = try (0..<c.layers).map { i in
+        layers = try loadLayers(c.layers) { i in
             let p = "h.\(i)."
             let (qkv, qkvBias) = try conv1D(p + "attn.c_attn", inputs: d, outputs: 3 * d)
             let (projection, projectionBias) = try conv1D(p + "attn.c_proj", inputs: d, outputs: d)

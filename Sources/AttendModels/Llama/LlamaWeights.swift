@@ -38,7 +38,7 @@ struct LlamaWeights: Sendable {
         let (d, f, q, kv) = (c.hiddenSize, c.intermediateSize, c.heads * c.headDim, c.kvHeads * c.headDim)
         let table = try matrix("token_embd.weight", rows: c.vocabSize, columns: d)
         embedding = .quantized(table)
-        layers = try (0..<c.layers).map { i in
+        layers = try loadLayers(c.layers) { i in
             let p = "blk.\(i)."
             return LlamaLayerWeights(
                 attentionNorm: try vector(p + "attn_norm.weight", d),
@@ -65,7 +65,7 @@ struct LlamaWeights: Sendable {
         let (d, f, q, kv) = (c.hiddenSize, c.intermediateSize, c.heads * c.headDim, c.kvHeads * c.headDim)
         let table = try tensor("model.embed_tokens.weight", [c.vocabSize, d])
         embedding = .dense(table)
-        layers = try (0..<c.layers).map { i in
+        layers = try loadLayers(c.layers) { i in
             let p = "model.layers.\(i)."
             return LlamaLayerWeights(
                 attentionNorm: try tensor(p + "input_layernorm.weight", [d]).data,
