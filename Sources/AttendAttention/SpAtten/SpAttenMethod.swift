@@ -14,6 +14,11 @@ import AttendKernels
 ///   iterations); after layer l's attention its cache keeps the top `⌈f_l·L⌉` of its tokens, L the
 ///   tokens seen and f_l = ∏_{tokenStart ≤ m ≤ l} (1 − r_m) the share the cascade leaves to layer l, so
 ///   pruned K/V rows leave the cache for good (the authors' `spatten_llm` also selects per layer).
+///   Besides the first and the newest token, the `recentWindow` tokens before the newest are never
+///   pruned (positions newest − W … newest − 1), as `spatten_llm`'s `SpAttenKVCache` keeps a recent
+///   window next to its start and important tokens (and StreamingLLM / H2O do): causal column sums
+///   favour early tokens, so without it the recent context a next-token prediction needs is cut first.
+///   A window reaching the first token leaves nothing to prune (the cache equals the unpruned one).
 /// - **Cascade head pruning** (`schedule.headRatio` > 0): `s_h += Σ |E_h|` over the head's output; from
 ///   layer `schedule.headStart` on only the top `⌈(1 − ratio)·H⌉` heads by s_h run; a pruned head stays
 ///   pruned (zero output, not computed).
@@ -28,10 +33,17 @@ public struct SpAttenMethod: AttentionMethod {
     public var schedule: SpAttenSchedule
     public var valueRatio: Double
     public var quantization: ProgressiveQuantization?
+    /// W: the tokens before the newest that causal (KV-cache) pruning never removes (0: none).
+    public var recentWindow: Int
 
-    public init(schedule: SpAttenSchedule, valueRatio: Double = 0, quantization: ProgressiveQuantization? = nil) {
+    /// The recent window plans and `--spatten-recent` use when they give none, chosen on WikiText-2
+    /// *valid* (RESULTS.md, SpAtten on the decoder).
+    public static let defaultRecentWindow = 32
+
+    public init(schedule: SpAttenSchedule, valueRatio: Double = 0, quantization: ProgressiveQuantization? = nil, recentWindow: Int = 0) {
         precondition(valueRatio >= 0 && valueRatio < 1, "value ratio must be in [0, 1)")
-        (self.schedule, self.valueRatio, self.quantization) = (schedule, valueRatio, quantization)
+        precondition(recentWindow >= 0, "recent window must be ≥ 0")
+        (self.schedule, self.valueRatio, self.quantization, self.recentWindow) = (schedule, valueRatio, quantization, recentWindow)
     }
 
     public var name: String { "spatten" }
@@ -165,7 +177,7 @@ public struct SpAttenMethod: AttentionMethod {
         let target = causal ? min(n, Int((schedule.keptFraction(layer: l, length: length) * Double(length) - 1e-9).rounded(.up)))
             : SpAttenSchedule.keptCount(ratio: schedule.tokenRatio(layer: l + 1, length: length), of: n)
         let newest = state.positions.last!
-        let protected = { (position: Int) in position == 0 || (causal && position == newest) }
+        let protected = { (position: Int) in position == 0 || (causal && position >= newest - recentWindow) }
         let protectedCount = state.positions.filter(protected).count
         let keep = max(protectedCount, target)
         guard keep < n else { return nil }
