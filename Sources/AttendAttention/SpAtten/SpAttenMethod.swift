@@ -18,7 +18,8 @@ import AttendKernels
 ///   pruned (positions newest − W … newest − 1), as `spatten_llm`'s `SpAttenKVCache` keeps a recent
 ///   window next to its start and important tokens (and StreamingLLM / H2O do): causal column sums
 ///   favour early tokens, so without it the recent context a next-token prediction needs is cut first.
-///   A window reaching the first token leaves nothing to prune (the cache equals the unpruned one).
+///   The window is kept on top of the ⌈f_l·L⌉ important tokens (the cache holds up to ⌈f_l·L⌉ + W), so
+///   W = 0 is the plain schedule and a window reaching the first token prunes nothing.
 /// - **Cascade head pruning** (`schedule.headRatio` > 0): `s_h += Σ |E_h|` over the head's output; from
 ///   layer `schedule.headStart` on only the top `⌈(1 − ratio)·H⌉` heads by s_h run; a pruned head stays
 ///   pruned (zero output, not computed).
@@ -177,9 +178,11 @@ public struct SpAttenMethod: AttentionMethod {
         let target = causal ? min(n, Int((schedule.keptFraction(layer: l, length: length) * Double(length) - 1e-9).rounded(.up)))
             : SpAttenSchedule.keptCount(ratio: schedule.tokenRatio(layer: l + 1, length: length), of: n)
         let newest = state.positions.last!
-        let protected = { (position: Int) in position == 0 || (causal && position >= newest - recentWindow) }
-        let protectedCount = state.positions.filter(protected).count
-        let keep = max(protectedCount, target)
+        let inWindow = { (position: Int) in causal && position > 0 && position < newest && position >= newest - recentWindow }
+        let protected = { (position: Int) in position == 0 || (causal && position == newest) || inWindow(position) }
+        // The window rides on top of the important tokens (as spatten_llm's recent_size beside important_size).
+        let windowCount = state.positions.filter(inWindow).count
+        let keep = min(n, max(state.positions.filter(protected).count - windowCount, target) + windowCount)
         guard keep < n else { return nil }
         let scores = state.positions.map { protected($0) ? Float.infinity : state.tokenImportance[$0] }
         state.positions = TopK.select(scores, k: keep).map { state.positions[$0] }
