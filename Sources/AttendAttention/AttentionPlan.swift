@@ -43,6 +43,9 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
     public var headRatio: Double?
     public var valueRatio: Double?
     public var quantization: ProgressiveQuantization?
+    /// SpAtten in decoders: tokens before the newest that KV-cache pruning keeps (default
+    /// `SpAttenMethod.defaultRecentWindow`).
+    public var recentWindow: Int?
 
     public struct FixedPointSettings: Codable, Sendable, Equatable {
         public var totalBits: Int?, fractionBits: Int?
@@ -65,7 +68,7 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
         case clsAttendsAll = "cls_attends_all", blockSize = "block_size", blockRatio = "block_ratio", topK = "top_k"
         case headThreshold = "head_threshold", magnitudeHeads = "magnitude_heads", fixedPoint = "fixed_point"
         case tokenRatio = "token_ratio", tokenRatioStart = "token_ratio_start", referenceLength = "reference_length"
-        case headRatio = "head_ratio", valueRatio = "value_ratio", quantization
+        case headRatio = "head_ratio", valueRatio = "value_ratio", quantization, recentWindow = "recent_window"
     }
 
     /// Method names a plan may use.
@@ -75,7 +78,7 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
     static let keys: Set<String> = [
         "method", "windows", "softmax", "lut", "approximate", "cls_attends_all", "block_size", "block_ratio", "top_k",
         "head_threshold", "magnitude_heads", "fixed_point", "token_ratio", "token_ratio_start", "reference_length", "head_ratio",
-        "value_ratio", "quantization", "search",
+        "value_ratio", "quantization", "recent_window", "search",
     ]
 
     public init(method: String, windows: [Int]? = nil, clsAttendsAll: Bool? = nil, softmax: String? = nil, lut: LUTSettings? = nil,
@@ -106,7 +109,8 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
     private var spattenSettingGiven: String? {
         let given: [(String, Bool)] = [("token_ratio", tokenRatio != nil), ("token_ratio_start", tokenRatioStart != nil),
                                        ("reference_length", referenceLength != nil), ("head_ratio", headRatio != nil),
-                                       ("value_ratio", valueRatio != nil), ("quantization", quantization != nil)]
+                                       ("value_ratio", valueRatio != nil), ("quantization", quantization != nil),
+                                       ("recent_window", recentWindow != nil)]
         return given.first { $0.1 }?.0
     }
 
@@ -118,7 +122,9 @@ public struct AttentionPlan: Codable, Sendable, Equatable {
         let values = valueRatio ?? 0
         guard (0..<1).contains(values) else { throw AttentionPlanError.badSetting(setting: "value_ratio", reason: "must be in [0, 1), got \(values)") }
         if softmax != nil { throw AttentionPlanError.badSetting(setting: "softmax", reason: "method spatten uses the exact softmax") }
-        return SpAttenMethod(schedule: schedule, valueRatio: values, quantization: quantization)
+        let recent = recentWindow ?? SpAttenMethod.defaultRecentWindow
+        guard recent >= 0 else { throw AttentionPlanError.badSetting(setting: "recent_window", reason: "must be ≥ 0, got \(recent)") }
+        return SpAttenMethod(schedule: schedule, valueRatio: values, quantization: quantization, recentWindow: recent)
     }
 
     /// The HDP method these settings describe, validated.

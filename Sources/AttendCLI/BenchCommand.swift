@@ -8,7 +8,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks against peers measured in the same run: models and SGEMM (default), attention, the decoder, or int8.",
-        subcommands: [BenchModels.self, BenchAttention.self, BenchDecoder.self, BenchInt8.self], defaultSubcommand: BenchModels.self)
+        subcommands: [BenchModels.self, BenchAttention.self, BenchDecoder.self, BenchInt8.self, BenchSpAtten.self], defaultSubcommand: BenchModels.self)
 }
 
 /// `attend bench [models]`: forward, SST-2 throughput and SGEMM against ONNX Runtime, PyTorch, OpenBLAS.

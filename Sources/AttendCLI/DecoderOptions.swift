@@ -22,6 +22,9 @@ struct DecoderOptions: ParsableArguments {
 
     @OptionGroup(title: "SpAtten (--attention spatten)") var spatten: SpAttenOptions
 
+    @Option(name: .long, help: ArgumentHelp("JSON plan file choosing the attention method (tiled, dense or spatten), e.g. the one `attend search spatten --max-ppl-increase` writes.", valueName: "file"))
+    var plan: String?
+
     static let methods = ["tiled", "dense", "spatten"]
 
     func validate() throws {
@@ -30,6 +33,7 @@ struct DecoderOptions: ParsableArguments {
             let reason = AttentionPlan.methods.contains(attention) ? " (\(attention) runs on encoders only so far: its mask has no position offset for a KV cache)" : ""
             throw ValidationError("--attention: '\(attention)' is not available for decoders\(reason); expected one of \(Self.methods.joined(separator: ", "))")
         }
+        if plan != nil && (attention != "tiled" || spatten.given) { throw ValidationError("give either --attention (with its options) or --plan, not both") }
         if attention == "spatten" {
             do { _ = try spatten.plan().makeMethod(layers: 30) } catch let error as AttentionPlanError { throw ValidationError("--attention spatten: \(error)") }
         } else if spatten.given {
@@ -44,8 +48,16 @@ struct DecoderOptions: ParsableArguments {
         return try DecoderBundle.load(path: model ?? Bundled.decoderModel().path)
     }
 
+    /// What reports name the method: --attention's value, or the plan file.
+    var methodLabel: String { plan.map { "plan \($0)" } ?? attention }
+
     /// The chosen method for a model of `layers` layers.
     func attentionMethod(layers: Int) throws -> any AttentionMethod {
+        if let plan {
+            let method = try loadPlanMethod(plan, layers: layers)
+            guard Self.methods.contains(method.name) else { throw CLIError("\(plan): method \(method.name) is not available for decoders; expected one of \(Self.methods.joined(separator: ", "))") }
+            return method
+        }
         switch attention {
         case "dense": return DenseMethod()
         case "spatten": return try spatten.plan().makeMethod(layers: layers)

@@ -76,7 +76,7 @@ struct Generate: ParsableCommand {
                 model: bundle.path, prompt: text, promptTokens: ids.count, promptIDs: ids, tokens: result.tokens,
                 text: try tokenizer.decodeText(generated), stoppedAtEOS: result.stoppedAtEOS, promptSeconds: result.promptSeconds,
                 generationSeconds: result.generationSeconds, promptTokensPerSecond: result.promptTokensPerSecond,
-                generationTokensPerSecond: result.generationTokensPerSecond, threads: Parallel.threads, attention: options.attention)))
+                generationTokensPerSecond: result.generationTokensPerSecond, threads: Parallel.threads, attention: options.methodLabel)))
         } else {
             FileHandle.standardOutput.write(Data((stream.finish() + "\n").utf8))
             printError(String(format: "prompt: %d tokens, %.1f tokens/s; generation: %d tokens, %.1f tokens/s (%d threads)",

@@ -107,14 +107,19 @@ struct ModelOptions: ParsableArguments {
             let chosen = AttentionPlan(method: attention ?? "tiled", windows: parsedWindows, clsAttendsAll: clsLocal ? false : nil, softmax: softmax)
             return try chosen.makeMethod(layers: layers)
         }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: plan)) } catch {
-            throw CLIError("\(plan): cannot read plan file (\((error as NSError).localizedDescription))")
-        }
-        do { return try AttentionPlan.load(json: data, source: plan).makeMethod(layers: layers) } catch let error as AttentionPlanError {
-            if case .malformed = error { throw error }
-            throw CLIError("\(plan): invalid attention plan: \(error)")
-        }
+        return try loadPlanMethod(plan, layers: layers)
+    }
+}
+
+/// The method a JSON plan file describes, for a model of `layers` layers; errors name the file.
+func loadPlanMethod(_ path: String, layers: Int) throws -> any AttentionMethod {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw CLIError("\(path): cannot read plan file (\((error as NSError).localizedDescription))")
+    }
+    do { return try AttentionPlan.load(json: data, source: path).makeMethod(layers: layers) } catch let error as AttentionPlanError {
+        if case .malformed = error { throw error }
+        throw CLIError("\(path): invalid attention plan: \(error)")
     }
 }
 

@@ -70,7 +70,7 @@ struct PerplexityCommand: ParsableCommand {
         }
         if json {
             print(try jsonLine(PerplexityReport(model: bundle.path, file: file, bytes: data.count, tokens: tokens.count, result: result,
-                                                threads: Parallel.threads, attention: options.attention)))
+                                                threads: Parallel.threads, attention: options.methodLabel)))
         } else {
             print(String(format: "Final estimate: PPL = %.4f (%d chunks of %d, %d tokens scored, %.1f s, %d threads)",
                          result.perplexity, result.chunks, result.context, result.tokensScored, result.seconds, Parallel.threads))

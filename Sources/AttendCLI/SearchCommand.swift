@@ -7,7 +7,7 @@ import Foundation
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search a method's settings on a calibration split of the train set and write a plan file.",
-        subcommands: [SearchWindows.self, SearchHDP.self])
+        subcommands: [SearchWindows.self, SearchHDP.self, SearchSpAtten.self])
 }
 
 /// `attend search windows`: ReBERT's greedy per-layer window search.

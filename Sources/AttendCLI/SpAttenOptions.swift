@@ -35,10 +35,15 @@ struct SpAttenOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("With --key-bits: a row whose largest probability is below this fetches the LSBs (default 0.1).", valueName: "p"))
     var requantThreshold: Double?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "SpAtten KV-cache pruning (decoders): the W tokens before the newest are never pruned, besides the first and the newest (default \(SpAttenMethod.defaultRecentWindow), chosen on WikiText-2 valid; 0: none).",
+        valueName: "W"))
+    var spattenRecent: Int?
+
     /// Whether any SpAtten option was given.
     var given: Bool {
         tokenRatio != nil || tokenRatioStart != nil || referenceLength != nil || headRatio != nil || valueRatio != nil || keyBits != nil
-            || lsbBits != nil || queryBits != nil || valueBits != nil || requantThreshold != nil
+            || lsbBits != nil || queryBits != nil || valueBits != nil || requantThreshold != nil || spattenRecent != nil
     }
 
     /// These settings as a plan.
@@ -56,7 +61,9 @@ struct SpAttenOptions: ParsableArguments {
             guard (0...1).contains(threshold) else { throw ValidationError("--requant-threshold must be in [0, 1], got \(threshold)") }
             return ProgressiveQuantization(keyBits: keyBits, lsbBits: lsb, queryBits: queryBits, valueBits: valueBits, threshold: threshold)
         }
-        return AttentionPlan(method: "spatten", tokenRatio: tokenRatio, tokenRatioStart: tokenRatioStart, referenceLength: referenceLength,
-                             headRatio: headRatio, valueRatio: valueRatio, quantization: quantization)
+        var plan = AttentionPlan(method: "spatten", tokenRatio: tokenRatio, tokenRatioStart: tokenRatioStart, referenceLength: referenceLength,
+                                 headRatio: headRatio, valueRatio: valueRatio, quantization: quantization)
+        plan.recentWindow = spattenRecent
+        return plan
     }
 }

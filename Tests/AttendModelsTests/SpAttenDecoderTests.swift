@@ -47,4 +47,34 @@ struct SpAttenDecoderTests {
         let (tiled, _) = try decode(model, TiledMethod(), steps: 12)
         #expect(first != tiled, "pruning must change something")
     }
+
+    @Test("recent window W ≥ the context: nothing is pruned, the tiled method's logits bit for bit")
+    func windowCoversContext() throws {
+        let model = try LlamaModel(directory: decoderGoldens.appendingPathComponent("tiny-llama"))
+        let (tiled, _) = try decode(model, TiledMethod(), steps: 12)
+        let method = SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount, tokenRatio: 0.5), recentWindow: 42)
+        let (spatten, cache) = try decode(model, method, steps: 12)
+        #expect(tiled == spatten)
+        #expect((0..<model.layerCount).allSatisfy { cache.rows(layer: $0) == 42 })
+    }
+
+    @Test("recent window 6 at token ratio 0.5: ⌈0.5·L⌉ + 6 rows; the first, the newest and the 6 before it always kept, a pruned token never comes back; deterministic")
+    func recentWindow() throws {
+        let model = try LlamaModel(directory: decoderGoldens.appendingPathComponent("tiny-llama"))
+        let method = SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount, tokenRatio: 0.5), recentWindow: 6)
+        var previous: [Int] = []
+        let (first, cache) = try decode(model, method, steps: 12) { cache in
+            let positions = cache.states[1].positions
+            let newest = cache.count - 1
+            #expect(positions.count == (cache.count + 1) / 2 + 6)
+            #expect(positions.first == 0 && Array(positions.suffix(7)) == Array((newest - 6)...newest) && positions == positions.sorted())
+            if !previous.isEmpty { #expect(Set(positions.dropLast()).isSubset(of: previous), "a pruned token came back") }
+            previous = positions
+        }
+        #expect(cache.rows(layer: 1) == 27)
+        let (second, _) = try decode(model, method, steps: 12)
+        #expect(first == second, "same inputs, same logits")
+        let (windowless, _) = try decode(model, SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount, tokenRatio: 0.5)), steps: 12)
+        #expect(first != windowless, "the window must change which tokens stay")
+    }
 }

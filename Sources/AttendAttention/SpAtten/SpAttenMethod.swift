@@ -14,6 +14,12 @@ import AttendKernels
 ///   iterations); after layer l's attention its cache keeps the top `⌈f_l·L⌉` of its tokens, L the
 ///   tokens seen and f_l = ∏_{tokenStart ≤ m ≤ l} (1 − r_m) the share the cascade leaves to layer l, so
 ///   pruned K/V rows leave the cache for good (the authors' `spatten_llm` also selects per layer).
+///   Besides the first and the newest token, the `recentWindow` tokens before the newest are never
+///   pruned (positions newest − W … newest − 1), as `spatten_llm`'s `SpAttenKVCache` keeps a recent
+///   window next to its start and important tokens (and StreamingLLM / H2O do): causal column sums
+///   favour early tokens, so without it the recent context a next-token prediction needs is cut first.
+///   The window is kept on top of the ⌈f_l·L⌉ important tokens (the cache holds up to ⌈f_l·L⌉ + W), so
+///   W = 0 is the plain schedule and a window reaching the first token prunes nothing.
 /// - **Cascade head pruning** (`schedule.headRatio` > 0): `s_h += Σ |E_h|` over the head's output; from
 ///   layer `schedule.headStart` on only the top `⌈(1 − ratio)·H⌉` heads by s_h run; a pruned head stays
 ///   pruned (zero output, not computed).
@@ -28,10 +34,17 @@ public struct SpAttenMethod: AttentionMethod {
     public var schedule: SpAttenSchedule
     public var valueRatio: Double
     public var quantization: ProgressiveQuantization?
+    /// W: the tokens before the newest that causal (KV-cache) pruning never removes (0: none).
+    public var recentWindow: Int
 
-    public init(schedule: SpAttenSchedule, valueRatio: Double = 0, quantization: ProgressiveQuantization? = nil) {
+    /// The recent window plans and `--spatten-recent` use when they give none, chosen on WikiText-2
+    /// *valid* (RESULTS.md, SpAtten on the decoder).
+    public static let defaultRecentWindow = 32
+
+    public init(schedule: SpAttenSchedule, valueRatio: Double = 0, quantization: ProgressiveQuantization? = nil, recentWindow: Int = 0) {
         precondition(valueRatio >= 0 && valueRatio < 1, "value ratio must be in [0, 1)")
-        (self.schedule, self.valueRatio, self.quantization) = (schedule, valueRatio, quantization)
+        precondition(recentWindow >= 0, "recent window must be ≥ 0")
+        (self.schedule, self.valueRatio, self.quantization, self.recentWindow) = (schedule, valueRatio, quantization, recentWindow)
     }
 
     public var name: String { "spatten" }
@@ -165,9 +178,11 @@ public struct SpAttenMethod: AttentionMethod {
         let target = causal ? min(n, Int((schedule.keptFraction(layer: l, length: length) * Double(length) - 1e-9).rounded(.up)))
             : SpAttenSchedule.keptCount(ratio: schedule.tokenRatio(layer: l + 1, length: length), of: n)
         let newest = state.positions.last!
-        let protected = { (position: Int) in position == 0 || (causal && position == newest) }
-        let protectedCount = state.positions.filter(protected).count
-        let keep = max(protectedCount, target)
+        let inWindow = { (position: Int) in causal && position > 0 && position < newest && position >= newest - recentWindow }
+        let protected = { (position: Int) in position == 0 || (causal && position == newest) || inWindow(position) }
+        // The window rides on top of the important tokens (as spatten_llm's recent_size beside important_size).
+        let windowCount = state.positions.filter(inWindow).count
+        let keep = min(n, max(state.positions.filter(protected).count - windowCount, target) + windowCount)
         guard keep < n else { return nil }
         let scores = state.positions.map { protected($0) ? Float.infinity : state.tokenImportance[$0] }
         state.positions = TopK.select(scores, k: keep).map { state.positions[$0] }

@@ -48,9 +48,11 @@ public enum Perplexity {
     /// `stepwise`: the first half of each chunk (and the first scored token) runs as one prompt pass,
     /// then every scored token runs alone on the cache, as generation does — same numbers for exact
     /// attention, but a method that prunes the KV cache (SpAtten) is scored with its cache pruned.
+    /// `observe` sees every forward pass's output (its attention records), in order.
     public static func evaluate(
         model: any CausalLanguageModel, tokens: [Int], context: Int, chunks requested: Int? = nil, bos: Int?,
-        attention: any AttentionMethod = TiledMethod(), stepwise: Bool = false, progress: (Int, Int, Double) -> Void = { _, _, _ in }
+        attention: any AttentionMethod = TiledMethod(), stepwise: Bool = false, progress: (Int, Int, Double) -> Void = { _, _, _ in },
+        observe: (DecoderOutput) -> Void = { _ in }
     ) throws -> PerplexityResult {
         guard (4...model.contextLength).contains(context) else { throw Failure.badContext(context: context, limit: model.contextLength) }
         guard tokens.count >= 2 * context else { throw Failure.tooFewTokens(tokens: tokens.count, context: context) }
@@ -68,11 +70,13 @@ public enum Perplexity {
                 for j in first..<(context - 1) {
                     let input = j == first ? Array(ids[0...first]) : [ids[j]]
                     let output = try model.forward(input, cache: cache, attention: attention, rows: .last)
+                    observe(output)
                     nll += output.logits.data.withUnsafeBufferPointer { negativeLogProbability($0.baseAddress!, count: v, target: tokens[chunk * context + j + 1]) }
                     scored += 1
                 }
             } else {
                 let output = try model.forward(ids, cache: cache, attention: attention, rows: .from(first))
+                observe(output)
                 output.logits.data.withUnsafeBufferPointer { logits in
                     for j in first..<(context - 1) {
                         nll += negativeLogProbability(logits.baseAddress! + (j - first) * v, count: v, target: tokens[chunk * context + j + 1])
