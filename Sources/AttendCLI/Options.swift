@@ -146,6 +146,18 @@ enum Bundled {
     static func devSet(for task: GLUETask) throws -> URL {
         try root().appendingPathComponent("data/\(task.rawValue)/dev.tsv")
     }
+
+    /// `url`'s path relative to the repository root (`models/…`, `../shared/data/…`) when it lies
+    /// in the repository or beside it, else the absolute path: what plan files record, so that a
+    /// plan written in one checkout reads the same in another.
+    static func recordedPath(_ url: URL) -> String {
+        let path = url.standardizedFileURL.path
+        guard let root = try? root().standardizedFileURL.path else { return path }
+        if path.hasPrefix(root + "/") { return String(path.dropFirst(root.count + 1)) }
+        let parent = (root as NSString).deletingLastPathComponent
+        if path.hasPrefix(parent + "/") { return "../" + path.dropFirst(parent.count + 1) }
+        return path
+    }
 }
 
 /// A runtime failure with a message for the user (exit code 1).

@@ -71,7 +71,7 @@ struct SearchWindows: ParsableCommand {
         let unbounded = 1 << 20
         let plan = PlanFile(
             windows: outcome.windows.map { $0 ?? unbounded }, cls_attends_all: true,
-            search: .init(task: task.rawValue, model: directory.path, train: trainURL.path, calibration: split.count, seed: calibration.seed,
+            search: .init(task: task.rawValue, model: Bundled.recordedPath(directory), train: Bundled.recordedPath(trainURL), calibration: split.count, seed: calibration.seed,
                           max_drop: maxDrop, confidence: calibration.confidence, candidates: search.candidates, metric: task.metricName, baseline: outcome.baseline,
                           score: outcome.score, unbounded_window: unbounded, order: "phase 2 shrinks layers first to last",
                           inner_products_removed: outcome.innerProductsRemoved, softmax_exponentials_removed: outcome.exponentialsRemoved,

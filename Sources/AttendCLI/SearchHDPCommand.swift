@@ -73,7 +73,7 @@ struct SearchHDP: ParsableCommand {
         let plan = PlanFile(
             block_size: base.block, block_ratio: outcome.blockRatio, head_threshold: outcome.headThreshold, approximate: base.approximate,
             softmax: base.polynomialSoftmax ? "polynomial" : "exact",
-            search: .init(task: task.rawValue, model: directory.path, train: trainURL.path, calibration: split.count, seed: calibration.seed,
+            search: .init(task: task.rawValue, model: Bundled.recordedPath(directory), train: Bundled.recordedPath(trainURL), calibration: split.count, seed: calibration.seed,
                           max_drop: calibration.maxDrop, confidence: calibration.confidence, metric: task.metricName, baseline: outcome.baseline, score: outcome.chosen.score,
                           block_sparsity: outcome.chosen.blockSparsity, heads_pruned: outcome.chosen.headsPruned,
                           order: "stage 1 sweeps block_ratio with no head pruning; stage 2 sweeps head_threshold at quantiles of head importance",

@@ -168,7 +168,7 @@ struct SearchSpAtten: ParsableCommand {
             let criterion = DropCriterion(maxDrop: maxDrop, confidence: confidence, seed: seed)
             outcome = try SpAttenSearch(classifier: classifier, task: task, calibration: split, criterion: criterion, candidates: candidates)
                 .run { printError("  " + $0) }
-            record = .init(model: directory.path, data: trainURL.path, task: task.rawValue, calibration: split.count, seed: seed, max_drop: maxDrop,
+            record = .init(model: Bundled.recordedPath(directory), data: Bundled.recordedPath(trainURL), task: task.rawValue, calibration: split.count, seed: seed, max_drop: maxDrop,
                            confidence: confidence, max_ppl_increase: nil, context: nil, chunks: nil, metric: task.metricName,
                            baseline: outcome.baseline, score: outcome.chosen.score, dram_bytes: outcome.chosen.traffic,
                            dense_dram_bytes: outcome.trace[0].traffic, order: order, trace: outcome.trace)
@@ -185,7 +185,7 @@ struct SearchSpAtten: ParsableCommand {
             let search = SpAttenDecoderSearch(model: bundle.model, tokens: tokens, context: context, chunks: chunks, bos: bundle.addBOS ? tokenizer.bos : nil,
                                               maxIncrease: increase, recentWindow: recent!, candidates: candidates)
             do { outcome = try search.run { printError("  " + $0) } } catch let failure as Perplexity.Failure { throw CLIError("\(path): \(failure)") }
-            record = .init(model: bundle.path, data: path, task: nil, calibration: nil, seed: nil, max_drop: nil, confidence: nil,
+            record = .init(model: Bundled.recordedPath(URL(fileURLWithPath: bundle.path)), data: Bundled.recordedPath(URL(fileURLWithPath: path)), task: nil, calibration: nil, seed: nil, max_drop: nil, confidence: nil,
                            max_ppl_increase: increase, context: context, chunks: chunks, metric: "perplexity",
                            baseline: outcome.baseline, score: outcome.chosen.score, dram_bytes: outcome.chosen.traffic,
                            dense_dram_bytes: outcome.trace[0].traffic, order: order, trace: outcome.trace)
