@@ -1,0 +1,118 @@
+// Integer-only kernels of I-BERT (Kim et al., ICML 2021, arXiv 2101.01321; SPEC §4.6): dyadic
+// requantization, residual add, i-softmax, i-GELU, integer square root and i-LayerNorm. Integers
+// only — no floating point in any function here; constants come precomputed from
+// IntegerOps.swift. Portable C: each kernel is O(elements) beside the O(elements·K) int8 GEMMs that
+// feed it (and the compiler vectorizes the requantization loops).
+#include "CAttendKernels.h"
+
+static inline int64_t round_shift(int64_t v, int shift) { return (v + ((int64_t)1 << (shift - 1))) >> shift; }
+static inline int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+#define REQUANTIZE(name, type)                                                                              \
+    void name(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,        \
+              const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, type *out, int ldo) {           \
+        for (int i = 0; i < rows; i++) {                                                                    \
+            const int32_t *row = x + (size_t)i * ldx;                                                       \
+            type *o = out + (size_t)i * ldo;                                                                \
+            for (int n = 0; n < N; n++) {                                                                   \
+                int64_t v = round_shift((int64_t)row[n] * mult[n], shift[n]) + (offset ? offset[n] : 0) + zero; \
+                o[n] = (type)clamp64(v, lo, hi);                                                            \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+REQUANTIZE(attend_requantize_u8, uint8_t)
+REQUANTIZE(attend_requantize_s8, int8_t)
+REQUANTIZE(attend_requantize_i32, int32_t)
+#undef REQUANTIZE
+
+void attend_int_residual(int rows, int N, const int32_t *a, int lda, const int32_t *mult_a, const int8_t *shift_a,
+                         const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi,
+                         int32_t *out, int ldo) {
+    for (int i = 0; i < rows; i++) {
+        const int32_t *ai = a + (size_t)i * lda;
+        const uint8_t *ri = r + (size_t)i * ldr;
+        int32_t *o = out + (size_t)i * ldo;
+        for (int n = 0; n < N; n++) {
+            int64_t v = round_shift((int64_t)ai[n] * mult_a[n], shift_a[n]) + round_shift((int64_t)(ri[n] - zero_r) * mult_r, shift_r);
+            o[n] = (int32_t)clamp64(v, lo, hi);
+        }
+    }
+}
+
+/// ⌊L·mult / 2^(shift + z) + 1/2⌋: the polynomial in 2^-15 units, divided by 2^z (0 past 2^-62).
+static inline int64_t exp_units(const attend_int_softmax_constants *k, int64_t l, int z) {
+    int shift = k->shift + z;
+    return shift > 62 ? 0 : round_shift(l * k->mult, shift);
+}
+
+void attend_int_softmax(int rows, int N, const int32_t *x, int ldx, const int32_t *valid,
+                        const attend_int_softmax_constants *k, uint8_t *out, int ldo) {
+    for (int i = 0; i < rows; i++) {
+        const int32_t *row = x + (size_t)i * ldx;
+        uint8_t *o = out + (size_t)i * ldo;
+        int n = valid ? valid[i] : N;
+        if (n > N) n = N;
+        for (int j = (n > 0 ? n : 0); j < N; j++) o[j] = 0;
+        if (n <= 0) continue;
+        int32_t m = row[0];
+        for (int j = 1; j < n; j++) m = row[j] > m ? row[j] : m;
+        // e_j ≤ 2^15 · 1.0 (the polynomial is ≤ 0.991 on (−ln 2, 0]); Σ over < 2^16 keys fits easily.
+        int64_t sum = 0;
+        for (int j = 0; j < n; j++) {
+            int64_t t = (int64_t)row[j] - m;
+            if (t < 30 * k->x0) t = 30 * k->x0;
+            int64_t z = t / k->x0, p = t - z * k->x0;  // z ≥ 0, p ∈ (x0, 0]
+            sum += exp_units(k, (p + k->b) * (p + k->b) + k->c, (int)z);
+        }
+        int64_t factor = ((int64_t)1 << 32) / sum;
+        for (int j = 0; j < n; j++) {
+            int64_t t = (int64_t)row[j] - m;
+            if (t < 30 * k->x0) t = 30 * k->x0;
+            int64_t z = t / k->x0, p = t - z * k->x0;
+            int64_t e = exp_units(k, (p + k->b) * (p + k->b) + k->c, (int)z);
+            int64_t v = (e * factor) >> 24;
+            o[j] = (uint8_t)(v > 255 ? 255 : v);
+        }
+    }
+}
+
+void attend_int_gelu(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
+    for (size_t i = 0; i < count; i++) {
+        int64_t q = x[i], a = q < 0 ? -q : q;
+        if (a > -k->b) a = -k->b;
+        int64_t l = (a + k->b) * (a + k->b) + k->c;
+        if (q < 0) l = -l;
+        if (q == 0) l = 0;
+        int64_t v = q * ((l >> k->shift) + k->one);
+        out[i] = (int32_t)clamp64(v, INT32_MIN, INT32_MAX);
+    }
+}
+
+int64_t attend_isqrt(int64_t n) {
+    if (n <= 0) return 0;
+    int bits = 64 - __builtin_clzll((unsigned long long)n);
+    int64_t x = (int64_t)1 << ((bits + 1) / 2);  // 2^⌈bits/2⌉ ≥ √n
+    for (;;) {
+        int64_t next = (x + n / x) / 2;
+        if (next >= x) return x;
+        x = next;
+    }
+}
+
+void attend_int_layernorm(int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo) {
+    for (int i = 0; i < rows; i++) {
+        const int32_t *row = x + (size_t)i * ldx;
+        int32_t *o = out + (size_t)i * ldo;
+        int64_t sum = 0;
+        for (int n = 0; n < N; n++) sum += row[n];
+        int64_t twice = 2 * sum + N, mean = twice >= 0 ? twice / (2 * N) : -((-twice + 2 * N - 1) / (2 * N));  // ⌊(2Σ + N)/2N⌋
+        int64_t var = 0;
+        for (int n = 0; n < N; n++) { int64_t y = row[n] - mean; var += y * y; }
+        int64_t std = attend_isqrt(var);
+        // I-BERT's factor ⌊2^31/σ'⌋ keeps only 31 − bits(σ') bits; with e = bits(σ') − 1 extra bits,
+        // factor = ⌊2^(31+e)/σ'⌋ ∈ (2^30, 2^31] and |y·factor| ≤ σ'·2^31 < 2^62 (σ' < 2^31).
+        int e = std > 0 ? 63 - __builtin_clzll((unsigned long long)std) : 0;
+        int64_t factor = std > 0 ? ((int64_t)1 << (31 + e)) / std : 0;
+        for (int n = 0; n < N; n++) o[n] = (int32_t)clamp64(((row[n] - mean) * factor) >> (out_shift + e), INT32_MIN, INT32_MAX);
+    }
+}
