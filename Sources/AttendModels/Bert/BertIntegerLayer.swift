@@ -140,7 +140,7 @@ extension BertModel {
             throw QuantizationError.integerUnsupported("--attention \(attention.name) is not supported; use tiled or dense (both run the integer softmax)")
         }
         if collectHiddenStates { throw QuantizationError.integerUnsupported("hidden states are integers of per-layer scales; they are not collected") }
-        var state = IntegerActivations(rows: buffers.rows, config: config)
+        let state = IntegerActivations(rows: buffers.rows, config: config)
         state.enter(buffers.x.data, encoder.entry)
         var workloads: [[[HeadWorkload]]] = []
         for layer in encoder.layers {
@@ -153,80 +153,88 @@ extension BertModel {
     }
 }
 
-/// The integer activations of one forward pass (rows = B·T padded rows; u8 rows padded to a multiple of 4).
-struct IntegerActivations {
+/// The integer activations of one forward pass (rows = B·T padded rows; u8 rows padded to a multiple
+/// of 4 for the int8 GEMM). Owned by one forward pass; parallel kernels write disjoint row ranges.
+final class IntegerActivations: @unchecked Sendable {
     let rows: Int, d: Int, f: Int, kpD: Int, kpF: Int
-    var x: [UInt8]          // [rows, kpD] layer input
-    var sums: [Int32]       // [rows, max(3D, F)] GEMM outputs
-    var query: [UInt8]      // [rows, D] (+4 bytes: a head's row reads d rounded up to 4)
-    var keyValue: [Int8]    // [rows, 2D]
-    var context: [Int32]    // [rows, D]
-    var contextU8: [UInt8]  // [rows, kpD]
-    var residual: [Int32]   // [rows, D]
-    var normalized: [Int32] // [rows, D]
-    var ffnInput: [UInt8]   // [rows, kpD]
-    var gelu: [Int32]       // [rows, F]
-    var hidden: [UInt8]     // [rows, kpF]
+    let x: UnsafeMutablePointer<UInt8>              // [rows, kpD] layer input
+    let sums: UnsafeMutablePointer<Int32>           // [rows, max(3D, F)] GEMM outputs
+    let query: UnsafeMutablePointer<UInt8>          // [rows, D] (+4 bytes: a head's row reads d rounded up to 4)
+    let keyValue: UnsafeMutablePointer<Int8>        // [rows, 2D]
+    let context: UnsafeMutablePointer<Int32>        // [rows, D]
+    let contextU8: UnsafeMutablePointer<UInt8>      // [rows, kpD]
+    let residual: UnsafeMutablePointer<Int32>       // [rows, D]
+    let normalized: UnsafeMutablePointer<Int32>     // [rows, D]
+    let ffnInput: UnsafeMutablePointer<UInt8>       // [rows, kpD]
+    let gelu: UnsafeMutablePointer<Int32>           // [rows, F]
+    let hidden: UnsafeMutablePointer<UInt8>         // [rows, kpF]
+    private let owned: [UnsafeMutableRawPointer]
 
     init(rows: Int, config: BertConfig) {
         (self.rows, d, f) = (rows, config.hiddenSize, config.intermediateSize)
         (kpD, kpF) = (Int8GEMM.paddedK(d), Int8GEMM.paddedK(f))
-        x = [UInt8](repeating: 0, count: rows * kpD)
-        sums = [Int32](repeating: 0, count: rows * max(3 * d, f))
-        query = [UInt8](repeating: 0, count: rows * d + 4)
-        keyValue = [Int8](repeating: 0, count: rows * 2 * d)
-        context = [Int32](repeating: 0, count: rows * d)
-        contextU8 = [UInt8](repeating: 0, count: rows * kpD)
-        residual = [Int32](repeating: 0, count: rows * d)
-        normalized = residual
-        ffnInput = contextU8
-        gelu = [Int32](repeating: 0, count: rows * f)
-        hidden = [UInt8](repeating: 0, count: rows * kpF)
+        var owned: [UnsafeMutableRawPointer] = []
+        func zeroed<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count * MemoryLayout<T>.stride), alignment: 64)
+            raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count * MemoryLayout<T>.stride))
+            owned.append(raw)
+            return raw.assumingMemoryBound(to: T.self)
+        }
+        x = zeroed(rows * kpD, UInt8.self)
+        sums = zeroed(rows * max(3 * d, f), Int32.self)
+        query = zeroed(rows * d + 4, UInt8.self)
+        keyValue = zeroed(rows * 2 * d, Int8.self)
+        context = zeroed(rows * d, Int32.self)
+        contextU8 = zeroed(rows * kpD, UInt8.self)
+        residual = zeroed(rows * d, Int32.self)
+        normalized = zeroed(rows * d, Int32.self)
+        ffnInput = zeroed(rows * kpD, UInt8.self)
+        gelu = zeroed(rows * f, Int32.self)
+        hidden = zeroed(rows * kpF, UInt8.self)
+        self.owned = owned
     }
 
+    deinit { for p in owned { p.deallocate() } }
+
     /// x = the embeddings x: [rows, D] quantized with layer 0's static scale (the one Float → integer step).
-    mutating func enter(_ embeddings: [Float], _ q: ActivationQuantization) {
+    func enter(_ embeddings: [Float], _ q: ActivationQuantization) {
         var rowsQ = QuantizedRows(rows: rows, k: d)
         embeddings.withUnsafeBufferPointer { Int8GEMM.quantize($0.baseAddress!, ldx: d, into: &rowsQ, rows: rows, q) }
-        x = rowsQ.data
+        rowsQ.data.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: rows * kpD) }
     }
 
     /// One encoder layer in integers, in place on x; returns the attention records [sequence][head].
-    mutating func layer(_ l: BertIntegerLayer, lengths: [Int], t: Int, config: BertConfig) -> [[HeadWorkload]] {
-        let (rows, d, f, kpD, kpF) = (rows, d, f, kpD, kpF)
-        let heads = config.numAttentionHeads, headDim = config.headDim
+    func layer(_ l: BertIntegerLayer, lengths: [Int], t: Int, config: BertConfig) -> [[HeadWorkload]] {
+        let (d, f, kpD, kpF) = (d, f, kpD, kpF)
         gemm(x, lda: kpD, l.qkv, n: 3 * d)
-        forRows(rows) { r0, n in
-            sums.withUnsafeBufferPointer { s in
-                IntegerOps.requantize(s.baseAddress! + r0 * 3 * d, ldx: 3 * d, rows: n, l.toQuery, into: query.withUnsafeMutableBufferPointer { $0.baseAddress! } + r0 * d, ldo: d)
-                IntegerOps.requantize(s.baseAddress! + r0 * 3 * d + d, ldx: 3 * d, rows: n, l.toKeyValue,
-                                      into: keyValue.withUnsafeMutableBufferPointer { $0.baseAddress! } + r0 * 2 * d, ldo: 2 * d)
-            }
+        forRows { r0, n in
+            IntegerOps.requantize(self.sums + r0 * 3 * d, ldx: 3 * d, rows: n, l.toQuery, into: self.query + r0 * d, ldo: d)
+            IntegerOps.requantize(self.sums + r0 * 3 * d + d, ldx: 3 * d, rows: n, l.toKeyValue, into: self.keyValue + r0 * 2 * d, ldo: 2 * d)
         }
-        let records = attention(lengths: lengths, t: t, heads: heads, headDim: headDim, softmax: l.softmax)
-        forRows(rows) { r0, n in
-            IntegerOps.requantize(pointer(context) + r0 * d, ldx: d, rows: n, l.toContext, into: mutablePointer(&contextU8) + r0 * kpD, ldo: kpD)
+        let records = attention(lengths: lengths, t: t, heads: config.numAttentionHeads, headDim: config.headDim, softmax: l.softmax)
+        forRows { r0, n in
+            IntegerOps.requantize(self.context + r0 * d, ldx: d, rows: n, l.toContext, into: self.contextU8 + r0 * kpD, ldo: kpD)
         }
         gemm(contextU8, lda: kpD, l.attentionOutput, n: d)
-        forRows(rows) { r0, n in
-            IntegerOps.residualAdd(pointer(sums) + r0 * d, lda: d, l.attentionSum, residual: pointer(x) + r0 * kpD, ldr: kpD, zero: l.inputZero,
-                                   l.inputResidual, rows: n, into: mutablePointer(&residual) + r0 * d, ldo: d)
-            IntegerOps.layerNorm(pointer(residual) + r0 * d, ldx: d, rows: n, n: d, into: mutablePointer(&normalized) + r0 * d, ldo: d)
-            IntegerOps.requantize(pointer(normalized) + r0 * d, ldx: d, rows: n, l.toFFNInput, into: mutablePointer(&ffnInput) + r0 * kpD, ldo: kpD)
+        forRows { r0, n in
+            IntegerOps.residualAdd(self.sums + r0 * d, lda: d, l.attentionSum, residual: self.x + r0 * kpD, ldr: kpD, zero: l.inputZero,
+                                   l.inputResidual, rows: n, into: self.residual + r0 * d, ldo: d)
+            IntegerOps.layerNorm(self.residual + r0 * d, ldx: d, rows: n, n: d, into: self.normalized + r0 * d, ldo: d)
+            IntegerOps.requantize(self.normalized + r0 * d, ldx: d, rows: n, l.toFFNInput, into: self.ffnInput + r0 * kpD, ldo: kpD)
         }
         gemm(ffnInput, lda: kpD, l.intermediate, n: f)
-        forRows(rows) { r0, n in
-            IntegerOps.requantize(pointer(sums) + r0 * f, ldx: f, rows: n, l.toGELU, into: mutablePointer(&gelu) + r0 * f, ldo: f)
-            IntegerOps.gelu(pointer(gelu) + r0 * f, count: n * f, l.gelu, into: mutablePointer(&gelu) + r0 * f)
-            IntegerOps.requantize(pointer(gelu) + r0 * f, ldx: f, rows: n, l.toFFNHidden, into: mutablePointer(&hidden) + r0 * kpF, ldo: kpF)
+        forRows { r0, n in
+            IntegerOps.requantize(self.sums + r0 * f, ldx: f, rows: n, l.toGELU, into: self.gelu + r0 * f, ldo: f)
+            IntegerOps.gelu(self.gelu + r0 * f, count: n * f, l.gelu, into: self.gelu + r0 * f)
+            IntegerOps.requantize(self.gelu + r0 * f, ldx: f, rows: n, l.toFFNHidden, into: self.hidden + r0 * kpF, ldo: kpF)
         }
         gemm(hidden, lda: kpF, l.output, n: d)
-        forRows(rows) { r0, n in
-            IntegerOps.residualAdd(pointer(sums) + r0 * d, lda: d, l.outputSum, residual: pointer(ffnInput) + r0 * kpD, ldr: kpD, zero: l.ffnInputZero,
-                                   l.ffnResidual, rows: n, into: mutablePointer(&residual) + r0 * d, ldo: d)
-            IntegerOps.layerNorm(pointer(residual) + r0 * d, ldx: d, rows: n, n: d, into: mutablePointer(&normalized) + r0 * d, ldo: d)
+        forRows { r0, n in
+            IntegerOps.residualAdd(self.sums + r0 * d, lda: d, l.outputSum, residual: self.ffnInput + r0 * kpD, ldr: kpD, zero: l.ffnInputZero,
+                                   l.ffnResidual, rows: n, into: self.residual + r0 * d, ldo: d)
+            IntegerOps.layerNorm(self.residual + r0 * d, ldx: d, rows: n, n: d, into: self.normalized + r0 * d, ldo: d)
             if let next = l.toNextInput {
-                IntegerOps.requantize(pointer(normalized) + r0 * d, ldx: d, rows: n, next, into: mutablePointer(&x) + r0 * kpD, ldo: kpD)
+                IntegerOps.requantize(self.normalized + r0 * d, ldx: d, rows: n, next, into: self.x + r0 * kpD, ldo: kpD)
             }
         }
         return records
@@ -238,28 +246,26 @@ struct IntegerActivations {
     }
 
     /// sums[:, 0..<n] (stride n) = a: [rows, lda] u8 · W + correction.
-    private mutating func gemm(_ a: [UInt8], lda: Int, _ w: BertIntegerLinear, n: Int) {
-        let rows = rows
-        a.withUnsafeBufferPointer { ap in sums.withUnsafeMutableBufferPointer { sp in
-            Int8GEMM.multiply(m: rows, a: ap.baseAddress!, lda: lda, b: w.weights, c: sp.baseAddress!, ldc: n)
+    private func gemm(_ a: UnsafePointer<UInt8>, lda: Int, _ w: BertIntegerLinear, n: Int) {
+        Int8GEMM.multiply(m: rows, a: a, lda: lda, b: w.weights, c: sums, ldc: n)
+        forRows { r0, rows in
             w.correction.withUnsafeBufferPointer { cp in
-                for i in 0..<rows { for j in 0..<n { sp[i * n + j] &+= cp[j] } }
+                for i in r0..<(r0 + rows) { for j in 0..<n { self.sums[i * n + j] &+= cp[j] } }
             }
-        } }
+        }
     }
 
     /// context rows of each sequence = i-softmax(Q_h·K_hᵀ) · V_h per head, as int8 GEMMs: scores
     /// Σ (q + 128)·k − 128·Σ k at S_q·S_k/√d, P u8 at 1/256, P·V at S_v/256. Only the sequence's own n
     /// keys take part; padded rows of context are zero. Returns one record per (sequence, head).
-    private mutating func attention(lengths: [Int], t: Int, heads: Int, headDim: Int, softmax: SoftmaxConstants) -> [[HeadWorkload]] {
+    private func attention(lengths: [Int], t: Int, heads: Int, headDim: Int, softmax: SoftmaxConstants) -> [[HeadWorkload]] {
         let d = d
-        context.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        nonisolated(unsafe) let (q, kv, out) = (pointer(query), pointer(keyValue), mutablePointer(&context))
+        context.update(repeating: 0, count: rows * d)
         let tasks = lengths.indices.flatMap { b in (0..<heads).map { (b, $0) } }
         Parallel.forEach(tasks.count) { index in
             let (b, h) = tasks[index], n = lengths[b]
             guard n > 0 else { return }
-            let base = b * t
+            let base = b * t, kv = self.keyValue
             let keys = [Int8](unsafeUninitializedCapacity: n * headDim) { buf, c in
                 for j in 0..<n { for e in 0..<headDim { buf[j * headDim + e] = kv[(base + j) * 2 * d + h * headDim + e] } }
                 c = n * headDim
@@ -274,11 +280,13 @@ struct IntegerActivations {
             let kpN = Int8GEMM.paddedK(n)
             var probabilities = [UInt8](repeating: 0, count: n * kpN)           // [n, kpN]
             scores.withUnsafeMutableBufferPointer { sp in
-                Int8GEMM.multiply(m: n, a: q + base * d + h * headDim, lda: d, b: packedK, c: sp.baseAddress!, ldc: n, threads: 1)
-                for i in 0..<n { for j in 0..<n { sp[i * n + j] &-= 128 &* packedK.columnSums[j] } }
+                Int8GEMM.multiply(m: n, a: self.query + base * d + h * headDim, lda: d, b: packedK, c: sp.baseAddress!, ldc: n, threads: 1)
+                packedK.columnSums.withUnsafeBufferPointer { cs in
+                    for i in 0..<n { for j in 0..<n { sp[i * n + j] &-= 128 &* cs[j] } }
+                }
                 probabilities.withUnsafeMutableBufferPointer { pp in
                     IntegerOps.softmax(sp.baseAddress!, ldx: n, rows: n, n: n, valid: nil, softmax, into: pp.baseAddress!, ldo: kpN)
-                    Int8GEMM.multiply(m: n, a: pp.baseAddress!, lda: kpN, b: packedV, c: out + base * d + h * headDim, ldc: d, threads: 1)
+                    Int8GEMM.multiply(m: n, a: pp.baseAddress!, lda: kpN, b: packedV, c: self.context + base * d + h * headDim, ldc: d, threads: 1)
                 }
             }
         }
@@ -291,13 +299,10 @@ struct IntegerActivations {
         }
     }
 
-    /// Splits rows into chunks over the thread pool: body(first row, rows).
-    private func forRows(_ rows: Int, _ body: (Int, Int) -> Void) {
+    /// Splits the rows into one chunk per thread of the pool: body(first row, rows).
+    private func forRows(_ body: (Int, Int) -> Void) {
+        let rows = rows
         let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
-        for c in 0..<((rows + chunk - 1) / chunk) { body(c * chunk, min(chunk, rows - c * chunk)) }
+        Parallel.forEach((rows + chunk - 1) / chunk) { c in body(c * chunk, min(chunk, rows - c * chunk)) }
     }
 }
-
-// The activations are owned by one forward pass; kernels write disjoint row ranges through these.
-private func pointer<T>(_ a: [T]) -> UnsafePointer<T> { a.withUnsafeBufferPointer { $0.baseAddress! } }
-private func mutablePointer<T>(_ a: inout [T]) -> UnsafeMutablePointer<T> { a.withUnsafeMutableBufferPointer { $0.baseAddress! } }
