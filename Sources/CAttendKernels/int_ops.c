@@ -1,29 +1,97 @@
 // Integer-only kernels of I-BERT (Kim et al., ICML 2021, arXiv 2101.01321; SPEC §4.6): dyadic
 // requantization, residual add, i-softmax, i-GELU, integer square root and i-LayerNorm. Integers
 // only — no floating point in any function here; constants come precomputed from
-// IntegerOps.swift. Portable C: each kernel is O(elements) beside the O(elements·K) int8 GEMMs that
-// feed it (and the compiler vectorizes the requantization loops).
+// IntegerOps.swift. Each kernel is O(elements) beside the O(elements·K) int8 GEMMs that feed it;
+// the requantization, the hottest of them, has an AVX2 body (chosen at run time; ATTEND_PORTABLE=1
+// runs the portable one), the others are portable C.
 #include "CAttendKernels.h"
+#include "simd_target.h"
 
 static inline int64_t round_shift(int64_t v, int shift) { return (v + ((int64_t)1 << (shift - 1))) >> shift; }
 static inline int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+#ifdef ATTEND_HAVE_AVX2
+#define ATTEND_SIMD attend_cpu_has_avx2_fma()
+#else
+#define ATTEND_SIMD 0
+#endif
+
+/// v = ⌊x·mult/2^shift + 1/2⌋ + offset + zero for 8 columns (AVX2): 32×32 → 64-bit products of
+/// the even and odd lanes (vpmuldq), the rounding term 2^(shift−1) and the shift per lane; AVX2 has
+/// no arithmetic 64-bit shift, so ⌊t/2^c⌋ = ((t + 2^62) >> c) − 2^(62−c) (logical; t ≥ −2^62). The
+/// shifted value is clamped to ±2^30 before offset and zero are added in int32, then to [lo, hi]:
+/// identical to the portable body for every range and offset within ±2^29 (all the model uses).
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static inline __m256i requantize8(__m256i x, __m256i m, __m256i c, __m256i add, __m256i lo, __m256i hi) {
+    const __m256i big = _mm256_set1_epi64x((int64_t)1 << 62), one = _mm256_set1_epi64x(1), low = _mm256_set1_epi64x(0xffffffff);
+    const __m256i cap = _mm256_set1_epi64x(1 << 30), floor_ = _mm256_set1_epi64x(-(1 << 30));
+    __m256i ce = _mm256_and_si256(c, low), co = _mm256_srli_epi64(c, 32);
+    __m256i pe = _mm256_mul_epi32(x, m), po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32));
+    pe = _mm256_add_epi64(pe, _mm256_sllv_epi64(one, _mm256_sub_epi64(ce, one)));
+    po = _mm256_add_epi64(po, _mm256_sllv_epi64(one, _mm256_sub_epi64(co, one)));
+    pe = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(pe, big), ce), _mm256_srlv_epi64(big, ce));
+    po = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(po, big), co), _mm256_srlv_epi64(big, co));
+    pe = _mm256_blendv_epi8(pe, cap, _mm256_cmpgt_epi64(pe, cap));
+    pe = _mm256_blendv_epi8(pe, floor_, _mm256_cmpgt_epi64(floor_, pe));
+    po = _mm256_blendv_epi8(po, cap, _mm256_cmpgt_epi64(po, cap));
+    po = _mm256_blendv_epi8(po, floor_, _mm256_cmpgt_epi64(floor_, po));
+    __m256i v = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);  // low halves: even lanes from pe, odd from po
+    v = _mm256_add_epi32(v, add);
+    return _mm256_min_epi32(hi, _mm256_max_epi32(lo, v));
+}
+
+/// Columns [0, N − N % 8) of a row in AVX2: out32 = requantized int32 lanes (caller narrows).
+ATTEND_AVX2 static int requantize_row_avx2(int N, const int32_t *row, const int32_t *mult, const int8_t *shift,
+                                           const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int32_t *out32) {
+    __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi), z = _mm256_set1_epi32(zero);
+    int n = 0;
+    for (; n + 8 <= N; n += 8) {
+        __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(shift + n)));
+        __m256i add = offset ? _mm256_add_epi32(z, _mm256_loadu_si256((const __m256i *)(offset + n))) : z;
+        __m256i v = requantize8(_mm256_loadu_si256((const __m256i *)(row + n)), _mm256_loadu_si256((const __m256i *)(mult + n)), c, add, vlo, vhi);
+        _mm256_storeu_si256((__m256i *)(out32 + n), v);
+    }
+    return n;
+}
+#endif
+
+static inline int64_t requantize1(int32_t x, int32_t mult, int shift, int32_t add, int32_t lo, int32_t hi) {
+    int64_t v = round_shift((int64_t)x * mult, shift);
+    v = clamp64(v, -(1 << 30), 1 << 30);  // as the AVX2 body (no effect on the ranges used)
+    return clamp64(v + add, lo, hi);
+}
+
+#ifdef ATTEND_HAVE_AVX2
+#define SIMD_PART(type)                                                                                     \
+    if (simd) {                                                                                             \
+        int32_t tmp[8];                                                                                     \
+        for (; n + 8 <= N; n += 8) {                                                                        \
+            requantize_row_avx2(8, row + n, mult + n, shift + n, offset ? offset + n : 0, zero, lo, hi, tmp); \
+            for (int j = 0; j < 8; j++) o[n + j] = (type)tmp[j];                                            \
+        }                                                                                                   \
+    }
+#else
+#define SIMD_PART(type)
+#endif
+
 #define REQUANTIZE(name, type)                                                                              \
     void name(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,        \
               const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, type *out, int ldo) {           \
+        int simd = ATTEND_SIMD;                                                                             \
+        (void)simd;                                                                                         \
         for (int i = 0; i < rows; i++) {                                                                    \
             const int32_t *row = x + (size_t)i * ldx;                                                       \
             type *o = out + (size_t)i * ldo;                                                                \
-            for (int n = 0; n < N; n++) {                                                                   \
-                int64_t v = round_shift((int64_t)row[n] * mult[n], shift[n]) + (offset ? offset[n] : 0) + zero; \
-                o[n] = (type)clamp64(v, lo, hi);                                                            \
-            }                                                                                               \
+            int n = 0;                                                                                      \
+            SIMD_PART(type)                                                                                 \
+            for (; n < N; n++) o[n] = (type)requantize1(row[n], mult[n], shift[n], (offset ? offset[n] : 0) + zero, lo, hi); \
         }                                                                                                   \
     }
 REQUANTIZE(attend_requantize_u8, uint8_t)
 REQUANTIZE(attend_requantize_s8, int8_t)
 REQUANTIZE(attend_requantize_i32, int32_t)
 #undef REQUANTIZE
+#undef SIMD_PART
 
 void attend_int_residual(int rows, int N, const int32_t *a, int lda, const int32_t *mult_a, const int8_t *shift_a,
                          const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi,
