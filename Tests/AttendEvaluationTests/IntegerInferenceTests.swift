@@ -9,11 +9,12 @@ import Testing
 struct IntegerInferenceTests {
     /// Logit tolerance: the integer path rounds every activation to 8 bits (7 for weights, keys and
     /// values) through 6 layers, and I-BERT's polynomials add 0.3 % (exp) and 0.018 absolute (GELU);
-    /// measured max |Δlogit| on these sentences is ~0.3 with logits of size ~4 (see RESULTS.md), so
-    /// 0.6 leaves margin and still fails for a wrong scale, zero point or sign, which move them by O(1).
-    static let logitTolerance: Float = 0.6
+    /// the measured max |Δlogit| on these 48 sentences (scales from 64 train sentences) is 0.51, with
+    /// logits of size ~4, so 1.0 leaves 2× margin and still fails for a wrong scale, zero point or
+    /// sign, which move the logits by O(1) or more.
+    static let logitTolerance: Float = 1.0
 
-    @Test("logits within 0.6 of Float32, equal predictions where the Float32 margin exceeds twice that, bit-identical across threads")
+    @Test("logits within 1.0 of Float32, equal predictions where the Float32 margin exceeds twice that, bit-identical across threads")
     func nearFloat() throws {
         let classifier = try Classifier(directory: bundledModel(.sst2))
         let train = try GLUETask.sst2.load(sharedTrainSet(.sst2))
