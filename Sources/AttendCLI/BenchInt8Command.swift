@@ -14,9 +14,10 @@ struct BenchInt8: ParsableCommand {
             gemm: y = x·Wᵀ + b at BERT-base's linear shapes (m = 128 tokens; k×n = 768×2304 QKV, 768×768 attention output,
             768×3072 and 3072×768 FFN), weights quantized once; each timed call quantizes x per row, multiplies in int8 → int32
             and dequantizes (GFLOP/s = 2·m·k·n / time), also the bare int32 product (impl attend-int32).
-            forward: BERT-base shape (random weights, seed 0), batch 1, at --seqs: Attend f32 and Attend --precision int8
-            (dynamic scales; impl attend-int8; the dequantized int8 GEMM has this impl name too). sst2: the bundled SST-2 model on the dev set (batch 16): f32, int8 dynamic and
-            int8 static (scales calibrated on 512 train sentences, seed 0; impl attend-int8-static), with accuracy.
+            forward: BERT-base shape (random weights, seed 0), batch 1, at --seqs: Attend f32, Attend --precision int8
+            (dynamic scales; impl attend-int8; the dequantized int8 GEMM has this impl name too) and --precision integer (I-BERT
+            integer-only; impl attend-integer; static scales calibrated on the timed inputs). sst2: the bundled SST-2 model on the dev set (batch 16): f32, int8 dynamic,
+            int8 static (scales calibrated on 512 train sentences, seed 0; impl attend-int8-static) and integer (same calibration; impl attend-integer), with accuracy.
             Peers run from scripts/bench_int8_peers.py in the repository's .venv (created on first use): PyTorch's dynamic
             quantization (fbgemm) and ONNX Runtime's quantize_dynamic of the same export (and of a one-MatMul graph for gemm),
             plus the Float32 ONNX Runtime for forward and sst2. Times are medians.
@@ -63,11 +64,14 @@ struct BenchInt8: ParsableCommand {
         if selected.contains("gemm") { try gemm(&results, emit) }
         if selected.contains("forward") {
             let model = BertModel(randomWeights: .bertBase, seed: 0)
-            let variants = [("attend", model), ("attend-int8", try model.quantized(.dynamic))]
+            let inputs = Dictionary(uniqueKeysWithValues: seqLengths.map { n in (n, [[101] + (1..<n).map { 1000 + ($0 * 7919) % 29000 }]) })
+            // The integer path needs static scales: calibrated on the timed inputs themselves (random weights; only speed matters).
+            let integer = try model.integerOnly(try model.calibrateActivations(seqLengths.map { inputs[$0]! }))
+            let variants = [("attend", model), ("attend-int8", try model.quantized(.dynamic)), ("attend-integer", integer)]
             for t in threadCounts {
                 Parallel.threads = t
                 for n in seqLengths {
-                    let ids = [[101] + (1..<n).map { 1000 + ($0 * 7919) % 29000 }]
+                    let ids = inputs[n]!
                     for (impl, m) in variants {
                         let ms = try medianMilliseconds(repeats: repeats) { _ = try m.forward(ids) }
                         let r = Measurement(name: "bert-base-forward", impl: impl, threads: t, ms: ms, batch: 1, seq: n)
@@ -83,7 +87,7 @@ struct BenchInt8: ParsableCommand {
             let train = try task.load(Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/sst2/train.tsv"))
             let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: 512, seed: 0).map(\.text))
             let variants = [("attend", classifier), ("attend-int8", try classifier.quantized(.dynamic)),
-                            ("attend-int8-static", try classifier.quantized(.calibrated(ranges)))]
+                            ("attend-int8-static", try classifier.quantized(.calibrated(ranges))), ("attend-integer", try classifier.integerOnly(ranges))]
             let ids = try classifier.encode(examples.map(\.text), truncate: false)
             for t in threadCounts {
                 Parallel.threads = t
@@ -106,7 +110,7 @@ struct BenchInt8: ParsableCommand {
         }
         if !json {
             // Ratios are other / attend-int8 (> 1: the int8 path is faster): attend/attend-int8 is the speed-up over Float32.
-            print(Measurement.table(results, implementations: ["attend-int8", "attend", "attend-int32", "attend-int8-static", "pytorch-fbgemm",
+            print(Measurement.table(results, implementations: ["attend-int8", "attend", "attend-int32", "attend-int8-static", "attend-integer", "pytorch-fbgemm",
                                                                "pytorch-int8", "onnxruntime", "onnxruntime-int8"]))
         }
     }

@@ -60,7 +60,7 @@ struct EvalSummary: Encodable {
     let examples: Int, accuracy: Double, mcc: Double?
     let sentences_per_second: Double, seconds: Double, threads: Int, batch_size: Int
     let attention: String
-    /// What the encoder's linears ran on: f32, int8-dynamic or int8-static (`--precision`).
+    /// What the encoder ran on: f32, int8-dynamic, int8-static or integer (`--precision`).
     let precision: String
     /// Wall time of the forward passes (tokenization excluded) and of the attention calls inside them.
     let model_seconds: Double, attention_seconds: Double

@@ -14,6 +14,11 @@ extension Classifier {
     public func quantized(_ activations: BertActivations) throws -> Classifier {
         Classifier(model: try model.quantized(activations), tokenizer: tokenizer)
     }
+
+    /// This classifier with its encoder in integers only (`BertModel.integerOnly`, I-BERT).
+    public func integerOnly(_ ranges: BertActivationRanges) throws -> Classifier {
+        Classifier(model: try model.integerOnly(ranges), tokenizer: tokenizer)
+    }
 }
 
 /// Mean over texts of KL(p ‖ q) = Σ_c p_c · ln(p_c / q_c) between the softmax distributions of the

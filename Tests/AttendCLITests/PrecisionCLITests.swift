@@ -18,7 +18,7 @@ struct PrecisionCLITests {
 
     @Test("settings that cannot be quantized are usage errors naming the option", arguments: [
         (["eval", "--task", "sst2", "--precision", "int4"], "int4"),
-        (["eval", "--task", "sst2", "--precision", "integer"], "integer"),
+        (["eval", "--task", "sst2", "--precision", "integer", "--activation-scales", "dynamic"], "static scales"),
         (["eval", "--task", "sst2", "--activation-scales", "static"], "--precision int8"),
         (["eval", "--task", "sst2", "--precision", "int8", "--activation-scales", "percentile"], "percentile"),
         (["eval", "--task", "sst2", "--precision", "int8", "--activation-scales", "static", "--calibration-sentences", "0"], "--calibration-sentences"),
@@ -47,5 +47,18 @@ struct PrecisionCLITests {
         let kl = try #require(summary["kl_vs_f32"] as? Double)
         #expect(kl >= 0 && kl < 0.05, "KL \(kl)")
         #expect(eval.stderr.contains("calibrating on 32 sentences"))
+    }
+
+    @Test("integer eval: precision and KL reported; unsupported attention is an error naming it")
+    func integer() throws {
+        let common = ["eval", "--task", "sst2", "--limit", "24", "--precision", "integer", "--calibration-sentences", "32"]
+        let eval = try attend(common + ["--kl-vs-f32", "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+        #expect(summary["precision"] as? String == "integer")
+        let kl = try #require(summary["kl_vs_f32"] as? Double)
+        #expect(kl > 0 && kl < 0.1, "KL \(kl)")
+        let window = try attend(common + ["--attention", "window", "--windows", "2"])
+        #expect(window.status != 0 && window.stderr.contains("--attention window"), "\(window.stderr)")
     }
 }

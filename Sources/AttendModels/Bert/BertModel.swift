@@ -95,6 +95,9 @@ public final class BertModel: Sendable {
     ) throws -> BertOutput {
         try validate(batch)
         try attention.check(layers: config.numHiddenLayers)
+        if let integer = weights.integer {
+            return try integerForward(integer, embeddedBuffers(batch), attention: attention, collectHiddenStates: collectHiddenStates)
+        }
         let b = batch.count
         var buffers = embeddedBuffers(batch)
         var hiddenStates: [Tensor] = []
@@ -124,6 +127,7 @@ public final class BertModel: Sendable {
         try attention.check(layers: config.numHiddenLayers)
         var buffers = embeddedBuffers(batch)
         var workloads: [[[HeadWorkload]]] = []
+        if weights.integer != nil { return EncoderCheckpoint(buffers: buffers, layersDone: 0, workloads: []) }
         for index in 0..<layers { workloads.append(encoderLayer(weights.layers[index], index: index, attention, &buffers)) }
         return EncoderCheckpoint(buffers: buffers, layersDone: layers, workloads: workloads)
     }
@@ -132,6 +136,12 @@ public final class BertModel: Sendable {
     /// the [CLS] rows only, as `logits(_:attention:)`); records include the checkpoint's layers.
     public func logits(resuming checkpoint: EncoderCheckpoint, attention: any AttentionMethod) throws -> BertLogits {
         try attention.check(layers: config.numHiddenLayers)
+        if let integer = weights.integer {
+            // The integer path's checkpoints stop at the embeddings (its entry point): it resumes from there.
+            precondition(checkpoint.layersDone == 0, "integer checkpoints hold the embeddings only")
+            let output = try integerForward(integer, checkpoint.buffers, attention: attention, collectHiddenStates: false)
+            return BertLogits(logits: output.logits, workloads: output.workloads)
+        }
         var buffers = checkpoint.buffers
         var workloads = checkpoint.workloads
         let (b, d, f) = (buffers.lengths.count, config.hiddenSize, config.intermediateSize)
@@ -187,14 +197,14 @@ public final class BertModel: Sendable {
     }
 
     /// Fresh buffers for `batch` with x = the embeddings.
-    private func embeddedBuffers(_ batch: [[Int]]) -> LayerBuffers {
+    func embeddedBuffers(_ batch: [[Int]]) -> LayerBuffers {
         var buffers = LayerBuffers(batch: batch, config: config)
         buffers.x.data.withUnsafeMutableBufferPointer { embed(batch, paddedLength: buffers.t, into: $0.baseAddress!) }
         return buffers
     }
 
     /// Row 0 ([CLS]) of each sequence of a `[B·T, D]` buffer, as `[B, D]`.
-    private func firstRows(of data: [Float], _ buffers: LayerBuffers) -> [Float] {
+    func firstRows(of data: [Float], _ buffers: LayerBuffers) -> [Float] {
         let d = config.hiddenSize
         var out = [Float](repeating: 0, count: buffers.lengths.count * d)
         for i in buffers.lengths.indices { out.replaceSubrange((i * d)..<(i * d + d), with: data[(i * buffers.t * d)..<(i * buffers.t * d + d)]) }
@@ -203,7 +213,7 @@ public final class BertModel: Sendable {
 
     /// Pooler and classifier over the [CLS] rows `cls: [B, D]`: pooled = tanh(W_p·cls + b_p) `[B, D]`,
     /// logits = W_c·pooled + b_c `[B, L]`.
-    private func head(_ cls: [Float], rows b: Int) -> (pooled: Tensor, logits: Tensor) {
+    func head(_ cls: [Float], rows b: Int) -> (pooled: Tensor, logits: Tensor) {
         var pooled = [Float](repeating: 0, count: b * config.hiddenSize)
         var logits = [Float](repeating: 0, count: b * config.numLabels)
         linear(cls, rows: b, weights.pooler, weights.poolerBias, into: &pooled)
@@ -261,6 +271,7 @@ public final class BertModel: Sendable {
         let workloads = buffers.x.data.withUnsafeBufferPointer { xp in buffers.qkv.withUnsafeMutableBufferPointer { qp in
             buffers.context.withUnsafeMutableBufferPointer { cp in
                 project(w.qkv, w.int8?.qkv, bias: w.qkvBias, layer: index, linear: 0, a: xp.baseAddress!, rows: rows, c: qp.baseAddress!, ldc: 3 * d)
+                for part in 0..<3 { recorder?.record(layer: index, point: 4 + part, qp.baseAddress!, rows: rows, ld: 3 * d, offset: part * d, width: d) }
                 let (qkv, context) = (qp.baseAddress!, cp.baseAddress!)
                 let problems = lengths.enumerated().map { b, n in
                     let rowsOfB = qkv + b * t * 3 * d  // qkv rows of sequence b: [n, 3D]
@@ -316,8 +327,10 @@ public final class BertModel: Sendable {
     ) {
         let (d, f) = (config.hiddenSize, config.intermediateSize)
         project(w.attentionOutput, w.int8?.attentionOutput, bias: w.attentionOutputBias, layer: layer, linear: 1, a: context, rows: rows, c: projected, ldc: d)
+        recorder?.record(layer: layer, point: 7, sum: x, projected, count: rows * d)
         layerNorm(x, residual: projected, rows: rows, w.attentionNormGamma, w.attentionNormBeta)
         project(w.intermediate, w.int8?.intermediate, bias: w.intermediateBias, layer: layer, linear: 2, a: x, rows: rows, c: inner, ldc: f)
+        recorder?.record(layer: layer, point: 8, inner, rows: rows, ld: f, offset: 0, width: f)
         nonisolated(unsafe) let innerRows = inner
         let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
         Parallel.forEach((rows + chunk - 1) / chunk) { c in
@@ -325,6 +338,7 @@ public final class BertModel: Sendable {
             RowOps.gelu(innerRows + r0 * f, count: min(chunk, rows - r0) * f)
         }
         project(w.output, w.int8?.output, bias: w.outputBias, layer: layer, linear: 3, a: inner, rows: rows, c: projected, ldc: d)
+        recorder?.record(layer: layer, point: 9, sum: x, projected, count: rows * d)
         layerNorm(x, residual: projected, rows: rows, w.outputNormGamma, w.outputNormBeta)
     }
 

@@ -25,10 +25,18 @@ public struct BertActivationRanges: Codable, Sendable, Equatable {
     public var layers: [[ActivationRange]]
     /// Sentences the ranges were observed on.
     public var sentences: Int
+    /// The integer-only path's other calibration points per layer, in the order
+    /// `BertActivationRanges.integerPoints`: [L_layers][6] (nil in ranges recorded before it existed).
+    public var integer: [[ActivationRange]]?
 
-    public init(layers: [[ActivationRange]], sentences: Int) {
+    /// query, key, value (the QKV projection's three parts), the residual sums before the two
+    /// LayerNorms, and the FFN's pre-activation.
+    public static let integerPoints = ["query", "key", "value", "attention_sum", "intermediate", "output_sum"]
+
+    public init(layers: [[ActivationRange]], sentences: Int, integer: [[ActivationRange]]? = nil) {
         self.layers = layers
         self.sentences = sentences
+        self.integer = integer
     }
 }
 
@@ -46,6 +54,7 @@ public enum QuantizationError: Error, CustomStringConvertible, Equatable {
     case rangesDoNotMatch(layers: Int, expected: Int)
     case innerDimensionTooLarge(name: String, k: Int)
     case noCalibrationSentences
+    case integerUnsupported(String)
 
     public var description: String {
         switch self {
@@ -55,6 +64,7 @@ public enum QuantizationError: Error, CustomStringConvertible, Equatable {
         case let .innerDimensionTooLarge(name, k):
             return "\(name): inner dimension \(k) is too large for int32 accumulation of u8 × 7-bit products (needs < 131 595)"
         case .noCalibrationSentences: return "static activation scales need at least one calibration sentence"
+        case let .integerUnsupported(reason): return "integer-only inference (I-BERT): \(reason)"
         }
     }
 }
@@ -75,11 +85,30 @@ final class ActivationRangeRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var ranges: [[ActivationRange?]]
 
-    init(layers: Int) { ranges = Array(repeating: Array(repeating: nil, count: 4), count: layers) }
+    /// Points 0..<4 are the linears' inputs, 4..<10 `BertActivationRanges.integerPoints`.
+    init(layers: Int) { ranges = Array(repeating: Array(repeating: nil, count: 10), count: layers) }
 
     func record(layer: Int, linear: Int, _ x: UnsafePointer<Float>, count: Int) {
         var lo: Float = 0, hi: Float = 0
         for i in 0..<count { lo = min(lo, x[i]); hi = max(hi, x[i]) }
+        merge(layer: layer, point: linear, lo, hi)
+    }
+
+    /// Records columns offset..<offset+width of x: [rows, ld] as point `point`.
+    func record(layer: Int, point: Int, _ x: UnsafePointer<Float>, rows: Int, ld: Int, offset: Int, width: Int) {
+        var lo: Float = 0, hi: Float = 0
+        for i in 0..<rows { for j in offset..<(offset + width) { lo = min(lo, x[i * ld + j]); hi = max(hi, x[i * ld + j]) } }
+        merge(layer: layer, point: point, lo, hi)
+    }
+
+    /// Records a + b elementwise (a residual sum before it is formed) as point `point`.
+    func record(layer: Int, point: Int, sum a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+        var lo: Float = 0, hi: Float = 0
+        for i in 0..<count { lo = min(lo, a[i] + b[i]); hi = max(hi, a[i] + b[i]) }
+        merge(layer: layer, point: point, lo, hi)
+    }
+
+    private func merge(layer: Int, point linear: Int, _ lo: Float, _ hi: Float) {
         lock.lock()
         defer { lock.unlock() }
         let old = ranges[layer][linear]
@@ -87,13 +116,15 @@ final class ActivationRangeRecorder: @unchecked Sendable {
     }
 
     func result(sentences: Int) -> BertActivationRanges {
-        BertActivationRanges(layers: ranges.map { $0.map { $0 ?? ActivationRange(min: 0, max: 0) } }, sentences: sentences)
+        let all = ranges.map { $0.map { $0 ?? ActivationRange(min: 0, max: 0) } }
+        return BertActivationRanges(layers: all.map { Array($0[0..<4]) }, sentences: sentences, integer: all.map { Array($0[4...]) })
     }
 }
 
 extension BertModel {
-    /// What the encoder's linears run on: "f32", "int8-dynamic" or "int8-static".
+    /// What the encoder's linears run on: "f32", "int8-dynamic", "int8-static" or "integer".
     public var precision: String {
+        if weights.integer != nil { return "integer" }
         guard let first = weights.layers.first?.int8 else { return "f32" }
         return first.qkv.activations == .dynamic ? "int8-dynamic" : "int8-static"
     }

@@ -24,6 +24,8 @@ struct BertWeights: Sendable {
     var layers: [BertLayerWeights]
     let pooler: PackedMatrix, poolerBias: [Float]          // [D → D], [D]
     let classifier: PackedMatrix, classifierBias: [Float]  // [D → L], [L]
+    /// The encoder in integers only (`BertModel.integerOnly`), or nil.
+    var integer: BertIntegerEncoder? = nil
 
     /// Reads every parameter from a checkpoint (names sanitized, shapes checked against config).
     init(file: SafeTensorsFile, config: BertConfig) throws {

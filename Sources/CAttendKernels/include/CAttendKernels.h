@@ -332,6 +332,68 @@ void attend_layer_norm_rows(float *x, int ld, const float *residual, int ldr, in
 /// In place: x ← x · ½(1 + erf(x/√2)) (exact-erf GELU, erf to ≤ 2e-7 absolute).
 void attend_gelu(float *x, size_t n);
 
+// ---- Integer-only kernels (int_ops.c; I-BERT, Kim et al. 2021, SPEC §4.6) ----------------------
+// Portable C, integer arithmetic only (int32 storage, int64 intermediates; `>>` on negative values is
+// arithmetic, i.e. floor division by a power of two, as GCC and Clang define it). A dyadic number
+// b / 2^c stands for a real multiplier m (`IntegerOps.Dyadic`); round(x·b / 2^c) is computed as
+// (x·b + 2^(c−1)) >> c, i.e. ⌊x·b/2^c + 1/2⌋, with 1 ≤ c ≤ 62 and |x·b| < 2^62.
+
+/// out[i, n] = clamp(⌊x[i, n]·mult[n]/2^shift[n] + 1/2⌋ + offset[n] + zero, lo, hi) for n < N
+/// (offset may be NULL): per-column dyadic requantization of int32 sums. Output u8, s8 or i32.
+void attend_requantize_u8(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,
+                          const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, uint8_t *out, int ldo);
+void attend_requantize_s8(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,
+                          const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int8_t *out, int ldo);
+void attend_requantize_i32(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,
+                           const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int32_t *out, int ldo);
+
+/// Integer residual add: out[i, n] = clamp(⌊a[i, n]·mult_a[n]/2^shift_a[n] + 1/2⌋ +
+/// ⌊(r[i, n] − zero_r)·mult_r/2^shift_r + 1/2⌋, lo, hi) — both operands brought to the output scale.
+void attend_int_residual(int rows, int N, const int32_t *a, int lda, const int32_t *mult_a, const int8_t *shift_a,
+                         const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi,
+                         int32_t *out, int ldo);
+
+/// Constants of the integer softmax for one input scale S (`IntegerOps.SoftmaxConstants`).
+typedef struct {
+    int64_t x0;        // ⌊−ln 2 / S⌋ (< 0)
+    int64_t b;         // ⌊b / S⌋, b = 1.353
+    int64_t c;         // ⌊c / (a·S²)⌋, a = 0.3585, c = 0.344
+    int64_t mult;      // dyadic mult / 2^shift ≈ a·S²·2^15: polynomial → 2^-15 units
+    int32_t shift;
+} attend_int_softmax_constants;
+
+/// Integer softmax of rows of int32 scores (real value S·x), I-BERT's Alg. 2 and SPEC §4.6:
+/// x̃ = max(x − max_j x, 30·x0); z = x̃ / x0, p = x̃ − z·x0; L = (p + b)² + c;
+/// e = ⌊L·mult / 2^(shift + z) + 1/2⌋ (≈ 2^15·exp(S·x̃)); factor = ⌊2^32 / Σ e⌋;
+/// out = min(255, (e·factor) >> 24) (≈ 256·softmax). Only keys j < valid[i] exist (valid NULL: all
+/// N); keys past it and rows with none output 0.
+void attend_int_softmax(int rows, int N, const int32_t *x, int ldx, const int32_t *valid,
+                        const attend_int_softmax_constants *k, uint8_t *out, int ldo);
+
+/// Constants of the integer GELU for one input scale S (`IntegerOps.GELUConstants`).
+typedef struct {
+    int64_t b;      // ⌊b / S_e⌋, b = −1.769, S_e = S/√2 (< 0)
+    int64_t c;      // ⌊1 / (a·S_e²)⌋, a = −0.2888 (< 0)
+    int32_t shift;  // L is shifted right by this before use (overflow headroom, I-BERT's 2^14)
+    int64_t one;    // ⌊1 / S_erf⌋, S_erf = a·S_e²·2^shift (< 0)
+} attend_int_gelu_constants;
+
+/// Integer GELU, I-BERT's i-GELU: L = sgn(q)·((min(|q|, −b) + b)² + c) ≈ erf(S·q/√2)/S_erf;
+/// out = q · (⌊L / 2^shift⌋ + one) ≈ GELU(S·q) / (S·S_erf/2), saturated to int32.
+void attend_int_gelu(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out);
+
+/// ⌊√n⌋ for n ≥ 0 exactly, by I-BERT's Newton iteration (Alg. 4): x₀ = 2^⌈bits(n)/2⌉,
+/// x_{i+1} = ⌊(x_i + ⌊n/x_i⌋)/2⌋ until it stops decreasing.
+int64_t attend_isqrt(int64_t n);
+
+/// Integer LayerNorm without the affine part, per row of x: [rows, N] (I-BERT's i-LayerNorm):
+/// μ = ⌊(2·Σx + N) / 2N⌋ (the mean rounded half up), y = x − μ, σ' = isqrt(Σ y²),
+/// factor = ⌊2^(31+e) / σ'⌋ with e = ⌊log2 σ'⌋ (I-BERT's 2^31/σ' with e more bits; rows with σ' = 0
+/// output 0), out = (y·factor) >> (out_shift + e), so
+/// out ≈ ((x − mean)/std) · 2^(31 − out_shift) / √N. out_shift ≥ 1 + ⌈log2 √N⌉ keeps |out| ≲ 2^30
+/// (saturated to int32); inputs |x| < 2^26 keep Σ y² < 2^63 for N < 2^10.
+void attend_int_layernorm(int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,144 @@
+import CAttendKernels
+import Foundation
+
+/// A per-column change of scale of int32 values (int_ops.c `attend_requantize_*`):
+/// out[i, n] = clamp(⌊x[i, n]·b_n/2^c_n + 1/2⌋ + offsets[n] + zero, lo, hi), b_n/2^c_n ≈ m_n.
+public struct Requantization: Sendable {
+    /// multipliers, shifts, offsets: [N].
+    public let multipliers: [Int32], shifts: [Int8], offsets: [Int32]?
+    public let zero: Int32, lo: Int32, hi: Int32
+
+    /// From real multipliers m_n (|m_n| < 2^30), optional integer offsets, a zero point and the output range.
+    public init(multipliers m: [Double], offsets: [Int32]? = nil, zero: Int32 = 0, range: ClosedRange<Int32>) {
+        precondition(offsets == nil || offsets!.count == m.count, "one offset per column")
+        let dyadics = m.map { Dyadic($0, bits: 31) }
+        multipliers = dyadics.map { Int32($0.multiplier) }
+        shifts = dyadics.map { Int8($0.shift) }
+        self.offsets = offsets
+        (self.zero, lo, hi) = (zero, range.lowerBound, range.upperBound)
+    }
+
+    public var columns: Int { multipliers.count }
+}
+
+/// Constants of I-BERT's i-exp / i-softmax (Alg. 2) for scores of real value S·x.
+public struct SoftmaxConstants: Sendable {
+    /// I-BERT's second-order fit of exp on (−ln 2, 0]: a(p + b)² + c (relative error ≤ 0.31 %).
+    public static let a = 0.3585, b = 1.353, c = 0.344
+    let raw: attend_int_softmax_constants
+    /// The input scale S.
+    public let inputScale: Double
+
+    /// x0 = ⌊−ln 2/S⌋, b_I = ⌊b/S⌋, c_I = ⌊c/(a·S²)⌋ and the dyadic a·S²·2^15 with as many bits as
+    /// keep L·mult < 2^62 (L ≤ b_I² + c_I). Needs S ≤ ln 2 / 4 (at least 4 steps per ln 2) and
+    /// S ≥ 2^−18 (L in 40 bits, the multiplier keeps ≥ 21).
+    public init(inputScale s: Double) {
+        precondition(s <= log(2) / 4 && s >= 0x1p-18, "softmax input scale \(s) outside [2^-18, ln 2 / 4]")
+        inputScale = s
+        let x0 = Int64((-log(2) / s).rounded(.down)), b = Int64((Self.b / s).rounded(.down))
+        let c = Int64((Self.c / (Self.a * s * s)).rounded(.down))
+        let lMax = b * b + c
+        let bits = min(31, 61 - (64 - lMax.leadingZeroBitCount))
+        let mult = Dyadic(Self.a * s * s * 32768, bits: bits)
+        raw = attend_int_softmax_constants(x0: x0, b: b, c: c, mult: mult.multiplier, shift: Int32(mult.shift))
+    }
+}
+
+/// Constants of I-BERT's i-GELU for inputs of real value S·q; the output's scale is `outputScale`.
+public struct GELUConstants: Sendable {
+    /// I-BERT's erf fit: sgn(x)·[a(min(|x|, −b) + b)² + 1] (GELU's absolute error ≤ 0.0182).
+    public static let a = -0.2888, b = -1.769
+    let raw: attend_int_gelu_constants
+    public let inputScale: Double
+    /// S·S_erf/2: GELU(S·q) ≈ outputScale · out.
+    public let outputScale: Double
+
+    /// S_e = S/√2, b_I = ⌊b/S_e⌋, c_I = ⌊1/(a·S_e²)⌋; L is shifted right until |c_I| >> shift < 2^14
+    /// (I-BERT shifts by 14 always), S_erf = a·S_e²·2^shift, one = ⌊1/S_erf⌋. With |q| < 2^16
+    /// the product fits int32 (|q·(L' + one)| < 2^16 · 2^15).
+    public init(inputScale s: Double) {
+        precondition(s > 0 && s < 1, "GELU input scale \(s) outside (0, 1)")
+        inputScale = s
+        let se = s / 2.0.squareRoot()
+        let b = Int64((Self.b / se).rounded(.down)), c = Int64((1 / (Self.a * se * se)).rounded(.down))
+        let shift = max(0, (64 - abs(c).leadingZeroBitCount) - 14)
+        let sErf = Self.a * se * se * Foundation.pow(2, Double(shift))
+        let one = Int64((1 / sErf).rounded(.down))
+        raw = attend_int_gelu_constants(b: b, c: c, shift: Int32(shift), one: one)
+        outputScale = s * sErf / 2
+    }
+}
+
+/// The integer kernels of I-BERT's integer-only inference (int_ops.c; SPEC §4.6): one thread each,
+/// callers split rows. Slow twins in `Reference` (IntegerReference.swift).
+public enum IntegerOps {
+    /// out: [rows, N] u8 (stride ldo) = requantized x: [rows, N] int32 (stride ldx).
+    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, _ r: Requantization,
+                                  into out: UnsafeMutablePointer<UInt8>, ldo: Int) {
+        r.withPointers { m, s, o in attend_requantize_u8(Int32(rows), Int32(r.columns), x, Int32(ldx), m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo)) }
+    }
+
+    /// out: [rows, N] s8 (stride ldo) = requantized x.
+    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, _ r: Requantization,
+                                  into out: UnsafeMutablePointer<Int8>, ldo: Int) {
+        r.withPointers { m, s, o in attend_requantize_s8(Int32(rows), Int32(r.columns), x, Int32(ldx), m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo)) }
+    }
+
+    /// out: [rows, N] int32 (stride ldo) = requantized x.
+    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, _ r: Requantization,
+                                  into out: UnsafeMutablePointer<Int32>, ldo: Int) {
+        r.withPointers { m, s, o in attend_requantize_i32(Int32(rows), Int32(r.columns), x, Int32(ldx), m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo)) }
+    }
+
+    /// Integer residual add: out[i, n] = clamp(requant_n(a[i, n]) + ⌊(res[i, n] − zero)·m_r + 1/2⌋, lo, hi),
+    /// a: [rows, N] int32 brought by `a`'s per-column dyadics (offsets and zero unused) and the u8
+    /// residual res: [rows, N] by `residual` to the output scale. out: [rows, N] int32.
+    public static func residualAdd(
+        _ a: UnsafePointer<Int32>, lda: Int, _ ra: Requantization, residual: UnsafePointer<UInt8>, ldr: Int, zero: Int32,
+        _ residualScale: Dyadic, rows: Int, into out: UnsafeMutablePointer<Int32>, ldo: Int
+    ) {
+        precondition(residualScale.multiplier.magnitude < 1 << 31, "residual multiplier must fit 31 bits")
+        ra.withPointers { m, s, _ in
+            attend_int_residual(Int32(rows), Int32(ra.columns), a, Int32(lda), m, s, residual, Int32(ldr), zero,
+                                Int32(residualScale.multiplier), Int32(residualScale.shift), ra.lo, ra.hi, out, Int32(ldo))
+        }
+    }
+
+    /// out: [rows, N] ≈ 256·softmax(S·x) per row over keys j < valid[i] (all when nil), u8 (stride ldo).
+    public static func softmax(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, n: Int, valid: UnsafePointer<Int32>?,
+                               _ k: SoftmaxConstants, into out: UnsafeMutablePointer<UInt8>, ldo: Int) {
+        withUnsafePointer(to: k.raw) { attend_int_softmax(Int32(rows), Int32(n), x, Int32(ldx), valid, $0, out, Int32(ldo)) }
+    }
+
+    /// out[i] = i-GELU(x[i]) for `count` values: GELU(S·x) ≈ k.outputScale · out.
+    public static func gelu(_ x: UnsafePointer<Int32>, count: Int, _ k: GELUConstants, into out: UnsafeMutablePointer<Int32>) {
+        withUnsafePointer(to: k.raw) { attend_int_gelu(count, x, $0, out) }
+    }
+
+    /// ⌊√n⌋ exactly (n ≥ 0), I-BERT's integer Newton iteration.
+    public static func isqrt(_ n: Int64) -> Int64 {
+        precondition(n >= 0, "isqrt of a negative number")
+        return attend_isqrt(n)
+    }
+
+    /// The output shift of `layerNorm` for rows of N: 1 + ⌈log2 √N⌉ (|out| ≲ 2^30).
+    public static func layerNormShift(n: Int) -> Int { 1 + Int(Foundation.ceil(Foundation.log2(Double(n).squareRoot()))) }
+
+    /// The normalised rows without affine part: out ≈ ((x − mean)/std)·2^(31 − shift)/√N, shift =
+    /// `layerNormShift(n:)`; x: [rows, N] int32 with |x| < 2^26 (stride ldx), out: [rows, N] (stride ldo).
+    public static func layerNorm(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, n: Int, into out: UnsafeMutablePointer<Int32>, ldo: Int) {
+        attend_int_layernorm(Int32(rows), Int32(n), x, Int32(ldx), Int32(layerNormShift(n: n)), out, Int32(ldo))
+    }
+
+    /// Real value of one unit of `layerNorm`'s output, in units of the normalised value: √N / 2^(31 − shift).
+    public static func layerNormUnit(n: Int) -> Double { Double(n).squareRoot() / Foundation.pow(2, Double(31 - layerNormShift(n: n))) }
+}
+
+extension Requantization {
+    func withPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Int8>, UnsafePointer<Int32>?) -> R) -> R {
+        multipliers.withUnsafeBufferPointer { m in shifts.withUnsafeBufferPointer { s in
+            guard let offsets else { return body(m.baseAddress!, s.baseAddress!, nil) }
+            return offsets.withUnsafeBufferPointer { body(m.baseAddress!, s.baseAddress!, $0.baseAddress!) }
+        } }
+    }
+}

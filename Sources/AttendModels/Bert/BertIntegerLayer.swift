@@ -1,0 +1,308 @@
+import AttendAttention
+import AttendKernels
+import Foundation
+
+// Integer-only BERT encoder (I-BERT, Kim et al., ICML 2021, arXiv 2101.01321; SPEC §4.6).
+// Dimensions: N tokens per sequence, rows = B·T padded rows, D hidden, H heads, d = D/H, F intermediate.
+//
+// The embeddings (gather + LayerNorm, Float32) are quantized once to u8 with layer 0's calibrated input
+// scale; from there to the last LayerNorm every tensor is Int8, UInt8 or Int32 and every operation is
+// integer: int8 GEMMs with int32 sums (u8 activations with a zero point × 7-bit weights), dyadic
+// requantization between scales, Q·Kᵀ and P·V as int8 GEMMs with I-BERT's i-softmax between them,
+// i-GELU, integer residual adds and i-LayerNorm with an integer square root. The real-valued scales
+// exist only when the model is built (Float64, to derive the integer constants); the layer's state
+// below holds integers and integer constants only. The last LayerNorm's output is dequantized for the
+// pooler and classifier, which stay Float32.
+
+/// One linear on the int8 GEMM with its integer bias: acc[i, n] = Σ_k u[i, k]·W[k, n] + correction[n],
+/// correction[n] = round(bias[n] / (S_in·S_w[n])) − z_in·Σ_k W[k, n], at scale S_in·S_w[n].
+struct BertIntegerLinear: Sendable {
+    let weights: Int8PackedMatrix
+    /// correction: [N].
+    let correction: [Int32]
+}
+
+/// The integer constants of one encoder layer (no Float state).
+struct BertIntegerLayer: Sendable {
+    /// Layer input u8 zero point (the residual of the first sublayer).
+    let inputZero: Int32
+    let qkv: BertIntegerLinear, attentionOutput: BertIntegerLinear, intermediate: BertIntegerLinear, output: BertIntegerLinear
+    /// QKV sums → Q u8 (zero 128, [1, 255]) and K, V 7-bit s8 ([−63, 63]).
+    let toQuery: Requantization, toKeyValue: Requantization
+    /// Scores Q·Kᵀ at S_q·S_k/√d.
+    let softmax: SoftmaxConstants
+    /// P·V sums (scale S_v/256) → context u8.
+    let toContext: Requantization
+    /// Attention output sums and the input residual → the first residual sum (22-bit scale).
+    let attentionSum: Requantization, inputResidual: Dyadic
+    /// i-LayerNorm output → u8 FFN input (γ, β folded in).
+    let toFFNInput: Requantization
+    let ffnInputZero: Int32
+    /// FFN pre-activation sums → the 16-bit i-GELU input; i-GELU; its output → u8.
+    let toGELU: Requantization, gelu: GELUConstants, toFFNHidden: Requantization
+    /// FFN output sums and the FFN-input residual → the second residual sum.
+    let outputSum: Requantization, ffnResidual: Dyadic
+    /// i-LayerNorm output → the next layer's u8 input (nil for the last layer).
+    let toNextInput: Requantization?
+}
+
+/// The integer encoder: entry quantization, layers, and the dequantization of the last LayerNorm.
+struct BertIntegerEncoder: Sendable {
+    /// Layer 0's input scale and zero point: the embeddings' quantization (the entry point).
+    let entry: ActivationQuantization
+    let layers: [BertIntegerLayer]
+    /// Last LayerNorm output: x = unitGamma[c]·y + beta[c] (for the Float32 pooler). unitGamma, beta: [D].
+    let unitGamma: [Float], beta: [Float]
+}
+
+extension BertModel {
+    /// This model with the encoder in integers only (I-BERT): weights symmetric per output channel in
+    /// 7 bits, activations with static scales from `ranges` (`calibrateActivations`, which records the
+    /// integer path's extra points), i-softmax, i-GELU, i-LayerNorm and integer residuals between the
+    /// embeddings and the classifier. Throws for a model or ranges that cannot run integer-only.
+    public func integerOnly(_ ranges: BertActivationRanges) throws -> BertModel {
+        if precision != "f32" { throw QuantizationError.alreadyQuantized }
+        guard config.hiddenAct == "gelu" else {
+            throw QuantizationError.integerUnsupported("hidden_act '\(config.hiddenAct)' has no integer kernel (i-GELU is erf GELU, hidden_act \"gelu\")")
+        }
+        let count = weights.layers.count
+        guard ranges.layers.count == count, ranges.layers.allSatisfy({ $0.count == 4 }) else {
+            throw QuantizationError.rangesDoNotMatch(layers: ranges.layers.count, expected: count)
+        }
+        guard let points = ranges.integer, points.count == count, points.allSatisfy({ $0.count == 6 }) else {
+            throw QuantizationError.integerUnsupported("the calibration ranges lack the integer path's points (\(BertActivationRanges.integerPoints.joined(separator: ", "))); recalibrate")
+        }
+        let (d, headDim) = (config.hiddenSize, config.headDim)
+        let unit = IntegerOps.layerNormUnit(n: d)
+        func u8(_ r: ActivationRange) -> (scale: Double, zero: Int32) {
+            guard case let .fixed(scale, zero) = r.quantization else { fatalError("static ranges quantize to fixed scales") }
+            return (Double(scale), zero)
+        }
+        func magnitude(_ r: ActivationRange, _ levels: Double) -> Double { max(-Double(r.min), Double(r.max), 1e-6) / levels }
+        func linear(_ f32: Tensor, bias: [Float], input: (scale: Double, zero: Int32)) -> BertIntegerLinear {
+            let w = Int8PackedMatrix(linearWeight: f32)
+            let correction = (0..<w.n).map { n in
+                Int32(clamping: Int64((Double(bias[n]) / (input.scale * Double(w.scales[n]))).rounded()) - Int64(input.zero) * Int64(w.columnSums[n]))
+            }
+            return BertIntegerLinear(weights: w, correction: correction)
+        }
+        func affine(_ gamma: [Float], _ beta: [Float], to out: (scale: Double, zero: Int32)) -> Requantization {
+            Requantization(multipliers: gamma.map { Double($0) * unit / out.scale },
+                           offsets: beta.map { Int32(clamping: Int64((Double($0) / out.scale).rounded())) }, zero: out.zero, range: 0...255)
+        }
+        let residualRange: ClosedRange<Int32> = -(1 << 23 - 1)...(1 << 23 - 1)
+        var layers: [BertIntegerLayer] = []
+        for i in 0..<count {
+            let (w, r, p) = (weights.layers[i], ranges.layers[i], points[i])
+            let x = u8(r[0]), context = u8(r[1]), ffnIn = u8(r[2]), hidden = u8(r[3])
+            let (sq, sk, sv) = (magnitude(p[0], 127), magnitude(p[1], 63), magnitude(p[2], 63))
+            let (sum1, sum2, sg) = (magnitude(p[3], 0x1p21), magnitude(p[5], 0x1p21), magnitude(p[4], 32767))
+            let scoreScale = sq * sk / Double(headDim).squareRoot()
+            guard scoreScale >= 0x1p-18 && scoreScale <= log(2) / 4 else {
+                throw QuantizationError.integerUnsupported("layer \(i): attention score scale \(scoreScale) is outside the i-softmax's [2^-18, ln 2/4]")
+            }
+            let qkv = linear(w.qkv.linearWeight(), bias: w.qkvBias, input: x)
+            let ao = linear(w.attentionOutput.linearWeight(), bias: w.attentionOutputBias, input: context)
+            let inter = linear(w.intermediate.linearWeight(), bias: w.intermediateBias, input: ffnIn)
+            let out = linear(w.output.linearWeight(), bias: w.outputBias, input: hidden)
+            let qkvScales = qkv.weights.scales.map { x.scale * Double($0) }
+            let gelu = GELUConstants(inputScale: sg)
+            let next = i + 1 < count ? affine(w.outputNormGamma, w.outputNormBeta, to: u8(ranges.layers[i + 1][0])) : nil
+            layers.append(BertIntegerLayer(
+                inputZero: x.zero, qkv: qkv, attentionOutput: ao, intermediate: inter, output: out,
+                toQuery: Requantization(multipliers: qkvScales[0..<d].map { $0 / sq }, zero: 128, range: 1...255),
+                toKeyValue: Requantization(multipliers: qkvScales[d..<(2 * d)].map { $0 / sk } + qkvScales[(2 * d)...].map { $0 / sv }, range: -63...63),
+                softmax: SoftmaxConstants(inputScale: scoreScale),
+                toContext: Requantization(multipliers: [Double](repeating: sv / 256 / context.scale, count: d), zero: context.zero, range: 0...255),
+                attentionSum: Requantization(multipliers: ao.weights.scales.map { context.scale * Double($0) / sum1 }, range: residualRange),
+                inputResidual: Dyadic(x.scale / sum1),
+                toFFNInput: affine(w.attentionNormGamma, w.attentionNormBeta, to: ffnIn), ffnInputZero: ffnIn.zero,
+                toGELU: Requantization(multipliers: inter.weights.scales.map { ffnIn.scale * Double($0) / sg }, range: -65535...65535),
+                gelu: gelu,
+                toFFNHidden: Requantization(multipliers: [Double](repeating: gelu.outputScale / hidden.scale, count: config.intermediateSize),
+                                            zero: hidden.zero, range: 0...255),
+                outputSum: Requantization(multipliers: out.weights.scales.map { hidden.scale * Double($0) / sum2 }, range: residualRange),
+                ffnResidual: Dyadic(ffnIn.scale / sum2), toNextInput: next))
+        }
+        let last = weights.layers[count - 1]
+        var copy = weights
+        copy.integer = BertIntegerEncoder(entry: ranges.layers[0][0].quantization, layers: layers,
+                                          unitGamma: last.outputNormGamma.map { Float(Double($0) * unit) }, beta: last.outputNormBeta)
+        return BertModel(config: config, weights: copy, recorder: nil)
+    }
+
+    /// The integer encoder over embedded `buffers`, then the Float32 pooler and classifier. `attention`
+    /// must be tiled or dense (both mean exact attention; here the integer softmax runs).
+    func integerForward(
+        _ encoder: BertIntegerEncoder, _ buffers: LayerBuffers, attention: any AttentionMethod, collectHiddenStates: Bool
+    ) throws -> BertOutput {
+        guard ["tiled", "dense"].contains(attention.name) else {
+            throw QuantizationError.integerUnsupported("--attention \(attention.name) is not supported; use tiled or dense (both run the integer softmax)")
+        }
+        if collectHiddenStates { throw QuantizationError.integerUnsupported("hidden states are integers of per-layer scales; they are not collected") }
+        let state = IntegerActivations(rows: buffers.rows, config: config)
+        state.enter(buffers.x.data, encoder.entry)
+        var workloads: [[[HeadWorkload]]] = []
+        for layer in encoder.layers {
+            workloads.append(state.layer(layer, lengths: buffers.lengths, t: buffers.t, config: config))
+        }
+        var x = buffers.x
+        state.dequantizeOutput(gamma: encoder.unitGamma, beta: encoder.beta, into: &x.data)
+        let (pooled, logits) = head(firstRows(of: x.data, buffers), rows: buffers.lengths.count)
+        return BertOutput(logits: logits, pooled: pooled, lastHiddenState: x, hiddenStates: [], workloads: workloads)
+    }
+}
+
+/// The integer activations of one forward pass (rows = B·T padded rows; u8 rows padded to a multiple
+/// of 4 for the int8 GEMM). Owned by one forward pass; parallel kernels write disjoint row ranges.
+final class IntegerActivations: @unchecked Sendable {
+    let rows: Int, d: Int, f: Int, kpD: Int, kpF: Int
+    let x: UnsafeMutablePointer<UInt8>              // [rows, kpD] layer input
+    let sums: UnsafeMutablePointer<Int32>           // [rows, max(3D, F)] GEMM outputs
+    let query: UnsafeMutablePointer<UInt8>          // [rows, D] (+4 bytes: a head's row reads d rounded up to 4)
+    let keyValue: UnsafeMutablePointer<Int8>        // [rows, 2D]
+    let context: UnsafeMutablePointer<Int32>        // [rows, D]
+    let contextU8: UnsafeMutablePointer<UInt8>      // [rows, kpD]
+    let residual: UnsafeMutablePointer<Int32>       // [rows, D]
+    let normalized: UnsafeMutablePointer<Int32>     // [rows, D]
+    let ffnInput: UnsafeMutablePointer<UInt8>       // [rows, kpD]
+    let gelu: UnsafeMutablePointer<Int32>           // [rows, F]
+    let hidden: UnsafeMutablePointer<UInt8>         // [rows, kpF]
+    private let owned: [UnsafeMutableRawPointer]
+
+    init(rows: Int, config: BertConfig) {
+        (self.rows, d, f) = (rows, config.hiddenSize, config.intermediateSize)
+        (kpD, kpF) = (Int8GEMM.paddedK(d), Int8GEMM.paddedK(f))
+        var owned: [UnsafeMutableRawPointer] = []
+        func zeroed<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count * MemoryLayout<T>.stride), alignment: 64)
+            raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count * MemoryLayout<T>.stride))
+            owned.append(raw)
+            return raw.assumingMemoryBound(to: T.self)
+        }
+        x = zeroed(rows * kpD, UInt8.self)
+        sums = zeroed(rows * max(3 * d, f), Int32.self)
+        query = zeroed(rows * d + 4, UInt8.self)
+        keyValue = zeroed(rows * 2 * d, Int8.self)
+        context = zeroed(rows * d, Int32.self)
+        contextU8 = zeroed(rows * kpD, UInt8.self)
+        residual = zeroed(rows * d, Int32.self)
+        normalized = zeroed(rows * d, Int32.self)
+        ffnInput = zeroed(rows * kpD, UInt8.self)
+        gelu = zeroed(rows * f, Int32.self)
+        hidden = zeroed(rows * kpF, UInt8.self)
+        self.owned = owned
+    }
+
+    deinit { for p in owned { p.deallocate() } }
+
+    /// x = the embeddings x: [rows, D] quantized with layer 0's static scale (the one Float → integer step).
+    func enter(_ embeddings: [Float], _ q: ActivationQuantization) {
+        var rowsQ = QuantizedRows(rows: rows, k: d)
+        embeddings.withUnsafeBufferPointer { Int8GEMM.quantize($0.baseAddress!, ldx: d, into: &rowsQ, rows: rows, q) }
+        rowsQ.data.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: rows * kpD) }
+    }
+
+    /// One encoder layer in integers, in place on x; returns the attention records [sequence][head].
+    func layer(_ l: BertIntegerLayer, lengths: [Int], t: Int, config: BertConfig) -> [[HeadWorkload]] {
+        let (d, f, kpD, kpF) = (d, f, kpD, kpF)
+        gemm(x, lda: kpD, l.qkv, n: 3 * d)
+        forRows { r0, n in
+            IntegerOps.requantize(self.sums + r0 * 3 * d, ldx: 3 * d, rows: n, l.toQuery, into: self.query + r0 * d, ldo: d)
+            IntegerOps.requantize(self.sums + r0 * 3 * d + d, ldx: 3 * d, rows: n, l.toKeyValue, into: self.keyValue + r0 * 2 * d, ldo: 2 * d)
+        }
+        let records = attention(lengths: lengths, t: t, heads: config.numAttentionHeads, headDim: config.headDim, softmax: l.softmax)
+        forRows { r0, n in
+            IntegerOps.requantize(self.context + r0 * d, ldx: d, rows: n, l.toContext, into: self.contextU8 + r0 * kpD, ldo: kpD)
+        }
+        gemm(contextU8, lda: kpD, l.attentionOutput, n: d)
+        forRows { r0, n in
+            IntegerOps.residualAdd(self.sums + r0 * d, lda: d, l.attentionSum, residual: self.x + r0 * kpD, ldr: kpD, zero: l.inputZero,
+                                   l.inputResidual, rows: n, into: self.residual + r0 * d, ldo: d)
+            IntegerOps.layerNorm(self.residual + r0 * d, ldx: d, rows: n, n: d, into: self.normalized + r0 * d, ldo: d)
+            IntegerOps.requantize(self.normalized + r0 * d, ldx: d, rows: n, l.toFFNInput, into: self.ffnInput + r0 * kpD, ldo: kpD)
+        }
+        gemm(ffnInput, lda: kpD, l.intermediate, n: f)
+        forRows { r0, n in
+            IntegerOps.requantize(self.sums + r0 * f, ldx: f, rows: n, l.toGELU, into: self.gelu + r0 * f, ldo: f)
+            IntegerOps.gelu(self.gelu + r0 * f, count: n * f, l.gelu, into: self.gelu + r0 * f)
+            IntegerOps.requantize(self.gelu + r0 * f, ldx: f, rows: n, l.toFFNHidden, into: self.hidden + r0 * kpF, ldo: kpF)
+        }
+        gemm(hidden, lda: kpF, l.output, n: d)
+        forRows { r0, n in
+            IntegerOps.residualAdd(self.sums + r0 * d, lda: d, l.outputSum, residual: self.ffnInput + r0 * kpD, ldr: kpD, zero: l.ffnInputZero,
+                                   l.ffnResidual, rows: n, into: self.residual + r0 * d, ldo: d)
+            IntegerOps.layerNorm(self.residual + r0 * d, ldx: d, rows: n, n: d, into: self.normalized + r0 * d, ldo: d)
+            if let next = l.toNextInput {
+                IntegerOps.requantize(self.normalized + r0 * d, ldx: d, rows: n, next, into: self.x + r0 * kpD, ldo: kpD)
+            }
+        }
+        return records
+    }
+
+    /// out: [rows, D] = unitGamma[c]·normalized + beta[c]: the last LayerNorm, dequantized for the classifier.
+    func dequantizeOutput(gamma: [Float], beta: [Float], into out: inout [Float]) {
+        for i in 0..<rows { for c in 0..<d { out[i * d + c] = Float(normalized[i * d + c]) * gamma[c] + beta[c] } }
+    }
+
+    /// sums[:, 0..<n] (stride n) = a: [rows, lda] u8 · W + correction.
+    private func gemm(_ a: UnsafePointer<UInt8>, lda: Int, _ w: BertIntegerLinear, n: Int) {
+        Int8GEMM.multiply(m: rows, a: a, lda: lda, b: w.weights, c: sums, ldc: n)
+        forRows { r0, rows in
+            w.correction.withUnsafeBufferPointer { cp in
+                for i in r0..<(r0 + rows) { for j in 0..<n { self.sums[i * n + j] &+= cp[j] } }
+            }
+        }
+    }
+
+    /// context rows of each sequence = i-softmax(Q_h·K_hᵀ) · V_h per head, as int8 GEMMs: scores
+    /// Σ (q + 128)·k − 128·Σ k at S_q·S_k/√d, P u8 at 1/256, P·V at S_v/256. Only the sequence's own n
+    /// keys take part; padded rows of context are zero. Returns one record per (sequence, head).
+    private func attention(lengths: [Int], t: Int, heads: Int, headDim: Int, softmax: SoftmaxConstants) -> [[HeadWorkload]] {
+        let d = d
+        context.update(repeating: 0, count: rows * d)
+        let tasks = lengths.indices.flatMap { b in (0..<heads).map { (b, $0) } }
+        Parallel.forEach(tasks.count) { index in
+            let (b, h) = tasks[index], n = lengths[b]
+            guard n > 0 else { return }
+            let base = b * t, kv = self.keyValue
+            let keys = [Int8](unsafeUninitializedCapacity: n * headDim) { buf, c in
+                for j in 0..<n { for e in 0..<headDim { buf[j * headDim + e] = kv[(base + j) * 2 * d + h * headDim + e] } }
+                c = n * headDim
+            }
+            let valuesT = [Int8](unsafeUninitializedCapacity: n * headDim) { buf, c in
+                for e in 0..<headDim { for j in 0..<n { buf[e * n + j] = kv[(base + j) * 2 * d + d + h * headDim + e] } }
+                c = n * headDim
+            }
+            let packedK = Int8PackedMatrix(integers: keys, k: headDim, n: n)      // B = K_hᵀ: [d, n]
+            let packedV = Int8PackedMatrix(integers: valuesT, k: n, n: headDim)   // B = V_h: [n, d]
+            var scores = [Int32](repeating: 0, count: n * n)                    // [n, n]
+            let kpN = Int8GEMM.paddedK(n)
+            var probabilities = [UInt8](repeating: 0, count: n * kpN)           // [n, kpN]
+            scores.withUnsafeMutableBufferPointer { sp in
+                Int8GEMM.multiply(m: n, a: self.query + base * d + h * headDim, lda: d, b: packedK, c: sp.baseAddress!, ldc: n, threads: 1)
+                packedK.columnSums.withUnsafeBufferPointer { cs in
+                    for i in 0..<n { for j in 0..<n { sp[i * n + j] &-= 128 &* cs[j] } }
+                }
+                probabilities.withUnsafeMutableBufferPointer { pp in
+                    IntegerOps.softmax(sp.baseAddress!, ldx: n, rows: n, n: n, valid: nil, softmax, into: pp.baseAddress!, ldo: kpN)
+                    Int8GEMM.multiply(m: n, a: pp.baseAddress!, lda: kpN, b: packedV, c: self.context + base * d + h * headDim, ldc: d, threads: 1)
+                }
+            }
+        }
+        return lengths.map { n in
+            (0..<heads).map { _ in
+                HeadWorkload(queries: n, keys: n, allowedEntries: n * n, computedEntries: n * n, blocksKept: n > 0 ? 1 : 0, blocksTotal: 1,
+                             qkMACs: n * n * headDim, pvMACs: n * n * headDim, denseMACs: 2 * n * n * headDim, exps: n * n,
+                             bytesQ: n * headDim, bytesK: n * headDim, bytesV: n * headDim, bits: 8, kvRowsRead: n, headDim: headDim)
+            }
+        }
+    }
+
+    /// Splits the rows into one chunk per thread of the pool: body(first row, rows).
+    private func forRows(_ body: (Int, Int) -> Void) {
+        let rows = rows
+        let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
+        Parallel.forEach((rows + chunk - 1) / chunk) { c in body(c * chunk, min(chunk, rows - c * chunk)) }
+    }
+}

@@ -1,0 +1,42 @@
+import AttendEvaluation
+import AttendKernels
+import Foundation
+import Testing
+
+/// The integer-only path (I-BERT) on the bundled SST-2 model against its Float32 forward.
+@Suite("Integer-only BERT vs Float32 on the bundled SST-2 model", .serialized,
+       .enabled(if: FileManager.default.fileExists(atPath: sharedTrainSet(.sst2).path), "../shared/data/sst2/train.tsv is not on this machine"))
+struct IntegerInferenceTests {
+    /// Logit tolerance: the integer path rounds every activation to 8 bits (7 for weights, keys and
+    /// values) through 6 layers, and I-BERT's polynomials add 0.3 % (exp) and 0.018 absolute (GELU);
+    /// the measured max |Δlogit| on these 48 sentences (scales from 64 train sentences) is 0.51, with
+    /// logits of size ~4, so 1.0 leaves 2× margin and still fails for a wrong scale, zero point or
+    /// sign, which move the logits by O(1) or more.
+    static let logitTolerance: Float = 1.0
+
+    @Test("logits within 1.0 of Float32, equal predictions where the Float32 margin exceeds twice that, bit-identical across threads")
+    func nearFloat() throws {
+        let classifier = try Classifier(directory: bundledModel(.sst2))
+        let train = try GLUETask.sst2.load(sharedTrainSet(.sst2))
+        let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: 64, seed: 0).map(\.text))
+        let integer = try classifier.integerOnly(ranges)
+        let ids = try classifier.encode(Array(try GLUETask.sst2.load(bundledDevSet(.sst2)).prefix(48)).map(\.text), truncate: false)
+        let reference = try classifier.classify(ids, batchSize: 16)
+        Parallel.threads = 1
+        let one = try integer.classify(ids, batchSize: 16)
+        Parallel.threads = 2
+        defer { Parallel.threads = Parallel.defaultThreads }
+        let two = try integer.classify(ids, batchSize: 16)
+        #expect(one.logits == two.logits, "integer logits differ between 1 and 2 threads")
+        var worst: Float = 0
+        for (s, (got, want)) in zip(one.logits, reference.logits).enumerated() {
+            let err = zip(got, want).map { abs($0 - $1) }.max()!
+            worst = max(worst, err)
+            #expect(err <= Self.logitTolerance, "sentence \(s): max |Δlogit| \(err)")
+            if abs(want[0] - want[1]) > 2 * Self.logitTolerance {
+                #expect(one.predictions[s] == reference.predictions[s], "sentence \(s): prediction flipped with margin \(abs(want[0] - want[1]))")
+            }
+        }
+        #expect(worst > 0, "integer logits equal Float32's: the integer path did not run")
+    }
+}
