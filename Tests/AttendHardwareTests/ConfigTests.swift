@@ -43,4 +43,20 @@ struct ConfigTests {
             try edited { $0.replacingOccurrences(of: #""pe_rows": { "value""#, with: #""pe_rows": { "valu""#) }
         }
     }
+
+    @Test("a count past Int32.max or a number that is not finite is an error naming the key, never a trap")
+    func hugeValues() throws {
+        // The hardware fuzz target's input (Fuzz/Regressions/hardware): filter_sram_kib = 7.8e63 trapped in Int().
+        let regression = hardwareFolder.deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions/hardware/filter-sram-7.8e63-kib.json")
+        let text = try String(contentsOf: regression, encoding: .utf8)
+        #expect(throws: ConfigError(file: "systolic.json", key: "filter_sram_kib", reason: "must be ≤ 2147483647, got 7.777777777777778e+66")) {
+            try SystolicConfig.load(text, file: "systolic.json")
+        }
+        #expect(throws: ConfigError(file: "edge.json", key: "pe_rows", reason: "must be ≤ 2147483647, got 2147483648")) {
+            try edited { $0.replacingOccurrences(of: #""pe_rows": { "value": 16"#, with: #""pe_rows": { "value": 2147483648"#) }
+        }
+        #expect(throws: ConfigError(file: "edge.json", key: "sram_kib", reason: "expected a finite number, got the number 1e400")) {
+            try edited { $0.replacingOccurrences(of: "\"value\": 256", with: "\"value\": 1e400") }
+        }
+    }
 }

@@ -80,7 +80,7 @@ struct ConfigReader {
             source = text
             try inner.finish()
         }
-        guard case let .number(text) = number, let v = Double(text) else { throw error(key, "expected a number, got \(number.summary)") }
+        guard case let .number(text) = number, let v = Double(text), v.isFinite else { throw error(key, "expected a finite number, got \(number.summary)") }
         guard let source else { throw error(key, "needs a \"source\" (its own or its block's)") }
         guard v >= minimum else { throw error(key, "must be ≥ \(minimum.formatted), got \(text)") }
         guard !integer || v == v.rounded() else { throw error(key, "expected an integer, got \(text)") }
@@ -93,9 +93,13 @@ struct ConfigReader {
         try quantity(key, minimum: minimum).value
     }
 
-    /// A whole number ≥ `minimum`.
+    /// A whole number in `minimum...Int32.max`: the models multiply counts together (array rows ×
+    /// columns, KiB × 1024 × bits), so a larger one would overflow their arithmetic (the `hardware`
+    /// fuzz target's finding: an SRAM size of 7.8e63 KiB trapped in the conversion to Int).
     mutating func count(_ key: String, minimum: Int = 1) throws(ConfigError) -> Int {
-        Int(try quantity(key, minimum: Double(minimum), integer: true).value)
+        let v = try quantity(key, minimum: Double(minimum), integer: true).value
+        guard v <= Double(Int32.max) else { throw error(key, "must be ≤ \(Int32.max), got \(v.formatted)") }
+        return Int(v)
     }
 
     mutating func string(_ key: String) throws(ConfigError) -> String {
