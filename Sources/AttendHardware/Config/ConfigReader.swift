@@ -95,7 +95,7 @@ struct ConfigReader {
 
     /// A whole number in `minimum...Int32.max`: the models multiply counts together (array rows ×
     /// columns, KiB × 1024 × bits), so a larger one would overflow their arithmetic (the `hardware`
-    /// fuzz target's finding: an SRAM size of 7.8e63 KiB trapped in the conversion to Int).
+    /// fuzz target's finding: an SRAM size of 7.8e66 KiB trapped in the conversion to Int).
     mutating func count(_ key: String, minimum: Int = 1) throws(ConfigError) -> Int {
         let v = try quantity(key, minimum: Double(minimum), integer: true).value
         guard v <= Double(Int32.max) else { throw error(key, "must be ≤ \(Int32.max), got \(v.formatted)") }
