@@ -82,7 +82,7 @@ for item in "${queue[@]}"; do
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
         -artifact_prefix="Fuzz/.artifacts/$t/" >"$log" 2>&1 || status=$?
     elapsed=$(($(date +%s) - started))  # a crash ends the run early
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+    runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
     files=$(ls "$corpus/$t" | wc -l)
     result=ok
     if ((status != 0)); then
