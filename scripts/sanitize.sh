@@ -37,7 +37,7 @@ case "$kind" in
         flags=(--sanitize=thread)
         export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
         ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
 esac
 
 # The suites --fast runs (swift-testing suite / XCTest class names).
