@@ -10,10 +10,11 @@ import Foundation
 struct BenchSpAtten: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spatten",
-        abstract: "Time decoder generation at long context with SpAtten KV-cache pruning against tiled attention in one run, and the top-k's share of a layer.",
+        abstract: "Time a decoder's long prompt and its generation with SpAtten's cascade and KV-cache pruning against tiled attention in one run, and the top-k's share of a layer.",
         discussion: """
             Each round runs, for tiled and for --attention spatten with the SpAtten options given (default token ratio 0.05), \
-            a --context-token prompt (the first tokens of WikiText-2 test) and then --generate greedy tokens, one forward \
+            a --context-token prompt (the first tokens of WikiText-2 test; one forward pass, in which SpAtten's cascade \
+            drops the rows of pruned prompt tokens from every later layer) and then --generate greedy tokens, one forward \
             pass each; tokens/s = generated / time of those passes; rounds interleave the two methods, medians over \
             --repeats rounds after one warm-up. Top-k share: the median time of TopK.select over n = context float \
             importances (k = n·f of the deepest layer, timed alone, many calls) against one layer's time (a spatten \
@@ -55,13 +56,15 @@ struct BenchSpAtten: ParsableCommand {
         if plan.tokenRatio == nil { plan.tokenRatio = 0.05 }
         let pruning = try plan.makeMethod(layers: model.layerCount) as! SpAttenMethod
         let methods: [(String, any AttentionMethod)] = [("tiled", TiledMethod()), ("spatten", pruning)]
-        var times = [[Double]](repeating: [], count: methods.count)
+        var times = [[Double]](repeating: [], count: methods.count), promptTimes = times
         var cacheRows = 0
         for round in 0...repeats {
             for (m, (_, method)) in methods.enumerated() {
                 let cache = model.makeCache(capacity: context + generate)
+                let promptStart = DispatchTime.now().uptimeNanoseconds
                 var output = try model.forward(ids, cache: cache, attention: method, rows: .last)
                 let start = DispatchTime.now().uptimeNanoseconds
+                if round > 0 { promptTimes[m].append(Double(start - promptStart) / 1e9) }
                 for _ in 0..<generate {
                     let next = output.logits.data.withUnsafeBufferPointer { Sampler.argmax($0) }
                     output = try model.forward([next], cache: cache, attention: method, rows: .last)
@@ -70,10 +73,11 @@ struct BenchSpAtten: ParsableCommand {
                 if m == 1 { cacheRows = (0..<model.layerCount).reduce(0) { $0 + cache.rows(layer: $1) } }
             }
         }
-        let median = times.map { $0.sorted()[$0.count / 2] }
+        let median = times.map { $0.sorted()[$0.count / 2] }, promptMedian = promptTimes.map { $0.sorted()[$0.count / 2] }
         let rates = median.map { Double(generate) / $0 }
         let s = pruning.schedule
-        print(String(format: "generation after %d tokens, %d tokens, %d thread(s), medians of %d rounds (shared machine):", context, generate, threads, repeats))
+        print(String(format: "prompt of %d tokens, then %d generated, %d thread(s), medians of %d rounds:", context, generate, threads, repeats))
+        print(String(format: "  prompt pass: tiled %.3f s, spatten %.3f s → %.2f× tiled", promptMedian[0], promptMedian[1], promptMedian[0] / promptMedian[1]))
         print(String(format: "  tiled    %.2f tokens/s", rates[0]))
         print(String(format: "  spatten  %.2f tokens/s (token ratio %.3f, recent window %d; cache %.1f %% of tiled's rows at the end) → %.2f× tiled",
                      rates[1], s.tokenRatio, pruning.recentWindow, 100 * Double(cacheRows) / Double(model.layerCount * (context + generate)), rates[1] / rates[0]))

@@ -77,4 +77,45 @@ struct SpAttenDecoderTests {
         let (windowless, _) = try decode(model, SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount, tokenRatio: 0.5)), steps: 12)
         #expect(first != windowless, "the window must change which tokens stay")
     }
+
+    @Test("prompt pass, pruning in the last layer only: the cascade's cut rows change nothing — .last equals .all's last row (Llama, GPT-2)")
+    func promptCutAfterLastLayer() throws {
+        let models: [any CausalLanguageModel] = [try LlamaModel(directory: decoderGoldens.appendingPathComponent("tiny-llama")),
+                                                 try GPT2Model(directory: decoderGoldens.appendingPathComponent("tiny-gpt2"))]
+        for model in models {
+            #expect(model.layerCount == 2, "layer 0 sees every token, so only the last layer prunes")
+            let method = SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount, tokenRatio: 0.5))
+            let ids = prompt.map { $0 % model.vocabularySize }
+            let (cutCache, allCache) = (model.makeCache(capacity: 8), model.makeCache(capacity: 8))
+            let cut = try model.forward(ids, cache: cutCache, attention: method, rows: .last)
+            let all = try model.forward(ids, cache: allCache, attention: method, rows: .all)
+            #expect(cut.workloads[1][0].queries == ids.count, "the cut follows layer 1's attention")
+            #expect(cutCache.states.map(\.positions) == allCache.states.map(\.positions))
+            #expect(cutCache.rows(layer: 1) < ids.count, "layer 1 must prune")
+            let last = Array(all.logits.data.suffix(model.vocabularySize))
+            #expect(zip(cut.logits.data, last).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(model.architecture)")
+        }
+    }
+
+    @Test("real SmolLM2 prompt pass (SpAtten cascade): a token a layer pruned leaves every later layer and the rows they compute; the last row survives")
+    func promptCascadeSmolLM2() throws {
+        let bundle = try loadSmolLM2()
+        let model = bundle.model
+        let ids = bundle.tokenizer!.encode("The cascade prunes the tokens that the attention of every head and layer found least important, " +
+                                               "and a pruned token never comes back: its keys, values and feed-forward rows are gone for good.")
+        let method = SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount, tokenRatio: 0.2), recentWindow: 4)
+        let cache = model.makeCache(capacity: ids.count)
+        let output = try model.forward(ids, cache: cache, attention: method, rows: .last)
+        let positions = cache.states.map(\.positions)
+        for l in 0..<model.layerCount {
+            let carried = l == 0 ? ids.count : positions[l - 1].count
+            #expect(output.workloads[l][0].queries == carried, "layer \(l) computes the rows layer \(l - 1) kept")
+            if l > 0 { #expect(Set(positions[l]).isSubset(of: positions[l - 1]), "layer \(l) re-admitted a token") }
+            #expect(positions[l].first == 0 && positions[l].last == ids.count - 1)
+        }
+        #expect(positions.last!.count < ids.count / 2, "the cascade must prune")
+        let again = try model.forward(ids, cache: model.makeCache(capacity: ids.count), attention: method, rows: .last)
+        #expect(again.logits.data == output.logits.data, "deterministic")
+        #expect(output.logits.data.allSatisfy { $0.isFinite })
+    }
 }

@@ -76,14 +76,27 @@ extension CausalLanguageModel {
                                 mask: AttentionMask(causal: true, causalOffset: keys - n))
     }
 
-    /// Runs `attention` on one layer's problem with the layer's state (its positions plus the n new
-    /// ones); rows the method pruned leave the layer's cache.
-    func attend(_ attention: any AttentionMethod, layer l: Int, _ problem: AttentionProblem, cache: KVCache) -> [HeadWorkload] {
-        let n = problem.queries
+    /// Runs `attention` on one layer's problem with the layer's state (its positions plus `newPositions`,
+    /// those of the problem's query rows); rows the method pruned leave the layer's cache.
+    func attend(_ attention: any AttentionMethod, layer l: Int, _ problem: AttentionProblem, newPositions: [Int], cache: KVCache) -> [HeadWorkload] {
         var states = [cache.states[l]]
-        states[0].positions += Array(cache.count..<(cache.count + n))
+        states[0].positions += newPositions
         let records = attention.attend(layer: l, [problem], states: &states)
-        cache.update(layer: l, newRows: n, state: states[0])
+        cache.update(layer: l, newPositions: newPositions, state: states[0])
         return records[0]
+    }
+
+    /// SpAtten's cascade in a prompt pass (Wang et al., HPCA 2021, §III-A; SPEC §4.5): when only the
+    /// last row's logits are asked for (`rows == .last`: a generation prompt), a new token that layer l's
+    /// cache dropped is needed by no later layer — later layers never admit it (its K and V are not
+    /// computed again) and its logits are not asked for — so its row leaves the pass: its output
+    /// projection, FFN and every later layer run without it. Returns the indices (into
+    /// `newPositions`, ascending) of the rows still needed, or nil when all are (nothing pruned, or
+    /// other rows' logits are asked for: then every layer keeps its own selection).
+    func rowsNeeded(after l: Int, newPositions: [Int], cache: KVCache, rows: LogitRows) -> [Int]? {
+        guard rows == .last, newPositions.count > 1 else { return nil }
+        let kept = Set(cache.states[l].positions.filter { $0 >= newPositions[0] })
+        let needed = newPositions.indices.filter { kept.contains(newPositions[$0]) }
+        return needed.count < newPositions.count ? needed : nil
     }
 }

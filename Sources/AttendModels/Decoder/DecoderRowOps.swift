@@ -56,6 +56,14 @@ enum DecoderRowOps {
         }
     }
 
+    /// Moves rows `keep[0], keep[1], …` (ascending) of `x: [n, width]` (stride ld) to rows 0, 1, … in place.
+    static func compactRows(_ x: UnsafeMutablePointer<Float>, ld: Int, width: Int, keep: [Int]) {
+        for (row, index) in keep.enumerated() where index != row {
+            precondition(index > row, "compactRows: indices must ascend")
+            (x + row * ld).update(from: x + index * ld, count: width)
+        }
+    }
+
     /// `x[i, :] += y[i, :]` over n rows of width d (residual connections).
     static func add(_ y: UnsafePointer<Float>, ldy: Int, to x: UnsafeMutablePointer<Float>, ldx: Int, rows n: Int, width d: Int) {
         for i in 0..<n {
@@ -91,14 +99,14 @@ struct RotaryEmbedding: Sendable {
         inverseFrequencies = (0..<(dimensions / 2)).map { Float(1 / Foundation.pow(base, Double(2 * $0) / Double(dimensions))) }
     }
 
-    /// Rotates, in place, `heads` head vectors of width d (`headDim`) in each of n rows of `x: [n, heads·d]`
-    /// (stride ld), row i at position `position0 + i`. The angle is Float(t)·θ_p in Float, its cos
+    /// Rotates, in place, `heads` head vectors of width d (`headDim`) in each row of
+    /// `x: [positions.count, heads·d]` (stride ld), row i at position `positions[i]`. The angle is Float(t)·θ_p in Float, its cos
     /// and sin taken in Double and rounded (Hugging Face computes both in Float32).
-    func apply(_ x: UnsafeMutablePointer<Float>, ld: Int, rows n: Int, heads: Int, headDim d: Int, position0: Int) {
+    func apply(_ x: UnsafeMutablePointer<Float>, ld: Int, heads: Int, headDim d: Int, positions: [Int]) {
         let half = dimensions / 2
         var cosines = [Float](repeating: 0, count: half), sines = [Float](repeating: 0, count: half)
-        for i in 0..<n {
-            let t = Float(position0 + i)
+        for (i, position) in positions.enumerated() {
+            let t = Float(position)
             for p in 0..<half {
                 let angle = Double(t * inverseFrequencies[p])
                 (cosines[p], sines[p]) = (Float(Foundation.cos(angle)), Float(Foundation.sin(angle)))

@@ -63,11 +63,11 @@ public final class KVCache: @unchecked Sendable {
     /// Rows layer l holds (≤ count).
     public func rows(layer l: Int) -> Int { states[l].positions.count }
 
-    /// After layer l's attention over its rows plus `n` new ones (written at rows `rows(layer: l)…`):
-    /// takes `state` — whose positions are the old ones and `count..<count + n`, less any the method
-    /// pruned — and compacts the layer's K/V rows to those positions.
-    func update(layer l: Int, newRows n: Int, state: AttentionState) {
-        let present = states[l].positions + Array(count..<(count + n))
+    /// After layer l's attention over its rows plus new ones at `newPositions` (ascending, ≥ `count`;
+    /// written at rows `rows(layer: l)…`): takes `state` — whose positions are the old ones and the new
+    /// ones, less any the method pruned — and compacts the layer's K/V rows to those positions.
+    func update(layer l: Int, newPositions: [Int], state: AttentionState) {
+        let present = states[l].positions + newPositions
         if state.positions.count != present.count {
             let keep = Set(state.positions)
             precondition(keep.isSubset(of: present), "an attention method re-admitted a pruned token")

@@ -70,7 +70,9 @@ public final class GPT2Model: CausalLanguageModel {
         try attention.check(layers: config.layers)
         try validate(ids, cache: cache)
         let c = config
-        let (n, p, d, f) = (ids.count, cache.count, c.hiddenSize, c.intermediateSize)
+        let (p, d, f) = (cache.count, c.hiddenSize, c.intermediateSize)
+        var positions = Array(p..<(p + ids.count))  // of the rows the pass carries (fewer after a cascade cut)
+        var n = ids.count
         var x = [Float](repeating: 0, count: n * d)          // [n, D] residual stream
         var h = [Float](repeating: 0, count: n * d)          // [n, D]
         var qkv = [Float](repeating: 0, count: n * 3 * d)    // [n, 3D]
@@ -92,7 +94,12 @@ public final class GPT2Model: CausalLanguageModel {
                     }
                     let problem = causalProblem(q: qkv, ldq: 3 * d, n: n, cache: cache, layer: l, heads: c.heads, kvHeads: c.heads,
                                                 headDim: c.headDim, out: context)
-                    workloads.append(attend(attention, layer: l, problem, cache: cache))
+                    workloads.append(attend(attention, layer: l, problem, newPositions: positions, cache: cache))
+                    if let needed = rowsNeeded(after: l, newPositions: positions, cache: cache, rows: rows) {
+                        DecoderRowOps.compactRows(x, ld: d, width: d, keep: needed)
+                        DecoderRowOps.compactRows(context, ld: d, width: d, keep: needed)
+                        (positions, n) = (needed.map { positions[$0] }, needed.count)
+                    }
                     w.projection.apply(context, ldx: d, rows: n, bias: w.projectionBias, into: h, ldo: d)
                     DecoderRowOps.add(h, ldy: d, to: x, ldx: d, rows: n, width: d)
                     DecoderRowOps.layerNorm(x, ld: d, rows: n, gamma: w.norm2Gamma, beta: w.norm2Beta, eps: c.layerNormEps, into: h, ldo: d)
@@ -103,7 +110,7 @@ public final class GPT2Model: CausalLanguageModel {
                 }
             } }
         } } }
-        cache.advance(by: n)
+        cache.advance(by: ids.count)
         let range = rows.range(tokens: n)
         let m = range.count
         var hidden = [Float](repeating: 0, count: m * d)   // [m, D]

@@ -40,7 +40,9 @@ public final class LlamaModel: CausalLanguageModel {
         try attention.check(layers: config.layers)
         try validate(ids, cache: cache)
         let c = config
-        let (n, p, d, f, qw, kvw) = (ids.count, cache.count, c.hiddenSize, c.intermediateSize, c.heads * c.headDim, kvWidth)
+        let (d, f, qw, kvw) = (c.hiddenSize, c.intermediateSize, c.heads * c.headDim, kvWidth)
+        var positions = Array(cache.count..<(cache.count + ids.count))  // of the rows the pass carries (fewer after a cascade cut)
+        var n = ids.count
         var x = [Float](repeating: 0, count: n * d)        // [n, D] residual stream
         var h = [Float](repeating: 0, count: n * d)        // [n, D] normed input / sublayer output
         var q = [Float](repeating: 0, count: n * qw)       // [n, H·d]
@@ -58,11 +60,16 @@ public final class LlamaModel: CausalLanguageModel {
                     w.query.apply(h, ldx: d, rows: n, bias: nil, into: q, ldo: qw)
                     w.key.apply(h, ldx: d, rows: n, bias: nil, into: keys, ldo: kvw)
                     w.value.apply(h, ldx: d, rows: n, bias: nil, into: values, ldo: kvw)
-                    rope.apply(q, ld: qw, rows: n, heads: c.heads, headDim: c.headDim, position0: p)
-                    rope.apply(keys, ld: kvw, rows: n, heads: c.kvHeads, headDim: c.headDim, position0: p)
+                    rope.apply(q, ld: qw, heads: c.heads, headDim: c.headDim, positions: positions)
+                    rope.apply(keys, ld: kvw, heads: c.kvHeads, headDim: c.headDim, positions: positions)
                     let problem = causalProblem(q: q, ldq: qw, n: n, cache: cache, layer: l, heads: c.heads, kvHeads: c.kvHeads,
                                                 headDim: c.headDim, out: context)
-                    workloads.append(attend(attention, layer: l, problem, cache: cache))
+                    workloads.append(attend(attention, layer: l, problem, newPositions: positions, cache: cache))
+                    if let needed = rowsNeeded(after: l, newPositions: positions, cache: cache, rows: rows) {
+                        DecoderRowOps.compactRows(x, ld: d, width: d, keep: needed)
+                        DecoderRowOps.compactRows(context, ld: qw, width: qw, keep: needed)
+                        (positions, n) = (needed.map { positions[$0] }, needed.count)
+                    }
                     w.attentionOutput.apply(context, ldx: qw, rows: n, bias: nil, into: h, ldo: d)
                     DecoderRowOps.add(h, ldy: d, to: x, ldx: d, rows: n, width: d)
                     DecoderRowOps.rmsNorm(x, ld: d, rows: n, weight: w.ffnNorm, eps: c.rmsNormEps, into: h, ldo: d)
@@ -74,7 +81,7 @@ public final class LlamaModel: CausalLanguageModel {
                 }
             } } }
         } } }
-        cache.advance(by: n)
+        cache.advance(by: ids.count)
         return head(x, rows: rows.range(tokens: n), workloads: workloads)
     }
 
