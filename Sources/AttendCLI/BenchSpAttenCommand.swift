@@ -16,7 +16,9 @@ struct BenchSpAtten: ParsableCommand {
             a --context-token prompt (the first tokens of WikiText-2 test; one forward pass, in which SpAtten's cascade \
             drops the rows of pruned prompt tokens from every later layer) and then --generate greedy tokens, one forward \
             pass each; tokens/s = generated / time of those passes; rounds interleave the two methods, medians over \
-            --repeats rounds after one warm-up. Top-k share: the median time of TopK.select over n = context float \
+            --repeats rounds after one warm-up. Attention share: the time inside the attention calls of the generation \
+            passes over their whole time, and the Amdahl bound 1 / (1 − tiled's share) on what pruning the cache can \
+            give. Top-k share: the median time of TopK.select over n = context float \
             importances (k = n·f of the deepest layer, timed alone, many calls) against one layer's time (a spatten \
             generation pass / layers); a decoder runs one selection per pruned layer per pass.
             """)
@@ -55,25 +57,29 @@ struct BenchSpAtten: ParsableCommand {
         var plan = try spatten.plan()
         if plan.tokenRatio == nil { plan.tokenRatio = 0.05 }
         let pruning = try plan.makeMethod(layers: model.layerCount) as! SpAttenMethod
-        let methods: [(String, any AttentionMethod)] = [("tiled", TiledMethod()), ("spatten", pruning)]
-        var times = [[Double]](repeating: [], count: methods.count), promptTimes = times
+        let methods = [TimedMethod(TiledMethod()), TimedMethod(pruning)]
+        var times = [[Double]](repeating: [], count: methods.count), promptTimes = times, attentionTimes = times
         var cacheRows = 0
         for round in 0...repeats {
-            for (m, (_, method)) in methods.enumerated() {
+            for (m, method) in methods.enumerated() {
                 let cache = model.makeCache(capacity: context + generate)
                 let promptStart = DispatchTime.now().uptimeNanoseconds
                 var output = try model.forward(ids, cache: cache, attention: method, rows: .last)
-                let start = DispatchTime.now().uptimeNanoseconds
+                let (start, attentionStart) = (DispatchTime.now().uptimeNanoseconds, method.seconds)
                 if round > 0 { promptTimes[m].append(Double(start - promptStart) / 1e9) }
                 for _ in 0..<generate {
                     let next = output.logits.data.withUnsafeBufferPointer { Sampler.argmax($0) }
                     output = try model.forward([next], cache: cache, attention: method, rows: .last)
                 }
-                if round > 0 { times[m].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+                if round > 0 {
+                    times[m].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    attentionTimes[m].append(method.seconds - attentionStart)
+                }
                 if m == 1 { cacheRows = (0..<model.layerCount).reduce(0) { $0 + cache.rows(layer: $1) } }
             }
         }
         let median = times.map { $0.sorted()[$0.count / 2] }, promptMedian = promptTimes.map { $0.sorted()[$0.count / 2] }
+        let attentionMedian = attentionTimes.map { $0.sorted()[$0.count / 2] }
         let rates = median.map { Double(generate) / $0 }
         let s = pruning.schedule
         print(String(format: "prompt of %d tokens, then %d generated, %d thread(s), medians of %d rounds:", context, generate, threads, repeats))
@@ -81,6 +87,10 @@ struct BenchSpAtten: ParsableCommand {
         print(String(format: "  tiled    %.2f tokens/s", rates[0]))
         print(String(format: "  spatten  %.2f tokens/s (token ratio %.3f, recent window %d; cache %.1f %% of tiled's rows at the end) → %.2f× tiled",
                      rates[1], s.tokenRatio, pruning.recentWindow, 100 * Double(cacheRows) / Double(model.layerCount * (context + generate)), rates[1] / rates[0]))
+        // Amdahl: pruning the cache shortens attention only; the rest of a pass (projections, FFN, output layer) stays.
+        let share = attentionMedian.enumerated().map { $1 / median[$0] }
+        print(String(format: "  attention: %.1f %% of a tiled generation pass, %.1f %% of a spatten one; removing all of tiled's would give at most %.2f×",
+                     100 * share[0], 100 * share[1], 1 / (1 - share[0])))
         // Top-k: n importances, k of the deepest layer, timed alone.
         let n = context + generate
         let k = max(1, Int((s.keptFraction(layer: model.layerCount - 1, length: n) * Double(n)).rounded(.up)) + pruning.recentWindow)

@@ -22,16 +22,7 @@ struct EvalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Write one predicted label index per line, in data order.", valueName: "file"))
     var predictions: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Write attention's workload records as CSV: one row per sentence × layer × head (sentence = 0-based data order) with "
-            + "\(TraceCSV.columns.joined(separator: ", ")) (kept_blocks: the kept-block bitmap in hex, HDP only).",
-        valueName: "file"))
-    var trace: String?
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Format of --trace: attend (default; the columns above) or spatten (SpAtten's released workload CSV, SPEC §4.5: one row per head that ran, "
-            + "iteration_id = sentence; needs --attention spatten or a spatten plan).", valueName: "format"))
-    var traceFormat: TraceFormat = .attend
+    @OptionGroup var trace: TraceOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "Also cost the run's workload on an accelerator from hardware/ (kind hdp or io; see `attend cost --help`): printed after the "
@@ -50,7 +41,6 @@ struct EvalOptions: ParsableArguments {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        if traceFormat != .attend && trace == nil { throw ValidationError("--trace-format applies to --trace") }
     }
 }
 
@@ -103,7 +93,7 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
         kl = meanKLDivergence(reference: reference.logits, approximate: result.logits)
         agreement = Double(zip(reference.predictions, predicted).filter { $0 == $1 }.count) / Double(max(1, predicted.count))
     }
-    if let path = options.trace { try writeTrace(result.workloads, format: options.traceFormat, to: path) }
+    try options.trace.write(result.workloads)
     let hardware = try options.cost.map(loadHardware)
     let traceRecords = result.workloads.enumerated().flatMap { s, layers in
         layers.enumerated().flatMap { l, heads in heads.enumerated().map { TraceRecord(sentence: s, layer: l, head: $0, workload: $1) } }
@@ -144,29 +134,6 @@ func evaluate(task: GLUETask, model: ModelOptions, options: EvalOptions) throws 
                      summary.sentences_per_second, seconds, summary.threads, options.batchSize, method.name))
         if let kl, let agreement { print(String(format: "vs f32: KL %.3e nats · %.2f %% equal predictions", kl, agreement * 100)) }
         if let cost { print(cost.text) }
-    }
-}
-
-/// What `--trace` writes.
-enum TraceFormat: String, ExpressibleByArgument, CaseIterable {
-    /// Attend's trace CSV (`TraceCSV`).
-    case attend
-    /// SpAtten's released workload CSV (`SpAttenCSV`).
-    case spatten
-}
-
-/// Writes records [sentence][layer][head] as CSV with a header row, in `format`.
-func writeTrace(_ workloads: [[[HeadWorkload]]], format: TraceFormat = .attend, to path: String) throws {
-    let text: String
-    switch format {
-    case .attend: text = TraceCSV.text(workloads)
-    case .spatten:
-        let rows = SpAttenCSV.rows(workloads)
-        if rows.isEmpty && !workloads.isEmpty { throw CLIError("\(path): --trace-format spatten needs --attention spatten (no head has a SpAtten record)") }
-        text = SpAttenCSV.text(rows)
-    }
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        throw CLIError("\(path): cannot write the trace (\((error as NSError).localizedDescription))")
     }
 }
 

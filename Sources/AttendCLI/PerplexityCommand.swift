@@ -2,6 +2,7 @@ import ArgumentParser
 import AttendEvaluation
 import AttendKernels
 import AttendTokenizers
+import AttendWorkload
 import AttendModels
 import Foundation
 
@@ -16,10 +17,15 @@ struct PerplexityCommand: ParsableCommand {
             context/2+1 … context−1 of the chunk), so figures compare with llama.cpp's. The running perplexity is printed \
             after each chunk as llama.cpp does ([1]23.4,[2]…), with a progress bar on a terminal. --json prints one object: \
             model, file, bytes, tokens, context, chunks, tokens_scored, negative_log_likelihood, perplexity, \
-            running_perplexity, seconds, tokens_per_second, threads, attention.
+            running_perplexity, seconds, tokens_per_second, threads, attention; with --attention spatten also spatten_rows \
+            (probability rows computed), spatten_requantized_rows (those that fetched the K LSBs) and dram_bytes (what \
+            SpAtten's fetches move: Q, K MSBs, K LSBs of heads that requantized, the V rows kept). --trace writes every \
+            forward pass's attention records.
             """)
 
     @OptionGroup var options: DecoderOptions
+
+    @OptionGroup var trace: TraceOptions
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("UTF-8 text file, e.g. ../shared/data/wikitext2/test.txt.", valueName: "file"))
     var file: String
@@ -58,19 +64,26 @@ struct PerplexityCommand: ParsableCommand {
         let tokens = tokenizer.encode(text, addSpecial: true)
         var bar = ProgressBar(label: "perplexity")
         let result: PerplexityResult
+        var passes: [[[HeadWorkload]]] = []  // [pass][layer][head], kept for --trace only
+        var spatten = SpAttenRunTotals()
         do {
             result = try Perplexity.evaluate(model: bundle.model, tokens: tokens, context: context, chunks: chunks,
-                                             bos: bundle.addBOS ? tokenizer.bos : nil, attention: try options.attentionMethod(layers: bundle.model.layerCount), stepwise: stepwise) { done, total, running in
+                                             bos: bundle.addBOS ? tokenizer.bos : nil, attention: try options.attentionMethod(layers: bundle.model.layerCount), stepwise: stepwise,
+                                             progress: { done, total, running in
                 if json { bar.update(done, total) } else {
                     printError(String(format: "[%d]%.4f,", done, running), terminator: done == total ? "\n" : "")
                 }
-            }
+            }, observe: { output in
+                spatten.add(output.workloads.joined())
+                if trace.trace != nil { passes.append(output.workloads) }
+            })
         } catch let failure as Perplexity.Failure {
             throw CLIError("\(file): \(failure)")
         }
+        try trace.write(passes)
         if json {
             print(try jsonLine(PerplexityReport(model: bundle.path, file: file, bytes: data.count, tokens: tokens.count, result: result,
-                                                threads: Parallel.threads, attention: options.methodLabel)))
+                                                threads: Parallel.threads, attention: options.methodLabel, spatten: spatten.rows > 0 ? spatten : nil)))
         } else {
             print(String(format: "Final estimate: PPL = %.4f (%d chunks of %d, %d tokens scored, %.1f s, %d threads)",
                          result.perplexity, result.chunks, result.context, result.tokensScored, result.seconds, Parallel.threads))
@@ -78,10 +91,25 @@ struct PerplexityCommand: ParsableCommand {
     }
 }
 
+/// SpAtten's records of a run, summed: probability rows, rows that fetched the K LSBs, DRAM bytes (`spattenTraffic`).
+private struct SpAttenRunTotals: Encodable {
+    var rows = 0, requantizedRows = 0, dramBytes = 0
+
+    mutating func add(_ records: some Sequence<HeadWorkload>) {
+        let ran = records.filter { $0.spatten != nil }
+        rows += ran.reduce(0) { $0 + $1.spatten!.rows }
+        requantizedRows += ran.reduce(0) { $0 + $1.spatten!.requantizedRows }
+        dramBytes += spattenTraffic(ran)
+    }
+
+    enum CodingKeys: String, CodingKey { case rows = "spatten_rows", requantizedRows = "spatten_requantized_rows", dramBytes = "dram_bytes" }
+}
+
 private struct PerplexityReport: Encodable {
     let model: String, file: String, bytes: Int, tokens: Int
     let result: PerplexityResult
     let threads: Int, attention: String
+    let spatten: SpAttenRunTotals?
 
     enum CodingKeys: String, CodingKey { case model, file, bytes, tokens, threads, attention, tokensPerSecond = "tokens_per_second" }
 
@@ -95,5 +123,6 @@ private struct PerplexityReport: Encodable {
         try c.encode(Double(result.chunks * result.context) / result.seconds, forKey: .tokensPerSecond)
         try c.encode(threads, forKey: .threads)
         try c.encode(attention, forKey: .attention)
+        try spatten?.encode(to: encoder)
     }
 }

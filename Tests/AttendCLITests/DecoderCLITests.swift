@@ -50,6 +50,30 @@ struct DecoderCLITests {
         #expect(ppl > 1 && ppl < 1000, "\(ppl)")
     }
 
+    @Test("perplexity --stepwise --attention spatten --trace-format spatten: one CSV row per pass × layer × head, LSB rows and DRAM bytes in the JSON")
+    func perplexitySpAttenTrace() throws {
+        let text = repositoryRoot.appendingPathComponent("../shared/data/wikitext2/test.txt").path
+        let path = try temporaryDirectory("perplexity-trace").appendingPathComponent("s.csv")
+        let result = try attend(["perplexity", "-m", model, "-f", text, "--bytes", "8000", "-c", "32", "--chunks", "1", "--stepwise", "--json", "-t", "1",
+                                 "--attention", "spatten", "--token-ratio", "0.1", "--spatten-recent", "4", "--key-bits", "6",
+                                 "--trace", path.path, "--trace-format", "spatten"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let passes = try #require(object["tokens_scored"] as? Int)
+        let (rows, requantized) = (try #require(object["spatten_rows"] as? Int), try #require(object["spatten_requantized_rows"] as? Int))
+        #expect((object["dram_bytes"] as? Int).map { $0 > 0 } == true)
+        let lines = try String(contentsOf: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first.map(String.init) == SpAttenCLITests.specHeader)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let csv = lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0.split(separator: ",").map(String.init))) }
+        #expect(csv.count == passes * 30 * 9, "SmolLM2: 30 layers × 9 heads per pass, no head pruned")
+        #expect(Set(csv.map { $0["iteration_id"]! }) == Set((0..<passes).map(String.init)), "iteration = forward pass")
+        // Each pass after the prompt has one query row per head; a head with if_requant True requantized ≥ 1 of them.
+        let flagged = csv.filter { $0["if_requant"] == "True" }.count
+        #expect(requantized >= flagged && requantized <= rows && flagged > 0, "\(requantized) of \(rows) rows, \(flagged) heads flagged")
+        #expect(csv.contains { Int($0["key_fetch_num"]!)! < Int($0["sentence_length_L"]!)! }, "the cache was pruned")
+    }
+
     @Test("tokenize --model FILE.gguf prints the GGUF tokenizer's ids")
     func tokenize() throws {
         let plain = try golden("plain")
