@@ -12,27 +12,12 @@ extension SpAttenCSV {
     /// a number and whose other fields are empty (the released files end with the path of the
     /// configuration that produced them). Counts must be ≥ 0, bit widths ≥ 1 or -1.
     public static func read(_ text: String) throws(TraceError) -> [SpAttenWorkloadRow] {
-        // "\r\n" is one Character in Swift: split on either line ending.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        guard let headerLine = lines.first else { throw TraceError(line: 1, column: "-", reason: "empty file, expected the header row") }
-        let names = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
-        var index: [String: Int] = [:]
-        for (i, name) in names.enumerated() {
-            if index[name] != nil { throw TraceError(line: 1, column: name, reason: "column appears twice") }
-            guard columns.contains(name) else { throw TraceError(line: 1, column: name, reason: "not a SpAtten workload column") }
-            index[name] = i
-        }
-        for name in columns where index[name] == nil { throw TraceError(line: 1, column: name, reason: "missing column") }
-        if lines.count > 1, isTrailer(lines[lines.count - 1]) { lines.removeLast() }
+        var table = try CSVTable(text, allowed: Set(columns), required: columns, what: "a SpAtten workload")
+        if let last = table.lines.last, isTrailer(last.text) { table.lines.removeLast() }
         var rows: [SpAttenWorkloadRow] = []
-        rows.reserveCapacity(lines.count - 1)
-        for (offset, line) in lines.dropFirst().enumerated() {
-            let number = offset + 2
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == names.count else {
-                throw TraceError(line: number, column: "-", reason: "\(fields.count) fields, expected \(names.count)")
-            }
+        rows.reserveCapacity(table.lines.count)
+        for line in table.lines {
+            let (number, fields, index) = (line.number, try table.fields(line), table.index)
             func field(_ name: String) -> Substring { fields[index[name]!] }
             func integer(_ name: String, allowUnused: Bool = false, minimum: Int = 0) throws(TraceError) -> Int {
                 let text = field(name)

@@ -58,26 +58,12 @@ public enum TraceCSV {
 
     /// Parses a trace's text; throws `TraceError` naming the line and column of the first problem.
     public static func read(_ text: String) throws(TraceError) -> [TraceRecord] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        guard let headerLine = lines.first else { throw TraceError(line: 1, column: "-", reason: "empty file, expected the header row") }
-        let names = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
-        var index: [String: Int] = [:]
-        for (i, name) in names.enumerated() {
-            if index[name] != nil { throw TraceError(line: 1, column: name, reason: "column appears twice") }
-            index[name] = i
-        }
-        for name in ["sentence", "layer", "head"] + columns where index[name] == nil && !optionalColumns.contains(name) {
-            throw TraceError(line: 1, column: name, reason: "missing column")
-        }
+        let table = try CSVTable(text, allowed: nil, required: (["sentence", "layer", "head"] + columns).filter { !optionalColumns.contains($0) },
+                                 what: "a trace")
         var records: [TraceRecord] = []
-        records.reserveCapacity(lines.count - 1)
-        for (offset, line) in lines.dropFirst().enumerated() {
-            let number = offset + 2
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == names.count else {
-                throw TraceError(line: number, column: "-", reason: "\(fields.count) fields, expected \(names.count)")
-            }
+        records.reserveCapacity(table.lines.count)
+        for line in table.lines {
+            let (number, fields, index) = (line.number, try table.fields(line), table.index)
             func int(_ name: String) throws(TraceError) -> Int? {
                 guard let i = index[name] else { return nil }
                 guard let value = Int(fields[i]), value >= 0 else {

@@ -20,6 +20,14 @@ struct TraceCSVTests {
         #expect(text.split(separator: "\n")[1].hasSuffix(",98"))  // bits 1001 10(00): blocks (0, 0), (1, 1), (2, 0) of 3 × 2
     }
 
+    @Test("a trace with Windows line endings (\\r\\n) reads the same records")
+    func crlf() throws {
+        let text = TraceCSV.text([[[Self.hdp]], [[Self.hdp]]])
+        let windows = text.split(separator: "\n").joined(separator: "\r\n") + "\r\n"
+        #expect(windows.contains("\r\n") && windows != text)
+        #expect(try TraceCSV.read(windows) == TraceCSV.read(text))
+    }
+
     @Test("a trace written before head_dim and the block columns existed still reads (d from dense_macs)")
     func oldTrace() throws {
         let old = """
