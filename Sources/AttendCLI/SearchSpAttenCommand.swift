@@ -53,8 +53,10 @@ struct SearchSpAtten: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Decoders: chunks scored.", valueName: "n"))
     var chunks = 2
 
-    @Option(name: .long, help: ArgumentHelp("Decoders: the recent window every setting keeps (default \(SpAttenMethod.defaultRecentWindow)).", valueName: "W"))
-    var spattenRecent: Int?
+    @Option(name: .long, help: ArgumentHelp(
+        "Decoders: candidate recent windows W of KV-cache pruning, each a grid dimension for the settings that prune tokens (comma-separated "
+            + "integers ≥ 0; default \(SpAttenMethod.defaultRecentWindow)).", valueName: "list"))
+    var spattenRecent: String?
 
     @Option(name: [.customShort("m"), .long], help: ArgumentHelp(
         "Encoders: a Hugging Face BERT directory (default: the bundled model of the task); decoders: a GGUF file or decoder directory (default: the bundled SmolLM2).",
@@ -86,6 +88,13 @@ struct SearchSpAtten: ParsableCommand {
         return parsed.map { $0! }
     }
 
+    /// Comma-separated windows W ≥ 0.
+    private static func windows(_ list: String) -> [Int?]? {
+        let parsed = list.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
+        return parsed
+    }
+
     /// `none` or `KEY+LSB@THRESHOLD`.
     private static func quantizations(_ list: String) -> [ProgressiveQuantization?]? {
         var result: [ProgressiveQuantization?] = []
@@ -111,7 +120,9 @@ struct SearchSpAtten: ParsableCommand {
             if increase < 0 { throw ValidationError("--max-ppl-increase must be ≥ 0, got \(increase)") }
             if context < 4 { throw ValidationError("--context must be at least 4, got \(context)") }
             if chunks < 1 { throw ValidationError("--chunks must be at least 1, got \(chunks)") }
-            if let spattenRecent, spattenRecent < 0 { throw ValidationError("--spatten-recent must be ≥ 0, got \(spattenRecent)") }
+            if let spattenRecent, Self.windows(spattenRecent) == nil {
+                throw ValidationError("--spatten-recent: expected comma-separated integers ≥ 0, got '\(spattenRecent)'")
+            }
             if train != nil || confidence != 0 { throw ValidationError("--train and --confidence apply to an encoder search (--task, --max-drop)") }
         case (_, _, .some):
             throw ValidationError("give --task and --max-drop (encoders) or --max-ppl-increase (decoders), not both")
@@ -151,12 +162,13 @@ struct SearchSpAtten: ParsableCommand {
     func run() throws {
         try applyKernelConfigEnvironment()
         if let threads { Parallel.threads = threads }
-        let candidates = SpAttenCandidate.grid(tokenRatios: Self.numbers(tokenRatios, in: 0..<1)!, ramp: ramp,
-                                               headRatios: Self.numbers(headRatios, in: 0..<1)!, quantizations: Self.quantizations(quantizations)!)
-        let order = "the grid token_ratio × head_ratio × quantization, the degenerate setting first; the passing setting with the least DRAM bytes wins"
+        let windows: [Int?] = maxPplIncrease == nil ? [nil] : Self.windows(spattenRecent ?? "\(SpAttenMethod.defaultRecentWindow)")!
+        let candidates = SpAttenCandidate.grid(tokenRatios: Self.numbers(tokenRatios, in: 0..<1)!, ramp: ramp, headRatios: Self.numbers(headRatios, in: 0..<1)!,
+                                               quantizations: Self.quantizations(quantizations)!, recentWindows: windows)
+        let order = "the grid token_ratio × head_ratio × quantization" + (maxPplIncrease == nil ? "" : " × recent_window (settings that prune tokens)")
+            + ", the degenerate setting first; the passing setting with the least DRAM bytes wins"
         let outcome: SpAttenSearchOutcome
         let record: PlanFile.Record
-        var recent: Int? = nil
         if let task, let maxDrop {
             let directory = try model.map { URL(fileURLWithPath: $0) } ?? Bundled.model(for: task)
             let trainURL = try train.map { URL(fileURLWithPath: $0) }
@@ -180,10 +192,9 @@ struct SearchSpAtten: ParsableCommand {
             var text = try readText(path)
             if text.hasSuffix("\n") { text.removeLast() }
             let tokens = tokenizer.encode(text, addSpecial: true)
-            recent = spattenRecent ?? SpAttenMethod.defaultRecentWindow
-            printError("search spatten: \(path), \(chunks) chunks of \(context) tokens, stepwise, recent window \(recent!), \(candidates.count) settings")
+            printError("search spatten: \(path), \(chunks) chunks of \(context) tokens, stepwise, \(candidates.count) settings")
             let search = SpAttenDecoderSearch(model: bundle.model, tokens: tokens, context: context, chunks: chunks, bos: bundle.addBOS ? tokenizer.bos : nil,
-                                              maxIncrease: increase, recentWindow: recent!, candidates: candidates)
+                                              maxIncrease: increase, candidates: candidates)
             do { outcome = try search.run { printError("  " + $0) } } catch let failure as Perplexity.Failure { throw CLIError("\(path): \(failure)") }
             record = .init(model: Bundled.recordedPath(URL(fileURLWithPath: bundle.path)), data: Bundled.recordedPath(URL(fileURLWithPath: path)), task: nil, calibration: nil, seed: nil, max_drop: nil, confidence: nil,
                            max_ppl_increase: increase, context: context, chunks: chunks, metric: "perplexity",
@@ -192,7 +203,7 @@ struct SearchSpAtten: ParsableCommand {
         }
         let s = outcome.chosen.setting
         try writePlan(PlanFile(token_ratio: s.tokenRatio, token_ratio_start: s.tokenRatioStart, head_ratio: s.headRatio, quantization: s.quantization,
-                               recent_window: recent, search: record), to: out)
+                               recent_window: s.recentWindow, search: record), to: out)
         print(String(format: "%@ · %@ %.2f → %.2f on calibration · DRAM %.2f× less · plan %@", s.summary, record.metric, outcome.baseline,
                      outcome.chosen.score, Double(record.dense_dram_bytes) / Double(max(record.dram_bytes, 1)), out))
     }

@@ -16,15 +16,14 @@ public struct SpAttenDecoderSearch {
     public let bos: Int?
     /// Allowed perplexity increase over dense, in percent.
     public let maxIncrease: Double
-    /// The recent window every candidate keeps (`SpAttenMethod.recentWindow`).
-    public let recentWindow: Int
+    /// The settings, each with its recent window (`SpAttenCandidate.recentWindow`; nil: the method's default).
     public let candidates: [SpAttenCandidate]
 
     public init(model: any CausalLanguageModel, tokens: [Int], context: Int, chunks: Int?, bos: Int?, maxIncrease: Double,
-                recentWindow: Int, candidates: [SpAttenCandidate]) {
-        precondition(maxIncrease >= 0 && recentWindow >= 0 && !candidates.isEmpty, "invalid decoder search")
+                candidates: [SpAttenCandidate]) {
+        precondition(maxIncrease >= 0 && !candidates.isEmpty && candidates.allSatisfy { ($0.recentWindow ?? 0) >= 0 }, "invalid decoder search")
         (self.model, self.tokens, self.context, self.chunks, self.bos) = (model, tokens, context, chunks, bos)
-        (self.maxIncrease, self.recentWindow) = (maxIncrease, recentWindow)
+        self.maxIncrease = maxIncrease
         self.candidates = candidates[0].isDegenerate ? candidates : [SpAttenCandidate()] + candidates.filter { !$0.isDegenerate }
     }
 
@@ -32,7 +31,7 @@ public struct SpAttenDecoderSearch {
         var trace: [SpAttenSearchStep] = []
         var ceiling = Double.infinity
         for candidate in candidates {
-            let method = try candidate.plan(recentWindow: recentWindow).makeMethod(layers: model.layerCount)
+            let method = try candidate.plan().makeMethod(layers: model.layerCount)
             var traffic = 0
             let result = try Perplexity.evaluate(model: model, tokens: tokens, context: context, chunks: chunks, bos: bos, attention: method,
                                                  stepwise: true, observe: { traffic += spattenTraffic($0.workloads.joined()) })

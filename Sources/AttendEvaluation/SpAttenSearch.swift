@@ -1,51 +1,60 @@
 import AttendAttention
 import AttendWorkload
 
-/// One SpAtten setting a calibration search tries: token ratio r_avg (with r_start), head ratio and
-/// progressive quantization (nil: Float32). Value pruning and the length rule are not searched.
+/// One SpAtten setting a calibration search tries: token ratio r_avg (with r_start), head ratio,
+/// progressive quantization (nil: Float32) and, for decoders, the recent window W of KV-cache pruning
+/// (nil: the method's default). Value pruning and the length rule are not searched.
 public struct SpAttenCandidate: Sendable, Codable, Equatable {
     public var tokenRatio: Double
     public var tokenRatioStart: Double
     public var headRatio: Double
     public var quantization: ProgressiveQuantization?
+    public var recentWindow: Int?
 
-    public init(tokenRatio: Double = 0, tokenRatioStart: Double? = nil, headRatio: Double = 0, quantization: ProgressiveQuantization? = nil) {
+    public init(tokenRatio: Double = 0, tokenRatioStart: Double? = nil, headRatio: Double = 0, quantization: ProgressiveQuantization? = nil,
+                recentWindow: Int? = nil) {
         (self.tokenRatio, self.tokenRatioStart) = (tokenRatio, tokenRatioStart ?? tokenRatio)
-        (self.headRatio, self.quantization) = (headRatio, quantization)
+        (self.headRatio, self.quantization, self.recentWindow) = (headRatio, quantization, recentWindow)
     }
 
-    /// Every ratio 0, full precision: the method equals dense attention.
+    /// Every ratio 0, full precision: the method equals dense attention (whatever the window).
     public var isDegenerate: Bool { tokenRatio == 0 && tokenRatioStart == 0 && headRatio == 0 && quantization == nil }
 
-    /// The plan of this setting (`recentWindow` for decoders; nil leaves the method's default).
-    public func plan(recentWindow: Int? = nil) -> AttentionPlan {
+    /// The plan of this setting.
+    public func plan() -> AttentionPlan {
         var plan = AttentionPlan(method: "spatten", tokenRatio: tokenRatio, tokenRatioStart: tokenRatioStart, headRatio: headRatio,
                                  quantization: quantization)
         plan.recentWindow = recentWindow
         return plan
     }
 
-    /// "tokens 0.20 (0.05 → 0.35) · heads 0.10 · K 6+4 θ 0.10" for progress lines.
+    /// "tokens 0.20 (0.05 → 0.35) · heads 0.10 · K 6+4 θ 0.10 · W 32" for progress lines.
     public var summary: String {
         let tokens = tokenRatio == tokenRatioStart ? String(format: "tokens %.2f", tokenRatio)
             : String(format: "tokens %.2f (%.2f → %.2f)", tokenRatio, tokenRatioStart, 2 * tokenRatio - tokenRatioStart)
         let quant = quantization.map { String(format: "K %d+%d θ %.2f", $0.keyBits, $0.lsbBits, $0.threshold) } ?? "Float32"
-        return tokens + String(format: " · heads %.2f · ", headRatio) + quant
+        return tokens + String(format: " · heads %.2f · ", headRatio) + quant + (recentWindow.map { " · W \($0)" } ?? "")
     }
 
     enum CodingKeys: String, CodingKey {
-        case tokenRatio = "token_ratio", tokenRatioStart = "token_ratio_start", headRatio = "head_ratio", quantization
+        case tokenRatio = "token_ratio", tokenRatioStart = "token_ratio_start", headRatio = "head_ratio", quantization, recentWindow = "recent_window"
     }
 
-    /// The grid `tokenRatios × headRatios × quantizations`, the degenerate setting first (added when
-    /// the grid lacks it), each r_avg > 0 ramped from r_start = `ramp`·r_avg.
-    public static func grid(tokenRatios: [Double], ramp: Double, headRatios: [Double], quantizations: [ProgressiveQuantization?]) -> [SpAttenCandidate] {
-        var grid = [SpAttenCandidate()]
+    /// The grid `tokenRatios × headRatios × quantizations × recentWindows`, the degenerate setting first
+    /// (added when the grid lacks it; the window of the first), each r_avg > 0 ramped from r_start =
+    /// `ramp`·r_avg. A window only matters when tokens are pruned: settings without token pruning get
+    /// the first window only.
+    public static func grid(tokenRatios: [Double], ramp: Double, headRatios: [Double], quantizations: [ProgressiveQuantization?],
+                            recentWindows: [Int?] = [nil]) -> [SpAttenCandidate] {
+        let first = recentWindows.first ?? nil
+        var grid = [SpAttenCandidate(recentWindow: first)]
         for r in tokenRatios {
             for h in headRatios {
                 for q in quantizations {
-                    let candidate = SpAttenCandidate(tokenRatio: r, tokenRatioStart: r * ramp, headRatio: h, quantization: q)
-                    if !grid.contains(candidate) { grid.append(candidate) }
+                    for w in r > 0 ? recentWindows : [first] {
+                        let candidate = SpAttenCandidate(tokenRatio: r, tokenRatioStart: r * ramp, headRatio: h, quantization: q, recentWindow: w)
+                        if !grid.contains(candidate) { grid.append(candidate) }
+                    }
                 }
             }
         }

@@ -34,16 +34,26 @@ struct SpAttenSearchTests {
         #expect(GLUETask.cola.points(ClassificationMetrics(predictions: predictions, labels: split.map(\.label))) == loose.chosen.score)
     }
 
+    @Test("the recent window is a grid dimension only for settings that prune tokens; the plan carries the setting's window")
+    func windowGrid() throws {
+        let q = ProgressiveQuantization(keyBits: 6, lsbBits: 4, threshold: 0.1)
+        let grid = SpAttenCandidate.grid(tokenRatios: [0, 0.1], ramp: 1, headRatios: [0], quantizations: [nil, q], recentWindows: [32, 64])
+        #expect(grid == [SpAttenCandidate(recentWindow: 32), SpAttenCandidate(quantization: q, recentWindow: 32),
+                         SpAttenCandidate(tokenRatio: 0.1, recentWindow: 32), SpAttenCandidate(tokenRatio: 0.1, recentWindow: 64),
+                         SpAttenCandidate(tokenRatio: 0.1, quantization: q, recentWindow: 32), SpAttenCandidate(tokenRatio: 0.1, quantization: q, recentWindow: 64)])
+        let method = try #require(try grid[3].plan().makeMethod(layers: 30) as? SpAttenMethod)
+        #expect(method.recentWindow == 64)
+    }
+
     @Test("decoders: budget 0 keeps dense (perplexity of the degenerate setting = tiled's), a loose budget the pruning setting",
           .enabled(if: FileManager.default.fileExists(atPath: smolLM2.path), "SmolLM2 is missing: run scripts/fetch_models.sh"))
     func decoder() throws {
         let bundle = try DecoderBundle.load(path: smolLM2.path)
         let text = try String(contentsOf: repositoryRoot.appendingPathComponent("../shared/data/wikitext2/valid.txt"), encoding: .utf8)
         let tokens = try #require(bundle.tokenizer).encode(String(text.prefix(2000)))
-        let grid = [SpAttenCandidate(), SpAttenCandidate(tokenRatio: 0.5)]
+        let grid = [SpAttenCandidate(), SpAttenCandidate(tokenRatio: 0.5, recentWindow: 0)]
         func search(_ increase: Double) throws -> SpAttenSearchOutcome {
-            try SpAttenDecoderSearch(model: bundle.model, tokens: tokens, context: 32, chunks: 1, bos: nil, maxIncrease: increase,
-                                     recentWindow: 0, candidates: grid).run()
+            try SpAttenDecoderSearch(model: bundle.model, tokens: tokens, context: 32, chunks: 1, bos: nil, maxIncrease: increase, candidates: grid).run()
         }
         let strict = try search(0)
         let tiled = try Perplexity.evaluate(model: bundle.model, tokens: tokens, context: 32, chunks: 1, bos: nil, stepwise: true)
