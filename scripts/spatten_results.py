@@ -8,10 +8,11 @@ bits, K rows of surviving tokens at MSB bits plus the LSBs where requantized, V 
 pruning at V's bits; Float32 when unquantized) and the keys attended; the ratios are against the same
 run with every ratio 0 (full precision, no pruning).
 
-Speed (`--speed`): CPU seconds (user + system) of `attend eval --threads 1` on 512-token inputs (consecutive
-dev sentences joined, cut by --truncate; built as scripts/timing_results.py does) with tiled attention and
-with SpAtten token pruning, least of 3 interleaved rounds; the eval's own wall times beside. Tokenization
-and model loading are in the CPU time of every setting alike.
+Speed (`--speed`): accuracy and CPU seconds (user + system) of `attend eval --threads 1` on 200 labeled
+512-token SST-2 dev rows (scripts/make_long_inputs.py: one label's sentences joined, cut by --truncate) with
+tiled attention, SpAtten token pruning and the plan searched on 512-token train rows
+(plans/sst2-512-spatten.json), least of 3 interleaved rounds; the eval's own wall times beside.
+Tokenization and model loading are in the CPU time of every setting alike.
 
 Usage: swift build -c release && python3 scripts/spatten_results.py [--speed] > /tmp/spatten.md
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ATTEND = ROOT / ".build" / "release" / "attend"
 sys.path.insert(0, str(ROOT / "scripts"))
-from timing_results import long_inputs  # noqa: E402
+from make_long_inputs import labeled_long_inputs  # noqa: E402
 
 SETTINGS = [
     ("none (all ratios 0, Float32)", []),
@@ -97,16 +98,23 @@ def quality():
 
 
 def speed():
+    """CPU time and accuracy of token pruning on labeled 512-token SST-2 inputs (make_long_inputs.py, dev)."""
+    plan = ROOT / "plans" / "sst2-512-spatten.json"
+    if not plan.exists():
+        sys.exit("plans/sst2-512-spatten.json is missing: run the search in RESULTS.md (SpAtten at 512 tokens) first")
+    searched = json.loads(plan.read_text())
+    tokens_only = ["--attention", "spatten", "--token-ratio", str(searched["token_ratio"]), "--token-ratio-start", str(searched["token_ratio_start"])]
     settings = [("tiled (exact)", ["--attention", "tiled"]),
                 ("spatten, nothing pruned", ["--attention", "spatten"]),
-                ("spatten tokens r_avg 0.1", ["--attention", "spatten", "--token-ratio", "0.1"]),
-                ("spatten tokens r_avg 0.2", ["--attention", "spatten", "--token-ratio", "0.2"]),
-                ("spatten tokens r_avg 0.3", ["--attention", "spatten", "--token-ratio", "0.3"]),
-                ("spatten tokens r_avg 0.1, length rule L_ref 64", ["--attention", "spatten", "--token-ratio", "0.1", "--reference-length", "64"])]
-    out = ["| inputs | attention | CPU s (1 thread) | CPU time vs tiled | forward s (wall) | attention s (wall) |", "|---|---|---|---|---|---|"]
+                ("spatten tokens r_avg 0.2 (flat)", ["--attention", "spatten", "--token-ratio", "0.2"]),
+                ("spatten tokens r_avg 0.3 (flat)", ["--attention", "spatten", "--token-ratio", "0.3"]),
+                (f"searched plan's tokens alone (r_avg {searched['token_ratio']}, r_start {searched['token_ratio_start']})", tokens_only),
+                ("searched plan (plans/sst2-512-spatten.json)", ["--plan", str(plan)])]
+    out = ["| inputs | attention | accuracy | CPU s (1 thread) | CPU time vs tiled | forward s (wall) | attention s (wall) |",
+           "|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "sst2-512.tsv"
-        count = long_inputs("sst2", path)
+        path = Path(tmp) / "sst2-512-dev.tsv"
+        count = labeled_long_inputs("sst2", "dev", 200, 1, path)
         # One thread, CPU time: on a shared machine, wall time swings by 2× between identical runs, the
         # work a process does does not. Rounds interleave the settings; the least of 3 is kept.
         runs = {label: [] for label, _ in settings}
@@ -117,8 +125,9 @@ def speed():
         base = min(cpu for _, cpu in runs[settings[0][0]])
         for label, _ in settings:
             cpu = min(c for _, c in runs[label])
+            accuracy = runs[label][0][0]["accuracy"] * 100
             forward, attention = min(r["model_seconds"] for r, _ in runs[label]), min(r["attention_seconds"] for r, _ in runs[label])
-            out.append(f"| sst2, 512 tokens, {count} inputs | {label} | {cpu:.2f} | {base / cpu:.2f}× faster | {forward:.2f} | {attention:.2f} |")
+            out.append(f"| sst2 dev, 512 tokens, {count} rows | {label} | {accuracy:.2f} % | {cpu:.2f} | {base / cpu:.2f}× faster | {forward:.2f} | {attention:.2f} |")
     return out
 
 
