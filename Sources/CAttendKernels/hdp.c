@@ -5,6 +5,7 @@
 #include "simd_target.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -292,7 +293,7 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
     int d = h->d, nk = h->keys, b = h->block;
     float *p0 = scratch, *p1 = scratch + nk;  // [kept keys] probabilities of two query rows
     int *index = (int *)(scratch + 2 * nk);   // [kept keys] key positions
-    for (int i = i0; i < i1;) {
+    for (int i = i0; i < i1; i = (i / b + 1) * b) {
         // The kept keys of block-row i / b, shared by its query rows in [i, row_end).
         const unsigned char *kept = h->kept + (size_t)(i / b) * h->key_blocks;
         int row_end = (i / b + 1) * b < i1 ? (i / b + 1) * b : i1;
@@ -302,16 +303,16 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
             int end = (kb + 1) * b < nk ? (kb + 1) * b : nk;
             for (int j = kb * b; j < end; j++) index[count++] = j;
         }
-        for (; i < row_end; i += 2) {
-            int pair = i + 1 < row_end;
-            float *o0 = h->out + (size_t)i * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
+        for (int first = i; first < row_end; first += 2) {  // query rows first, first + 1 of the block-row
+            int pair = first + 1 < row_end;
+            float *o0 = h->out + (size_t)first * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
             if (count == 0) {  // a fully masked row outputs zeros (SPEC §3)
                 for (int c = 0; c < d; c++) o0[c] = 0;
                 if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
                 continue;
             }
-            kept_row_probabilities(h, i, index, count, p0, approximate_scores);
-            if (pair) kept_row_probabilities(h, i + 1, index, count, p1, approximate_scores);
+            kept_row_probabilities(h, first, index, count, p0, approximate_scores);
+            if (pair) kept_row_probabilities(h, first + 1, index, count, p1, approximate_scores);
             kept_rows_times_v(h, index, count, p0, pair ? p1 : p0, o0, o1);
         }
     }
@@ -327,9 +328,245 @@ void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float
     hdp_rows_body(head, i0, i1, scratch, approximate_scores_portable);
 }
 
-void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch) {
+// ---- kept-block rows on AVX-512 VNNI ------------------------------------------------------------
+// Approximate scores need 2d u8 × s8 products per entry: Q_F·K_I (fractions u8 in [0, 2^f), integer
+// parts s8) and Q_I·K_F. vpdpbusd adds four u8 × s8 products straight into int32 lanes (no
+// intermediate saturation), so with f ≤ 8 and integer parts in s8 (total − fraction bits ≤ 8) the
+// sums are exact and the scores identical to the other bodies'. Keys are packed once per call into
+// panels of 16: per group of 4 dimensions, 64 bytes of K_I (16 keys × 4) and then 64 of K_F, so that
+// one query's broadcast group scores 16 keys per instruction. Per block-row, every 16-key panel with
+// a kept key is scored densely for the block-row's queries (two at a time, sharing the panel
+// loads); pruned keys are masked to −∞ before the softmax and skipped in P·V (Fetch-Upon-Mask
+// holds for V; K panels are streamed).
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) { hdp_rows_avx2(head, i0, i1, scratch); return; }
+#define HDP_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,bmi,fma")))
+
+static int hdp_cpu_has_vnni(void) { return attend_i8_body_available(ATTEND_I8_AVX512_VNNI); }
+
+/// Whether the VNNI body computes rows [i0, i1) of `head` exactly: approximate scores, fractions in
+/// u8 (f ≤ 8), integer parts of the queries and of every key in s8, and |S_I·2^f + fine| < 2^31
+/// (d·(128·128·2^8 + 2·255·128) < 2^31 for d ≤ 256).
+static int hdp_vnni_fits(const attend_hdp_head *h, int i0, int i1) {
+    if (!h->approximate || h->fraction_bits > 8 || h->d > 256) return 0;
+    int d = h->d;
+    for (int i = i0; i < i1; i++)
+        for (int c = 0; c < d; c++) { int16_t x = h->q_fi[(size_t)i * 2 * d + d + c]; if (x < -128 || x > 127) return 0; }
+    for (int j = 0; j < h->keys; j++)
+        for (int c = 0; c < d; c++) { int16_t x = h->k_if[(size_t)j * 2 * d + c]; if (x < -128 || x > 127) return 0; }
+    return 1;
+}
+
+enum { PANEL = 16 };
+
+static inline int round_up_int(int x, int m) { return (x + m - 1) / m * m; }
+
+/// Packs K_I and K_F of every key (k_if: [keys, 2d], integer parts then fractions) into panels:
+/// panel p, group g: bytes [64g, 64g + 64) of its K_I block are keys 16p…16p+15 × dims 4g…4g+3.
+static void hdp_pack_key_panels(const attend_hdp_head *h, int dp, uint8_t *packed) {
+    int d = h->d, panels = (h->keys + PANEL - 1) / PANEL;
+    size_t panel_bytes = (size_t)2 * dp * PANEL;
+    memset(packed, 0, panel_bytes * panels);
+    for (int j = 0; j < h->keys; j++) {
+        const int16_t *row = h->k_if + (size_t)j * 2 * d;
+        uint8_t *ki = packed + (size_t)(j / PANEL) * panel_bytes + 4 * (j % PANEL), *kf = ki + (size_t)dp * PANEL;
+        for (int c = 0; c < d; c++) {
+            size_t at = (size_t)(c / 4) * 4 * PANEL + c % 4;
+            ki[at] = (uint8_t)(int8_t)row[c];
+            kf[at] = (uint8_t)row[d + c];
+        }
+    }
+}
+
+/// Bits of the kept keys of block-row `r`, 16 per panel.
+static void hdp_key_masks(const attend_hdp_head *h, int r, uint16_t *masks) {
+    int b = h->block, nk = h->keys, panels = (nk + PANEL - 1) / PANEL;
+    const unsigned char *kept = h->kept + (size_t)r * h->key_blocks;
+    for (int p = 0; p < panels; p++) masks[p] = 0;
+    for (int kb = 0; kb < h->key_blocks; kb++) {
+        if (!kept[kb]) continue;
+        int end = (kb + 1) * b < nk ? (kb + 1) * b : nk;
+        for (int j = kb * b; j < end; j++) masks[j / PANEL] |= (uint16_t)(1u << (j % PANEL));
+    }
+}
+
+/// I-BERT's exp of attend_ibert_exp on 16 lanes (x ≤ 0 or −∞): the same steps, with the
+/// multiply-adds fused (as the AVX2 body's compiler may fuse them).
+HDP_VNNI static inline __m512 ibert_exp_vnni(__m512 x) {
+    const __m512 ln2 = _mm512_set1_ps(0.69314718f);
+    __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-INFINITY), _CMP_GT_OQ);
+    x = _mm512_min_ps(x, _mm512_setzero_ps());
+    __m512 z = _mm512_roundscale_ps(_mm512_div_ps(_mm512_sub_ps(_mm512_setzero_ps(), x), ln2), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    live &= _mm512_cmp_ps_mask(z, _mm512_set1_ps(149), _CMP_LE_OQ);
+    __m512 r = _mm512_min_ps(_mm512_fmadd_ps(z, ln2, x), _mm512_setzero_ps());
+    __m512 t = _mm512_add_ps(r, _mm512_set1_ps(1.353f));
+    __m512 p = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.3585f), t), t, _mm512_set1_ps(0.344f));
+    __m512i zi = _mm512_cvttps_epi32(_mm512_maskz_mov_ps(live, z));
+    __m512i e127 = _mm512_set1_epi32(127), e126 = _mm512_set1_epi32(126);
+    __m512i high = _mm512_slli_epi32(_mm512_sub_epi32(e127, _mm512_min_epi32(zi, e126)), 23);
+    __m512i low = _mm512_slli_epi32(_mm512_sub_epi32(e127, _mm512_max_epi32(_mm512_sub_epi32(zi, e126), _mm512_setzero_si512())), 23);
+    return _mm512_maskz_mul_ps(live, _mm512_mul_ps(p, _mm512_castsi512_ps(low)), _mm512_castsi512_ps(high));
+}
+
+/// Scores of query rows i and i + 1 (`pair`) against every panel with a kept key, scaled, into
+/// s0 / s1 ([panels · 16], pruned keys −∞); returns the rows' maxima.
+HDP_VNNI static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, int dp, const uint8_t *packed,
+                                     const uint16_t *masks, float *s0, float *s1, float *max0, float *max1) {
+    int d = h->d, nk = h->keys, panels = (nk + PANEL - 1) / PANEL, groups = dp / 4;
+    // Query parts as bytes, zero-padded to dp: fractions (u8) and integer parts (s8).
+    uint32_t qf[2][64], qi[2][64];
+    for (int q = 0; q < 2; q++) {
+        const int16_t *row = h->q_fi + (size_t)(pair || q == 0 ? i + q : i) * 2 * d;
+        uint8_t *f = (uint8_t *)qf[q], *n = (uint8_t *)qi[q];
+        for (int c = 0; c < dp; c++) { f[c] = c < d ? (uint8_t)row[c] : 0; n[c] = c < d ? (uint8_t)(int8_t)row[d + c] : 0; }
+    }
+    const __m128i shift = _mm_cvtsi32_si128(h->fraction_bits);
+    const __m512 unit = _mm512_set1_ps(1.0f / (float)(1 << h->fraction_bits)), scale = _mm512_set1_ps(h->scale);
+    const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
+    __m512 m0 = minus_inf, m1 = minus_inf;
+    const int32_t *si0 = h->s_int + (size_t)i * nk, *si1 = pair ? si0 + nk : si0;
+    size_t panel_bytes = (size_t)2 * dp * PANEL;
+    for (int p = 0; p < panels; p++) {
+        __mmask16 m = masks[p];
+        if (!m) continue;
+        const uint8_t *ki = packed + (size_t)p * panel_bytes, *kf = ki + (size_t)dp * PANEL;
+        __m512i a0 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si0 + PANEL * p), shift);
+        __m512i a1 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si1 + PANEL * p), shift);
+        for (int g = 0; g < groups; g++) {
+            __m512i vi = _mm512_loadu_si512((const void *)(ki + 64 * g)), vf = _mm512_loadu_si512((const void *)(kf + 64 * g));
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32((int)qf[0][g]), vi);
+            a0 = _mm512_dpbusd_epi32(a0, vf, _mm512_set1_epi32((int)qi[0][g]));
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32((int)qf[1][g]), vi);
+            a1 = _mm512_dpbusd_epi32(a1, vf, _mm512_set1_epi32((int)qi[1][g]));
+        }
+        __m512 x0 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a0), unit), scale));
+        __m512 x1 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a1), unit), scale));
+        _mm512_storeu_ps(s0 + PANEL * p, x0);
+        _mm512_storeu_ps(s1 + PANEL * p, x1);
+        m0 = _mm512_max_ps(m0, x0);
+        m1 = _mm512_max_ps(m1, x1);
+    }
+    *max0 = _mm512_reduce_max_ps(m0);
+    *max1 = _mm512_reduce_max_ps(m1);
+}
+
+/// s ← e^(s − max) over the kept keys of each panel (polynomial or exact), pruned keys 0; returns
+/// 1 / Σ (linear reciprocal with the polynomial).
+HDP_VNNI static float hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, float mx, float *s) {
+    int panels = (h->keys + PANEL - 1) / PANEL;
+    __m512 sum = _mm512_setzero_ps(), shift = _mm512_set1_ps(mx);
+    for (int p = 0; p < panels; p++) {
+        __mmask16 m = masks[p];
+        if (!m) continue;
+        __m512 x = _mm512_sub_ps(_mm512_loadu_ps(s + PANEL * p), shift);  // −∞ stays −∞
+        if (h->polynomial) {
+            x = ibert_exp_vnni(x);
+        } else {
+            _mm512_storeu_ps(s + PANEL * p, x);
+            attend_exp(s + PANEL * p, s + PANEL * p, PANEL);
+            x = _mm512_maskz_loadu_ps(m, s + PANEL * p);
+        }
+        _mm512_storeu_ps(s + PANEL * p, x);
+        sum = _mm512_add_ps(sum, x);
+    }
+    float total = _mm512_reduce_add_ps(sum);
+    return h->polynomial ? attend_linear_reciprocal(total) : 1.0f / total;
+}
+
+/// o0 = inv0 · Σ_j e0_j V_j and o1 likewise over the kept keys (o1 skipped when null), 32 columns per
+/// pass over the keys, two V loads per key shared by both rows.
+HDP_VNNI static void hdp_times_v_vnni(const attend_hdp_head *h, const uint16_t *masks, const float *e0, const float *e1,
+                                      float inv0, float inv1, float *o0, float *o1) {
+    int d = h->d, panels = (h->keys + PANEL - 1) / PANEL;
+    for (int c0 = 0; c0 < d; c0 += 32) {
+        int width = d - c0 < 32 ? d - c0 : 32;
+        __mmask16 lo = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1), hi = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
+        __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
+        const float *v = h->v + c0;
+        for (int p = 0; p < panels; p++) {
+            unsigned m = masks[p];
+            while (m) {
+                int j = PANEL * p + __builtin_ctz(m);
+                m &= m - 1;
+                const float *vr = v + (size_t)j * h->ldv;
+                __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
+                __m512 p0 = _mm512_set1_ps(e0[j]), p1 = _mm512_set1_ps(e1[j]);
+                a00 = _mm512_fmadd_ps(p0, v0, a00);
+                a01 = _mm512_fmadd_ps(p0, v1, a01);
+                a10 = _mm512_fmadd_ps(p1, v0, a10);
+                a11 = _mm512_fmadd_ps(p1, v1, a11);
+            }
+        }
+        __m512 i0 = _mm512_set1_ps(inv0), i1 = _mm512_set1_ps(inv1);
+        _mm512_mask_storeu_ps(o0 + c0, lo, _mm512_mul_ps(a00, i0));
+        _mm512_mask_storeu_ps(o0 + c0 + 16, hi, _mm512_mul_ps(a01, i0));
+        if (o1) {
+            _mm512_mask_storeu_ps(o1 + c0, lo, _mm512_mul_ps(a10, i1));
+            _mm512_mask_storeu_ps(o1 + c0 + 16, hi, _mm512_mul_ps(a11, i1));
+        }
+    }
+}
+
+HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, float *scratch) {
+    int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 4), nkp = round_up_int(nk, PANEL);
+    float *s0 = scratch, *s1 = s0 + nkp;                        // [nkp] scores, then exponentials
+    uint16_t *masks = (uint16_t *)(s1 + nkp);                   // [nkp / 16] kept-key bits of the block-row
+    uint8_t *packed = (uint8_t *)(s1 + nkp + nkp / 32 + 1);     // [nkp · 2dp] key panels
+    hdp_pack_key_panels(h, dp, packed);
+    for (int i = i0; i < i1; i = (i / b + 1) * b) {
+        int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1;
+        hdp_key_masks(h, r, masks);
+        int any = 0;
+        for (int p = 0; p < nkp / PANEL; p++) any |= masks[p];
+        for (int first = i; first < row_end; first += 2) {  // query rows first, first + 1 of the block-row
+            int pair = first + 1 < row_end;
+            float *o0 = h->out + (size_t)first * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
+            if (!any) {  // a fully masked row outputs zeros (SPEC §3)
+                for (int c = 0; c < d; c++) o0[c] = 0;
+                if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
+                continue;
+            }
+            float max0, max1;
+            hdp_scores_vnni(h, first, pair, dp, packed, masks, s0, s1, &max0, &max1);
+            float inv0 = hdp_exponentials_vnni(h, masks, max0, s0), inv1 = pair ? hdp_exponentials_vnni(h, masks, max1, s1) : 0;
+            hdp_times_v_vnni(h, masks, s0, s1, inv0, inv1, o0, o1);
+        }
+    }
+}
 #endif
-    attend_hdp_rows_portable(head, i0, i1, scratch);
+
+size_t attend_hdp_scratch_size(int keys, int d) {
+    size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 4);
+    size_t vnni = 2 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4;
+    return vnni > 3 * (size_t)keys ? vnni : 3 * (size_t)keys;
+}
+
+int attend_hdp_rows_with(int body, const attend_hdp_head *head, int i0, int i1, float *scratch) {
+    switch (body) {
+    case ATTEND_I8_PORTABLE: attend_hdp_rows_portable(head, i0, i1, scratch); return 1;
+#ifdef ATTEND_HAVE_AVX2
+    case ATTEND_I8_AVX2:
+        if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+        hdp_rows_avx2(head, i0, i1, scratch);
+        return 1;
+    case ATTEND_I8_AVX512_VNNI:
+        if (!hdp_cpu_has_vnni() || !hdp_vnni_fits(head, i0, i1)) return 0;
+        hdp_rows_vnni(head, i0, i1, scratch);
+        return 1;
+    case ATTEND_I8_AUTO:
+        if (attend_cpu_has_avx2_fma()) {
+            if (attend_hdp_rows_with(ATTEND_I8_AVX512_VNNI, head, i0, i1, scratch)) return 1;
+            hdp_rows_avx2(head, i0, i1, scratch);
+            return 1;
+        }
+        attend_hdp_rows_portable(head, i0, i1, scratch);
+        return 1;
+#else
+    case ATTEND_I8_AUTO: attend_hdp_rows_portable(head, i0, i1, scratch); return 1;
+#endif
+    default: return 0;
+    }
+}
+
+void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch) {
+    attend_hdp_rows_with(ATTEND_I8_AUTO, head, i0, i1, scratch);
 }

@@ -271,9 +271,18 @@ typedef struct {
 } attend_hdp_head;
 
 /// Rows [i0, i1) of an HDP head: for query i, the keys of the kept blocks of block-row i / block are
-/// scored, softmaxed (over those keys only) and their V rows summed; nothing else is read.
-/// scratch: 3 · keys floats.
+/// scored, softmaxed (over those keys only) and their V rows summed; V rows of pruned keys are never
+/// read. scratch: attend_hdp_scratch_size(keys, d) floats. The body: AVX-512 VNNI when the CPU has
+/// it and the head fits it (approximate scores, fraction_bits ≤ 8, integer parts in [−128, 127],
+/// d ≤ 256), else AVX2, else portable.
 void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch);
+
+/// Floats of scratch attend_hdp_rows needs for `keys` keys of dimension d (every body).
+size_t attend_hdp_scratch_size(int keys, int d);
+
+/// attend_hdp_rows with a chosen body (ATTEND_I8_AUTO, _PORTABLE, _AVX2, _AVX512_VNNI); returns 0
+/// without touching the output when this CPU lacks the body or the head does not fit it.
+int attend_hdp_rows_with(int body, const attend_hdp_head *head, int i0, int i1, float *scratch);
 
 /// The portable bodies of the four HDP kernels above, callable on any CPU: the slow twins the
 /// SIMD bodies are tested against.
