@@ -8,6 +8,8 @@
 #include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
+/// Kept out of line so that profiles name each stage of the VNNI body (called once per block-row or pair).
+#define NOINLINE __attribute__((noinline))
 
 // ---- integer scores ---------------------------------------------------------------------------
 INLINE int32_t dot_i16(const int16_t *a, const int16_t *b, int d) {
@@ -339,9 +341,13 @@ void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float
 // loads); pruned keys are masked to −∞ before the softmax and skipped in P·V (Fetch-Upon-Mask
 // holds for V; K panels are streamed).
 #ifdef ATTEND_HAVE_AVX2
-#define HDP_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,bmi,fma")))
+#define HDP_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,bmi,bmi2,fma")))
 
-static int hdp_cpu_has_vnni(void) { return attend_i8_body_available(ATTEND_I8_AVX512_VNNI); }
+/// The int8 GEMM's VNNI test (AVX-512 F, BW, VNNI) plus the DQ, VL and BMI2 this body also uses.
+static int hdp_cpu_has_vnni(void) {
+    return attend_i8_body_available(ATTEND_I8_AVX512_VNNI) && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+}
 
 /// Whether the VNNI body computes rows [i0, i1) of `head` exactly: approximate scores, fractions in
 /// u8 (f ≤ 8), integer parts of the queries and of every key in s8, and |S_I·2^f + fine| < 2^31
@@ -362,7 +368,7 @@ static inline int round_up_int(int x, int m) { return (x + m - 1) / m * m; }
 
 /// Packs K_I and K_F of every key (k_if: [keys, 2d], integer parts then fractions) into panels:
 /// panel p, group g: bytes [64g, 64g + 64) of its K_I block are keys 16p…16p+15 × dims 4g…4g+3.
-static void hdp_pack_key_panels(const attend_hdp_head *h, int dp, uint8_t *packed) {
+NOINLINE static void hdp_pack_key_panels(const attend_hdp_head *h, int dp, uint8_t *packed) {
     int d = h->d, panels = (h->keys + PANEL - 1) / PANEL;
     size_t panel_bytes = (size_t)2 * dp * PANEL;
     memset(packed, 0, panel_bytes * panels);
@@ -377,16 +383,29 @@ static void hdp_pack_key_panels(const attend_hdp_head *h, int dp, uint8_t *packe
     }
 }
 
-/// Bits of the kept keys of block-row `r`, 16 per panel.
-static void hdp_key_masks(const attend_hdp_head *h, int r, uint16_t *masks) {
-    int b = h->block, nk = h->keys, panels = (nk + PANEL - 1) / PANEL;
-    const unsigned char *kept = h->kept + (size_t)r * h->key_blocks;
-    for (int p = 0; p < panels; p++) masks[p] = 0;
-    for (int kb = 0; kb < h->key_blocks; kb++) {
-        if (!kept[kb]) continue;
-        int end = (kb + 1) * b < nk ? (kb + 1) * b : nk;
-        for (int j = kb * b; j < end; j++) masks[j / PANEL] |= (uint16_t)(1u << (j % PANEL));
+/// Bits of the kept keys of block-row `r`, 16 per panel (bit j % 16 of masks[j / 16] for key j),
+/// without a branch per block: with 2-key blocks, 64 kept flags at a time from one byte compare,
+/// each flag doubled into its two key bits by a bit deposit; other sizes one block at a time.
+HDP_VNNI NOINLINE static void hdp_key_masks(const attend_hdp_head *h, int r, uint16_t *masks) {
+    int b = h->block, nk = h->keys, panels = (nk + PANEL - 1) / PANEL, columns = h->key_blocks;
+    const unsigned char *kept = h->kept + (size_t)r * columns;
+    if (b == 2) {
+        for (int kb0 = 0; kb0 < columns; kb0 += 64) {
+            int n = columns - kb0 < 64 ? columns - kb0 : 64;
+            __mmask64 live = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+            __m512i flags = _mm512_maskz_loadu_epi8(live, kept + kb0);
+            uint64_t bits = _mm512_test_epi8_mask(flags, flags);
+            for (int k = 0; k < 8 && kb0 / 8 + k < panels; k++)  // 8 blocks = 16 keys = one panel
+                masks[kb0 / 8 + k] = (uint16_t)(_pdep_u32((uint32_t)(bits >> (8 * k)) & 0xFF, 0x5555) * 3);
+        }
+    } else {
+        for (int p = 0; p < panels; p++) masks[p] = 0;
+        for (int kb = 0; kb < columns; kb++) {
+            uint32_t flag = kept[kb] != 0;
+            for (int j = kb * b; j < (kb + 1) * b && j < nk; j++) masks[j / PANEL] |= (uint16_t)(flag << (j % PANEL));
+        }
     }
+    if (nk % PANEL) masks[panels - 1] &= (uint16_t)((1u << (nk % PANEL)) - 1);  // no keys past the end
 }
 
 /// I-BERT's exp of attend_ibert_exp on 16 lanes (x ≤ 0 or −∞): the same steps, with the
@@ -409,7 +428,7 @@ HDP_VNNI static inline __m512 ibert_exp_vnni(__m512 x) {
 
 /// Scores of query rows i and i + 1 (`pair`) against every panel with a kept key, scaled, into
 /// s0 / s1 ([panels · 16], pruned keys −∞); returns the rows' maxima.
-HDP_VNNI static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, int dp, const uint8_t *packed,
+HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, int dp, const uint8_t *packed,
                                      const uint16_t *masks, float *s0, float *s1, float *max0, float *max1) {
     int d = h->d, nk = h->keys, panels = (nk + PANEL - 1) / PANEL, groups = dp / 4;
     // Query parts as bytes, zero-padded to dp: fractions (u8) and integer parts (s8).
@@ -451,7 +470,7 @@ HDP_VNNI static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, 
 
 /// s ← e^(s − max) over the kept keys of each panel (polynomial or exact), pruned keys 0; returns
 /// 1 / Σ (linear reciprocal with the polynomial).
-HDP_VNNI static float hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, float mx, float *s) {
+HDP_VNNI NOINLINE static float hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, float mx, float *s) {
     int panels = (h->keys + PANEL - 1) / PANEL;
     __m512 sum = _mm512_setzero_ps(), shift = _mm512_set1_ps(mx);
     for (int p = 0; p < panels; p++) {
@@ -474,7 +493,7 @@ HDP_VNNI static float hdp_exponentials_vnni(const attend_hdp_head *h, const uint
 
 /// o0 = inv0 · Σ_j e0_j V_j and o1 likewise over the kept keys (o1 skipped when null), 32 columns per
 /// pass over the keys, two V loads per key shared by both rows.
-HDP_VNNI static void hdp_times_v_vnni(const attend_hdp_head *h, const uint16_t *masks, const float *e0, const float *e1,
+HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const uint16_t *masks, const float *e0, const float *e1,
                                       float inv0, float inv1, float *o0, float *o1) {
     int d = h->d, panels = (h->keys + PANEL - 1) / PANEL;
     for (int c0 = 0; c0 < d; c0 += 32) {

@@ -85,10 +85,12 @@ public struct HDPMethod: AttentionMethod {
         }
         let qFI = format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
         let kIF = format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
-        var scores = [Int32](repeating: 0, count: nq * nk)  // S_I: [nq, nk]
-        qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in scores.withUnsafeMutableBufferPointer { s in
-            _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: s.baseAddress!)
-        } } }
+        let scores = [Int32](unsafeUninitializedCapacity: nq * nk) { s, count in  // S_I: [nq, nk], every entry written
+            qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
+                _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: s.baseAddress!)
+            } }
+            count = nq * nk
+        }
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
         let importance = scores.withUnsafeBufferPointer { BlockSelection.importance($0, queries: nq, keys: nk, block: block) }
@@ -103,20 +105,7 @@ public struct HDPMethod: AttentionMethod {
         case let .rowBalanced(ratio): kept = BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: ratio)
         case let .topK(fraction): kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
         }
-        // Kept entries (edge blocks are partial) and the key rows any kept block needs: per key block,
-        // the query rows of its kept blocks.
-        var keptRows = [Int](repeating: 0, count: columns)
-        kept.withUnsafeBufferPointer { kept in
-            for r in 0..<rows {
-                let height = min(block, nq - r * block), row = kept.baseAddress! + r * columns
-                for c in 0..<columns { keptRows[c] &+= height &* Int(row[c]) }
-            }
-        }
-        var keptEntries = 0, rowsRead = 0
-        for c in 0..<columns where keptRows[c] > 0 {
-            let width = min(block, nk - c * block)
-            (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
-        }
+        let (keptEntries, rowsRead) = keptCounts(kept, queries: nq, keys: nk)
         record.blocksKept = kept.reduce(0) { $0 + Int($1) }
         record.keptBlocks = kept
         (record.allowedEntries, record.computedEntries, record.exps) = (keptEntries, keptEntries, keptEntries)
@@ -137,6 +126,26 @@ public struct HDPMethod: AttentionMethod {
             }
         }
         return record
+    }
+
+    /// Kept entries (edge blocks are partial) and the key rows any kept block needs, from the block
+    /// mask kept: [⌈queries/block⌉, ⌈keys/block⌉]: per key block, the query rows of its kept blocks.
+    @inline(never)
+    private func keptCounts(_ kept: [UInt8], queries nq: Int, keys nk: Int) -> (entries: Int, keyRows: Int) {
+        let (rows, columns) = ((nq + block - 1) / block, (nk + block - 1) / block)
+        var keptRows = [Int](repeating: 0, count: columns)
+        kept.withUnsafeBufferPointer { kept in keptRows.withUnsafeMutableBufferPointer { keptRows in
+            for r in 0..<rows {
+                let height = min(block, nq - r * block), row = kept.baseAddress! + r * columns
+                for c in 0..<columns { keptRows[c] &+= height &* Int(row[c]) }
+            }
+        } }
+        var keptEntries = 0, rowsRead = 0
+        for c in 0..<columns where keptRows[c] > 0 {
+            let width = min(block, nk - c * block)
+            (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
+        }
+        return (keptEntries, rowsRead)
     }
 
     /// Calls body with base pointers of the arrays (valid inside body only).

@@ -13,20 +13,29 @@ enum IntegerScores {
     enum Path: Equatable { case int8, int16 }
 
     /// scores: [nq, nk] = Q_I · K_Iᵀ, with qI: [nq, d] (stride ldq) and kI: [nk, d] (stride ldk) int16 integer parts.
-    @discardableResult
+    @discardableResult @inline(never)
     static func compute(
         nq: Int, nk: Int, d: Int, qI: UnsafePointer<Int16>, ldq: Int, kI: UnsafePointer<Int16>, ldk: Int,
         into scores: UnsafeMutablePointer<Int32>, allowInt8: Bool = true
     ) -> Path {
         if allowInt8, fits(nq, d, qI, ldq, -128...127), fits(nk, d, kI, ldk, -64...63) {
             let dp = Int8GEMM.paddedK(d)
-            var a = [UInt8](repeating: 0, count: nq * dp)  // Q_I + 128: [nq, dp]
-            for i in 0..<nq { for c in 0..<d { a[i &* dp &+ c] = UInt8(truncatingIfNeeded: Int(qI[i &* ldq &+ c]) &+ 128) } }
-            var bt = [Int8](repeating: 0, count: nk * d)  // K_I: [nk, d]
-            for j in 0..<nk { for c in 0..<d { bt[j &* d &+ c] = Int8(truncatingIfNeeded: kI[j &* ldk &+ c]) } }
+            let a = [UInt8](unsafeUninitializedCapacity: nq * dp) { a, count in  // Q_I + 128: [nq, dp], zero-padded
+                for i in 0..<nq {
+                    let row = a.baseAddress! + i &* dp, source = qI + i &* ldq
+                    for c in 0..<d { row[c] = UInt8(truncatingIfNeeded: Int(source[c]) &+ 128) }
+                    for c in d..<dp { row[c] = 0 }
+                }
+                count = nq * dp
+            }
+            let bt = [Int8](unsafeUninitializedCapacity: nk * d) { bt, count in  // K_I: [nk, d]
+                for j in 0..<nk { let row = bt.baseAddress! + j &* d, source = kI + j &* ldk; for c in 0..<d { row[c] = Int8(truncatingIfNeeded: source[c]) } }
+                count = nk * d
+            }
             let b = Int8PackedMatrix(integers: bt, k: d, n: nk)
             a.withUnsafeBufferPointer { Int8GEMM.multiply(m: nq, a: $0.baseAddress!, lda: dp, b: b, c: scores, ldc: nk, threads: 1) }
             b.columnSums.withUnsafeBufferPointer { sums in
+                let sums = sums.baseAddress!
                 for i in 0..<nq { let row = scores + i &* nk; for j in 0..<nk { row[j] &-= 128 &* sums[j] } }
             }
             return .int8
