@@ -109,6 +109,53 @@ void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, i
     attend_block_abs_sums_portable(m, n, s, lds, block, out);
 }
 
+// ---- decisions ---------------------------------------------------------------------------------
+// Scalar C without a SIMD target, so that no multiply-add is fused: the same double arithmetic, in
+// the same order, as BlockSelection.rowBalanced and the Swift sum of the importances (the references).
+
+double attend_hdp_importance_total(const int64_t *theta, size_t count) {
+    double sum = 0;
+    for (size_t i = 0; i < count; i++) sum += (double)theta[i];
+    return sum;
+}
+
+void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double rho, unsigned char *kept) {
+    if (columns <= 0) return;
+    for (int r = 0; r < rows; r++) {
+        const int64_t *row = theta + (size_t)r * columns;
+        unsigned char *out = kept + (size_t)r * columns;
+        double low = (double)row[0], high = low, sum = 0;
+        int best = 0;
+        for (int c = 0; c < columns; c++) {
+            double v = (double)row[c];
+            sum += v;
+            low = v < low ? v : low;
+            if (v > high) { high = v; best = c; }
+        }
+        double mean = sum / (double)columns;
+        double cut = rho >= 0 ? rho * high + (1 - rho) * mean : -rho * low + (1 + rho) * mean;
+        for (int c = 0; c < columns; c++) out[c] = (double)row[c] >= cut;
+        out[best] = 1;
+    }
+}
+
+// ---- per-thread scratch -------------------------------------------------------------------------
+enum { SCRATCH_SLOTS = 4 };
+static _Thread_local struct { void *base; size_t bytes; } scratch_slots[SCRATCH_SLOTS];
+
+void *attend_hdp_thread_scratch(int slot, size_t bytes) {
+    if (slot < 0 || slot >= SCRATCH_SLOTS) return NULL;
+    if (scratch_slots[slot].bytes < bytes || !scratch_slots[slot].base) {
+        free(scratch_slots[slot].base);
+        size_t size = bytes < 64 ? 64 : (bytes + 63) / 64 * 64;
+        void *base = NULL;
+        if (posix_memalign(&base, 64, size) != 0) base = NULL;
+        scratch_slots[slot].base = base;
+        scratch_slots[slot].bytes = base ? size : 0;
+    }
+    return scratch_slots[slot].base;
+}
+
 // ---- fixed point --------------------------------------------------------------------------------
 INLINE void fixed_point_split_body(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
                                    int fraction_first, int16_t *out) {

@@ -1,3 +1,4 @@
+import AttendAttention
 import CAttendKernels
 import Testing
 
@@ -92,6 +93,22 @@ struct HDPKernelTwinTests {
         #expect(run(Int32(ATTEND_I8_AVX512_VNNI)) == nil)
         let (fast, slow) = (run(Int32(ATTEND_I8_AUTO))!, run(Int32(ATTEND_I8_PORTABLE))!)
         #expect(zip(fast, slow).map { abs($0 - $1) }.max()! <= 1e-5 * (slow.map(abs).max()! + 1))
+    }
+
+    @Test("C row-balanced selection and head importance equal BlockSelection.rowBalanced and the Swift sum, ties included",
+          arguments: [(1, 1), (3, 97), (97, 3), (49, 513)])
+    func selectionTwins(shape: (rows: Int, columns: Int)) {
+        let (rows, columns) = shape
+        var g = SeededGenerator(seed: UInt64(rows * 1000 + columns))
+        // Few distinct values, so that ties with the threshold and between maxima occur.
+        let theta = (0..<(rows * columns)).map { _ in Int64.random(in: 0...12, using: &g) * 1_000_003 }
+        let importance = theta.map(Double.init)
+        #expect(attend_hdp_importance_total(theta, theta.count) == importance.reduce(0, +))
+        for rho in [-1.0, -0.5, -0.25, 0, 0.3, 1] {
+            var kept = [UInt8](repeating: 9, count: rows * columns)
+            attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), rho, &kept)
+            #expect(kept == BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: rho), "ρ \(rho)")
+        }
     }
 
     /// One head's kept-block rows on `body` (nil when this CPU lacks it or the head does not fit it).

@@ -85,16 +85,16 @@ public struct HDPMethod: AttentionMethod {
         }
         let qFI = format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
         let kIF = format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
-        let scores = [Int32](unsafeUninitializedCapacity: nq * nk) { s, count in  // S_I: [nq, nk], every entry written
-            qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
-                _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: s.baseAddress!)
-            } }
-            count = nq * nk
-        }
+        // S_I: [nq, nk] and θ: [rows, columns] in this thread's scratch (slots 0 and 1), every entry written.
+        let scores = threadScratch(slot: 0, Int32.self, count: nq * nk)
+        qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
+            _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: scores)
+        } }
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
-        let importance = scores.withUnsafeBufferPointer { BlockSelection.importance($0, queries: nq, keys: nk, block: block) }
-        record.headImportance = Int(importance.reduce(0, +))
+        let theta = threadScratch(slot: 1, Int64.self, count: rows * columns)
+        attend_block_abs_sums(Int32(nq), Int32(nk), scores, Int32(nk), Int32(block), theta)
+        record.headImportance = Int(attend_hdp_importance_total(theta, rows * columns))
         if case let .integerThreshold(tau) = heads, Double(record.headImportance) / Double(nq * nk) < tau {
             zeroOutput()
             record.headPruned = 1
@@ -102,8 +102,14 @@ public struct HDPMethod: AttentionMethod {
         }
         let kept: [UInt8]
         switch blocks {
-        case let .rowBalanced(ratio): kept = BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: ratio)
-        case let .topK(fraction): kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
+        case let .rowBalanced(ratio):
+            kept = [UInt8](unsafeUninitializedCapacity: rows * columns) { kept, count in
+                attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), ratio, kept.baseAddress)
+                count = rows * columns
+            }
+        case let .topK(fraction):
+            let importance = (0..<(rows * columns)).map { Double(theta[$0]) }
+            kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
         }
         let (keptEntries, rowsRead) = keptCounts(kept, queries: nq, keys: nk)
         record.blocksKept = kept.reduce(0) { $0 + Int($1) }
@@ -114,11 +120,11 @@ public struct HDPMethod: AttentionMethod {
         record.pvMACs = keptEntries * d
         (record.kvRowsRead, record.bytesV) = (rowsRead, rowsRead * d * 4)
 
-        withPointers(kept, scores, qFI, kIF) { keptPointer, s, qFI, kIF in
+        withPointers(kept, qFI, kIF) { keptPointer, qFI, kIF in
             var head = attend_hdp_head(
                 queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
                 k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
-                q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: s,
+                q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: scores,
                 kept: keptPointer, block: Int32(block), key_blocks: Int32(columns),
                 approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: attend_hdp_scratch_size(Int32(nk), Int32(d))) { scratch in
@@ -150,14 +156,19 @@ public struct HDPMethod: AttentionMethod {
 
     /// Calls body with base pointers of the arrays (valid inside body only).
     private func withPointers(
-        _ kept: [UInt8], _ scores: [Int32], _ qFI: [Int16], _ kIF: [Int16],
-        _ body: (UnsafePointer<UInt8>, UnsafePointer<Int32>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
+        _ kept: [UInt8], _ qFI: [Int16], _ kIF: [Int16], _ body: (UnsafePointer<UInt8>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
     ) {
-        kept.withUnsafeBufferPointer { k in scores.withUnsafeBufferPointer { s in
-            qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
-                body(k.baseAddress!, s.baseAddress!, a.baseAddress!, b.baseAddress!)
-            } }
-        } }
+        kept.withUnsafeBufferPointer { k in qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
+            body(k.baseAddress!, a.baseAddress!, b.baseAddress!)
+        } } }
+    }
+
+    /// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.
+    private func threadScratch<T>(slot: Int32, _ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        guard let base = attend_hdp_thread_scratch(slot, max(count, 1) * MemoryLayout<T>.stride) else {
+            preconditionFailure("HDP: out of memory for \(count) scratch values of \(T.self)")
+        }
+        return base.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
     /// The magnitude baseline: zero the ⌊fraction · heads⌋ heads with the smallest mean |output|.

@@ -246,6 +246,20 @@ void attend_fixed_point_split(int rows, int d, const float *x, int ldx, int tota
 /// s: [m, n] int32 (row stride lds; edge blocks partial); out: [⌈m/block⌉, ⌈n/block⌉].
 void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out);
 
+/// Σ θ over `count` block importances as a double, summed in order (HDP's head importance θ_H).
+double attend_hdp_importance_total(const int64_t *theta, size_t count);
+
+/// HDP's row-balanced selection (SPEC §4.4 item 3) from θ: [rows, columns] int64: per block-row with
+/// min / max / mean of its θ (as doubles), Θ = ρ·max + (1−ρ)·mean (ρ ≥ 0) or −ρ·min + (1+ρ)·mean,
+/// kept = θ ≥ Θ, and the first maximum always kept. kept: [rows, columns] of 0/1.
+void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double rho, unsigned char *kept);
+
+/// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
+/// (0…3), kept and grown across calls (never freed): HDP's per-head S_I and block sums without an
+/// allocation (and its page faults) per head. Valid until the next call with that slot on this
+/// thread; NULL when the slot is out of range or memory runs out.
+void *attend_hdp_thread_scratch(int slot, size_t bytes);
+
 /// One head of HDP attention over its kept blocks. q, k, v: [queries|keys, d] float (strides ldq,
 /// ldk, ldv); out: [queries, d] (ldo). q_fi: [queries, 2d] int16, each row the fraction parts then
 /// the integer parts of the query's fixed-point codes (code = integer · 2^fraction_bits + fraction,
