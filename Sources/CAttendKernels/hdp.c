@@ -113,28 +113,113 @@ void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, i
 // Scalar C without a SIMD target, so that no multiply-add is fused: the same double arithmetic, in
 // the same order, as BlockSelection.rowBalanced and the Swift sum of the importances (the references).
 
-double attend_hdp_importance_total(const int64_t *theta, size_t count) {
+/// Σ θ in order as doubles — the reference — for sums that may not be exact in a double.
+static double importance_total_reference(const int64_t *theta, size_t count) {
     double sum = 0;
     for (size_t i = 0; i < count; i++) sum += (double)theta[i];
     return sum;
 }
 
+// θ ≥ 0 are integers: while their total stays below 2^53 every partial sum is exact in a double,
+// so the in-order double sum equals the exact int64 sum converted once, in any order of addition.
+#define EXACT_LIMIT ((int64_t)1 << 53)
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static int64_t int64_sum_avx2(const int64_t *x, size_t n) {
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += x[i];  // vectorized: integer adds are associative
+    return sum;
+}
+#endif
+
+static int64_t int64_sum(const int64_t *x, size_t n) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) return int64_sum_avx2(x, n);
+#endif
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += x[i];
+    return sum;
+}
+
+double attend_hdp_importance_total(const int64_t *theta, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (theta[i] < 0 || theta[i] >= EXACT_LIMIT) return importance_total_reference(theta, count);
+    // Chunks of 2^20 values below 2^53 / 2^20 each cannot overflow int64 before the limit test.
+    int64_t total = 0;
+    for (size_t i = 0; i < count; i += (size_t)1 << 20) {
+        size_t n = count - i < ((size_t)1 << 20) ? count - i : ((size_t)1 << 20);
+        total += int64_sum(theta + i, n);
+        if (total >= EXACT_LIMIT) return importance_total_reference(theta, count);
+    }
+    return (double)total;
+}
+
+/// Energon's threshold of a row with min, max and mean (the reference's expression, not fused).
+static double row_threshold(double low, double high, double mean, double rho) {
+    return rho >= 0 ? rho * high + (1 - rho) * mean : -rho * low + (1 + rho) * mean;
+}
+
+/// One block-row as BlockSelection.rowBalanced does it, in doubles: the reference.
+static void row_balanced_reference(const int64_t *row, int columns, double rho, unsigned char *out) {
+    double low = (double)row[0], high = low, sum = 0;
+    int best = 0;
+    for (int c = 0; c < columns; c++) {
+        double v = (double)row[c];
+        sum += v;
+        low = v < low ? v : low;
+        if (v > high) { high = v; best = c; }
+    }
+    double cut = row_threshold(low, high, sum / (double)columns, rho);
+    for (int c = 0; c < columns; c++) out[c] = (double)row[c] >= cut;
+    out[best] = 1;
+}
+
+/// min, max and Σ of a row of int64 (exact in every body).
+INLINE void row_stats_body(const int64_t *row, int columns, int64_t *low, int64_t *high, int64_t *sum) {
+    int64_t lo = row[0], hi = row[0], s = 0;
+    for (int c = 0; c < columns; c++) { lo = row[c] < lo ? row[c] : lo; hi = row[c] > hi ? row[c] : hi; s += row[c]; }
+    *low = lo; *high = hi; *sum = s;
+}
+
+/// out[c] = row[c] ≥ cut for an integer cut.
+INLINE void row_at_least_body(const int64_t *row, int columns, int64_t cut, unsigned char *out) {
+    for (int c = 0; c < columns; c++) out[c] = row[c] >= cut;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void row_stats_avx2(const int64_t *row, int columns, int64_t *low, int64_t *high, int64_t *sum) {
+    row_stats_body(row, columns, low, high, sum);
+}
+ATTEND_AVX2 static void row_at_least_avx2(const int64_t *row, int columns, int64_t cut, unsigned char *out) {
+    row_at_least_body(row, columns, cut, out);
+}
+#endif
+
 void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double rho, unsigned char *kept) {
     if (columns <= 0) return;
+    int simd = 0;
+#ifdef ATTEND_HAVE_AVX2
+    simd = attend_cpu_has_avx2_fma();
+#endif
     for (int r = 0; r < rows; r++) {
         const int64_t *row = theta + (size_t)r * columns;
         unsigned char *out = kept + (size_t)r * columns;
-        double low = (double)row[0], high = low, sum = 0;
+        int64_t low, high, sum;
+#ifdef ATTEND_HAVE_AVX2
+        if (simd) row_stats_avx2(row, columns, &low, &high, &sum);
+        else
+#endif
+            row_stats_body(row, columns, &low, &high, &sum);
+        // Exact in doubles (θ ≥ 0, Σ < 2^53): the reference's min, max, Σ and so its threshold; an
+        // integer θ passes θ ≥ cut exactly when θ ≥ ⌈cut⌉. Otherwise the reference itself.
+        if (low < 0 || sum >= EXACT_LIMIT || simd == 0) { row_balanced_reference(row, columns, rho, out); continue; }
+        double cut = ceil(row_threshold((double)low, (double)high, (double)sum / (double)columns, rho));
+        int64_t at_least = cut > (double)high ? high + 1 : (cut < 0 ? 0 : (int64_t)cut);
+#ifdef ATTEND_HAVE_AVX2
+        row_at_least_avx2(row, columns, at_least, out);
+#endif
         int best = 0;
-        for (int c = 0; c < columns; c++) {
-            double v = (double)row[c];
-            sum += v;
-            low = v < low ? v : low;
-            if (v > high) { high = v; best = c; }
-        }
-        double mean = sum / (double)columns;
-        double cut = rho >= 0 ? rho * high + (1 - rho) * mean : -rho * low + (1 + rho) * mean;
-        for (int c = 0; c < columns; c++) out[c] = (double)row[c] >= cut;
+        while (row[best] != high) best++;  // the first maximum
         out[best] = 1;
     }
 }
@@ -495,15 +580,22 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
         __mmask16 m = masks[p];
         if (!m) continue;
         const uint8_t *ki = packed + (size_t)p * panel_bytes, *kf = ki + (size_t)dp * PANEL;
-        __m512i a0 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si0 + PANEL * p), shift);
-        __m512i a1 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si1 + PANEL * p), shift);
+        // Eight independent integer chains (row × term × even/odd group), so that vpdpbusd's latency
+        // is hidden; their exact int32 sums are added at the end.
+        __m512i c[8];
+        for (int t = 0; t < 8; t++) c[t] = _mm512_setzero_si512();
         for (int g = 0; g < groups; g++) {
             __m512i vi = _mm512_loadu_si512((const void *)(ki + 64 * g)), vf = _mm512_loadu_si512((const void *)(kf + 64 * g));
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32((int)qf[0][g]), vi);
-            a0 = _mm512_dpbusd_epi32(a0, vf, _mm512_set1_epi32((int)qi[0][g]));
-            a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32((int)qf[1][g]), vi);
-            a1 = _mm512_dpbusd_epi32(a1, vf, _mm512_set1_epi32((int)qi[1][g]));
+            int odd = 4 * (g & 1);
+            c[odd + 0] = _mm512_dpbusd_epi32(c[odd + 0], _mm512_set1_epi32((int)qf[0][g]), vi);
+            c[odd + 1] = _mm512_dpbusd_epi32(c[odd + 1], vf, _mm512_set1_epi32((int)qi[0][g]));
+            c[odd + 2] = _mm512_dpbusd_epi32(c[odd + 2], _mm512_set1_epi32((int)qf[1][g]), vi);
+            c[odd + 3] = _mm512_dpbusd_epi32(c[odd + 3], vf, _mm512_set1_epi32((int)qi[1][g]));
         }
+        __m512i a0 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si0 + PANEL * p), shift);
+        __m512i a1 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si1 + PANEL * p), shift);
+        a0 = _mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(c[0], c[1]), _mm512_add_epi32(c[4], c[5])));
+        a1 = _mm512_add_epi32(a1, _mm512_add_epi32(_mm512_add_epi32(c[2], c[3]), _mm512_add_epi32(c[6], c[7])));
         __m512 x0 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a0), unit), scale));
         __m512 x1 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a1), unit), scale));
         _mm512_storeu_ps(s0 + PANEL * p, x0);
@@ -515,11 +607,12 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
     *max1 = _mm512_reduce_max_ps(m1);
 }
 
-/// s ← e^(s − max) over the kept keys of each panel (polynomial or exact), pruned keys 0; returns
-/// 1 / Σ (linear reciprocal with the polynomial).
-HDP_VNNI NOINLINE static float hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, float mx, float *s) {
-    int panels = (h->keys + PANEL - 1) / PANEL;
+/// e^(s − max) over the kept keys of each panel (polynomial or exact) for one row, compacted in
+/// place: s[t] for the t-th kept key (s is read panel by panel ahead of the writes); returns
+/// 1 / Σ (the linear reciprocal with the polynomial).
+HDP_VNNI static inline float hdp_row_exponentials(const attend_hdp_head *h, const uint16_t *masks, int panels, float mx, float *s) {
     __m512 sum = _mm512_setzero_ps(), shift = _mm512_set1_ps(mx);
+    int count = 0;
     for (int p = 0; p < panels; p++) {
         __mmask16 m = masks[p];
         if (!m) continue;
@@ -527,47 +620,74 @@ HDP_VNNI NOINLINE static float hdp_exponentials_vnni(const attend_hdp_head *h, c
         if (h->polynomial) {
             x = ibert_exp_vnni(x);
         } else {
-            _mm512_storeu_ps(s + PANEL * p, x);
-            attend_exp(s + PANEL * p, s + PANEL * p, PANEL);
-            x = _mm512_maskz_loadu_ps(m, s + PANEL * p);
+            float lanes[PANEL];
+            _mm512_storeu_ps(lanes, x);
+            attend_exp(lanes, lanes, PANEL);
+            x = _mm512_maskz_loadu_ps(m, lanes);
         }
-        _mm512_storeu_ps(s + PANEL * p, x);
         sum = _mm512_add_ps(sum, x);
+        _mm512_storeu_ps(s + count, _mm512_maskz_compress_ps(m, x));  // count ≤ 16p: no unread panel overwritten
+        count += __builtin_popcount(m);
     }
     float total = _mm512_reduce_add_ps(sum);
     return h->polynomial ? attend_linear_reciprocal(total) : 1.0f / total;
 }
 
-/// o0 = inv0 · Σ_j e0_j V_j and o1 likewise over the kept keys (o1 skipped when null), 32 columns per
-/// pass over the keys, two V loads per key shared by both rows.
-HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const uint16_t *masks, const float *e0, const float *e1,
-                                      float inv0, float inv1, float *o0, float *o1) {
-    int d = h->d, panels = (h->keys + PANEL - 1) / PANEL;
+/// The pair's exponentials, compacted (e0, e1: [count] in place of s0, s1), the kept keys' positions
+/// into index: [count]; returns count and 1 / Σ per row.
+HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
+                                                   float *s0, float *s1, int *index, float *inv0, float *inv1) {
+    int panels = (h->keys + PANEL - 1) / PANEL, count = 0;
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int p = 0; p < panels; p++) {
+        __mmask16 m = masks[p];
+        if (!m) continue;
+        _mm512_storeu_si512((void *)(index + count), _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(PANEL * p))));
+        count += __builtin_popcount(m);
+    }
+    *inv0 = hdp_row_exponentials(h, masks, panels, max0, s0);
+    *inv1 = pair ? hdp_row_exponentials(h, masks, panels, max1, s1) : 0;
+    return count;
+}
+
+/// o0 = inv0 · Σ_t e0_t V[index_t] and o1 likewise (o1 skipped when null): 32 columns per pass over
+/// the compacted keys, two V loads per key shared by both rows, two keys per step (eight chains).
+HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const int *index, int count, const float *e0,
+                                               const float *e1, float inv0, float inv1, float *o0, float *o1) {
+    int d = h->d;
     for (int c0 = 0; c0 < d; c0 += 32) {
         int width = d - c0 < 32 ? d - c0 : 32;
         __mmask16 lo = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1), hi = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
-        __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
+        __m512 a[8];
+        for (int t = 0; t < 8; t++) a[t] = _mm512_setzero_ps();
         const float *v = h->v + c0;
-        for (int p = 0; p < panels; p++) {
-            unsigned m = masks[p];
-            while (m) {
-                int j = PANEL * p + __builtin_ctz(m);
-                m &= m - 1;
-                const float *vr = v + (size_t)j * h->ldv;
+        int t = 0;
+        for (; t + 2 <= count; t += 2) {
+            for (int u = 0; u < 2; u++) {
+                const float *vr = v + (size_t)index[t + u] * h->ldv;
                 __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
-                __m512 p0 = _mm512_set1_ps(e0[j]), p1 = _mm512_set1_ps(e1[j]);
-                a00 = _mm512_fmadd_ps(p0, v0, a00);
-                a01 = _mm512_fmadd_ps(p0, v1, a01);
-                a10 = _mm512_fmadd_ps(p1, v0, a10);
-                a11 = _mm512_fmadd_ps(p1, v1, a11);
+                __m512 p0 = _mm512_set1_ps(e0[t + u]), p1 = _mm512_set1_ps(e1[t + u]);
+                a[4 * u + 0] = _mm512_fmadd_ps(p0, v0, a[4 * u + 0]);
+                a[4 * u + 1] = _mm512_fmadd_ps(p0, v1, a[4 * u + 1]);
+                a[4 * u + 2] = _mm512_fmadd_ps(p1, v0, a[4 * u + 2]);
+                a[4 * u + 3] = _mm512_fmadd_ps(p1, v1, a[4 * u + 3]);
             }
         }
+        if (t < count) {
+            const float *vr = v + (size_t)index[t] * h->ldv;
+            __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
+            __m512 p0 = _mm512_set1_ps(e0[t]), p1 = _mm512_set1_ps(e1[t]);
+            a[0] = _mm512_fmadd_ps(p0, v0, a[0]);
+            a[1] = _mm512_fmadd_ps(p0, v1, a[1]);
+            a[2] = _mm512_fmadd_ps(p1, v0, a[2]);
+            a[3] = _mm512_fmadd_ps(p1, v1, a[3]);
+        }
         __m512 i0 = _mm512_set1_ps(inv0), i1 = _mm512_set1_ps(inv1);
-        _mm512_mask_storeu_ps(o0 + c0, lo, _mm512_mul_ps(a00, i0));
-        _mm512_mask_storeu_ps(o0 + c0 + 16, hi, _mm512_mul_ps(a01, i0));
+        _mm512_mask_storeu_ps(o0 + c0, lo, _mm512_mul_ps(_mm512_add_ps(a[0], a[4]), i0));
+        _mm512_mask_storeu_ps(o0 + c0 + 16, hi, _mm512_mul_ps(_mm512_add_ps(a[1], a[5]), i0));
         if (o1) {
-            _mm512_mask_storeu_ps(o1 + c0, lo, _mm512_mul_ps(a10, i1));
-            _mm512_mask_storeu_ps(o1 + c0 + 16, hi, _mm512_mul_ps(a11, i1));
+            _mm512_mask_storeu_ps(o1 + c0, lo, _mm512_mul_ps(_mm512_add_ps(a[2], a[6]), i1));
+            _mm512_mask_storeu_ps(o1 + c0 + 16, hi, _mm512_mul_ps(_mm512_add_ps(a[3], a[7]), i1));
         }
     }
 }
@@ -575,8 +695,9 @@ HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const u
 HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, float *scratch) {
     int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 4), nkp = round_up_int(nk, PANEL);
     float *s0 = scratch, *s1 = s0 + nkp;                        // [nkp] scores, then exponentials
-    uint16_t *masks = (uint16_t *)(s1 + nkp);                   // [nkp / 16] kept-key bits of the block-row
-    uint8_t *packed = (uint8_t *)(s1 + nkp + nkp / 32 + 1);     // [nkp · 2dp] key panels
+    int *index = (int *)(s1 + nkp);                             // [nkp] positions of the kept keys
+    uint16_t *masks = (uint16_t *)(index + nkp);                // [nkp / 16] kept-key bits of the block-row
+    uint8_t *packed = (uint8_t *)(index + nkp + nkp / 32 + 1);  // [nkp · 2dp] key panels
     hdp_pack_key_panels(h, dp, packed);
     for (int i = i0; i < i1; i = (i / b + 1) * b) {
         int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1;
@@ -591,10 +712,10 @@ HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, flo
                 if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
                 continue;
             }
-            float max0, max1;
+            float max0, max1, inv0, inv1;
             hdp_scores_vnni(h, first, pair, dp, packed, masks, s0, s1, &max0, &max1);
-            float inv0 = hdp_exponentials_vnni(h, masks, max0, s0), inv1 = pair ? hdp_exponentials_vnni(h, masks, max1, s1) : 0;
-            hdp_times_v_vnni(h, masks, s0, s1, inv0, inv1, o0, o1);
+            int count = hdp_exponentials_vnni(h, masks, pair, max0, max1, s0, s1, index, &inv0, &inv1);
+            hdp_times_v_vnni(h, index, count, s0, s1, inv0, inv1, o0, o1);
         }
     }
 }
@@ -602,7 +723,7 @@ HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, flo
 
 size_t attend_hdp_scratch_size(int keys, int d) {
     size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 4);
-    size_t vnni = 2 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4;
+    size_t vnni = 3 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4;
     return vnni > 3 * (size_t)keys ? vnni : 3 * (size_t)keys;
 }
 
