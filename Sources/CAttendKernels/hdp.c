@@ -264,9 +264,38 @@ INLINE void fixed_point_split_body(int rows, int d, const float *x, int ldx, int
 }
 
 #ifdef ATTEND_HAVE_AVX2
+/// The portable body's steps on 8 lanes, every one exact (scaling by 2^f, truncation, the tie test,
+/// clamping), so both bodies give identical codes; the tail of each row runs the portable body.
 ATTEND_AVX2 static void fixed_point_split_avx2(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
                                                int fraction_first, int16_t *out) {
-    fixed_point_split_body(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out);
+    const __m256 scale = _mm256_set1_ps((float)(1 << fraction_bits)), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 min_code = _mm256_set1_ps(-(float)(1 << (total_bits - 1))), max_code = _mm256_set1_ps((float)((1 << (total_bits - 1)) - 1));
+    const __m128i shift = _mm_cvtsi32_si128(fraction_bits);
+    int integer_offset = fraction_first ? d : 0, fraction_offset = fraction_first ? 0 : d, body = d / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        int16_t *o = out + (size_t)r * 2 * d;
+        for (int c = 0; c < body; c += 8) {
+            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(xr + c), scale);
+            __m256 whole = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            __m256 away = _mm256_add_ps(whole, _mm256_or_ps(one, _mm256_and_ps(v, sign)));
+            __m256 tie = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(v, whole)), half, _CMP_GE_OQ);  // NaN (±∞ − ±∞): false
+            __m256 rounded = _mm256_blendv_ps(whole, away, tie);
+            __m256 clamped = _mm256_max_ps(_mm256_min_ps(rounded, max_code), min_code);
+            __m256i code = _mm256_andnot_si256(_mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)), _mm256_cvttps_epi32(clamped));
+            __m256i integer = _mm256_sra_epi32(code, shift);
+            __m256i fraction = _mm256_sub_epi32(code, _mm256_sll_epi32(integer, shift));
+            _mm_storeu_si128((__m128i *)(o + integer_offset + c), _mm_packs_epi32(_mm256_castsi256_si128(integer), _mm256_extracti128_si256(integer, 1)));
+            _mm_storeu_si128((__m128i *)(o + fraction_offset + c), _mm_packs_epi32(_mm256_castsi256_si128(fraction), _mm256_extracti128_si256(fraction, 1)));
+        }
+        if (body < d) {  // the tail as the portable body, one row piece at a time
+            int16_t tail[2 * 8];
+            int n = d - body;
+            fixed_point_split_body(1, n, xr + body, ldx, total_bits, fraction_bits, 1, tail);
+            for (int c = 0; c < n; c++) { o[fraction_offset + body + c] = tail[c]; o[integer_offset + body + c] = tail[n + c]; }
+        }
+    }
 }
 #endif
 
@@ -581,21 +610,24 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
         if (!m) continue;
         const uint8_t *ki = packed + (size_t)p * panel_bytes, *kf = ki + (size_t)dp * PANEL;
         // Eight independent integer chains (row × term × even/odd group), so that vpdpbusd's latency
-        // is hidden; their exact int32 sums are added at the end.
-        __m512i c[8];
-        for (int t = 0; t < 8; t++) c[t] = _mm512_setzero_si512();
-        for (int g = 0; g < groups; g++) {
+        // is hidden; their exact int32 sums are added at the end. (groups is even: dp is padded to 8.)
+        __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int g = 0; g < groups; g += 2) {
             __m512i vi = _mm512_loadu_si512((const void *)(ki + 64 * g)), vf = _mm512_loadu_si512((const void *)(kf + 64 * g));
-            int odd = 4 * (g & 1);
-            c[odd + 0] = _mm512_dpbusd_epi32(c[odd + 0], _mm512_set1_epi32((int)qf[0][g]), vi);
-            c[odd + 1] = _mm512_dpbusd_epi32(c[odd + 1], vf, _mm512_set1_epi32((int)qi[0][g]));
-            c[odd + 2] = _mm512_dpbusd_epi32(c[odd + 2], _mm512_set1_epi32((int)qf[1][g]), vi);
-            c[odd + 3] = _mm512_dpbusd_epi32(c[odd + 3], vf, _mm512_set1_epi32((int)qi[1][g]));
+            __m512i wi = _mm512_loadu_si512((const void *)(ki + 64 * g + 64)), wf = _mm512_loadu_si512((const void *)(kf + 64 * g + 64));
+            c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32((int)qf[0][g]), vi);
+            c1 = _mm512_dpbusd_epi32(c1, vf, _mm512_set1_epi32((int)qi[0][g]));
+            c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32((int)qf[1][g]), vi);
+            c3 = _mm512_dpbusd_epi32(c3, vf, _mm512_set1_epi32((int)qi[1][g]));
+            c4 = _mm512_dpbusd_epi32(c4, _mm512_set1_epi32((int)qf[0][g + 1]), wi);
+            c5 = _mm512_dpbusd_epi32(c5, wf, _mm512_set1_epi32((int)qi[0][g + 1]));
+            c6 = _mm512_dpbusd_epi32(c6, _mm512_set1_epi32((int)qf[1][g + 1]), wi);
+            c7 = _mm512_dpbusd_epi32(c7, wf, _mm512_set1_epi32((int)qi[1][g + 1]));
         }
         __m512i a0 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si0 + PANEL * p), shift);
         __m512i a1 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si1 + PANEL * p), shift);
-        a0 = _mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(c[0], c[1]), _mm512_add_epi32(c[4], c[5])));
-        a1 = _mm512_add_epi32(a1, _mm512_add_epi32(_mm512_add_epi32(c[2], c[3]), _mm512_add_epi32(c[6], c[7])));
+        a0 = _mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c4, c5)));
+        a1 = _mm512_add_epi32(a1, _mm512_add_epi32(_mm512_add_epi32(c2, c3), _mm512_add_epi32(c6, c7)));
         __m512 x0 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a0), unit), scale));
         __m512 x1 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a1), unit), scale));
         _mm512_storeu_ps(s0 + PANEL * p, x0);
@@ -693,7 +725,7 @@ HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const i
 }
 
 HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, float *scratch) {
-    int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 4), nkp = round_up_int(nk, PANEL);
+    int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 8), nkp = round_up_int(nk, PANEL);
     float *s0 = scratch, *s1 = s0 + nkp;                        // [nkp] scores, then exponentials
     int *index = (int *)(s1 + nkp);                             // [nkp] positions of the kept keys
     uint16_t *masks = (uint16_t *)(index + nkp);                // [nkp / 16] kept-key bits of the block-row
@@ -722,7 +754,7 @@ HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, flo
 #endif
 
 size_t attend_hdp_scratch_size(int keys, int d) {
-    size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 4);
+    size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 8);
     size_t vnni = 3 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4;
     return vnni > 3 * (size_t)keys ? vnni : 3 * (size_t)keys;
 }
