@@ -124,31 +124,34 @@ static double importance_total_reference(const int64_t *theta, size_t count) {
 // so the in-order double sum equals the exact int64 sum converted once, in any order of addition.
 #define EXACT_LIMIT ((int64_t)1 << 53)
 
-#ifdef ATTEND_HAVE_AVX2
-ATTEND_AVX2 static int64_t int64_sum_avx2(const int64_t *x, size_t n) {
-    int64_t sum = 0;
-    for (size_t i = 0; i < n; i++) sum += x[i];  // vectorized: integer adds are associative
-    return sum;
+/// min, max and Σ of n int64 values (n ≤ 2^20 and |x| < 2^53, so Σ cannot overflow), one pass.
+INLINE void int64_stats_body(const int64_t *x, size_t n, int64_t *low, int64_t *high, int64_t *sum) {
+    int64_t lo = n ? x[0] : 0, hi = lo, s = 0;
+    for (size_t i = 0; i < n; i++) { lo = x[i] < lo ? x[i] : lo; hi = x[i] > hi ? x[i] : hi; s += x[i]; }
+    *low = lo; *high = hi; *sum = s;
 }
-#endif
 
-static int64_t int64_sum(const int64_t *x, size_t n) {
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) return int64_sum_avx2(x, n);
-#endif
-    int64_t sum = 0;
-    for (size_t i = 0; i < n; i++) sum += x[i];
-    return sum;
+ATTEND_AVX2 static void int64_stats_avx2(const int64_t *x, size_t n, int64_t *low, int64_t *high, int64_t *sum) {
+    int64_stats_body(x, n, low, high, sum);
 }
+#endif
 
 double attend_hdp_importance_total(const int64_t *theta, size_t count) {
-    for (size_t i = 0; i < count; i++)
-        if (theta[i] < 0 || theta[i] >= EXACT_LIMIT) return importance_total_reference(theta, count);
-    // Chunks of 2^20 values below 2^53 / 2^20 each cannot overflow int64 before the limit test.
+    // Chunks of 2^20: if every value lies in [0, 2^53 / 2^20) no chunk sum can wrap, and the running
+    // total is tested against 2^53 after each chunk.
     int64_t total = 0;
-    for (size_t i = 0; i < count; i += (size_t)1 << 20) {
-        size_t n = count - i < ((size_t)1 << 20) ? count - i : ((size_t)1 << 20);
-        total += int64_sum(theta + i, n);
+    const size_t chunk = (size_t)1 << 20;
+    for (size_t i = 0; i < count; i += chunk) {
+        size_t n = count - i < chunk ? count - i : chunk;
+        int64_t low, high, sum;
+#ifdef ATTEND_HAVE_AVX2
+        if (attend_cpu_has_avx2_fma()) int64_stats_avx2(theta + i, n, &low, &high, &sum);
+        else
+#endif
+            int64_stats_body(theta + i, n, &low, &high, &sum);
+        if (low < 0 || high >= (EXACT_LIMIT >> 20)) return importance_total_reference(theta, count);
+        total += sum;
         if (total >= EXACT_LIMIT) return importance_total_reference(theta, count);
     }
     return (double)total;
@@ -684,19 +687,19 @@ HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, con
 
 /// o0 = inv0 · Σ_t e0_t V[index_t] and o1 likewise (o1 skipped when null): 32 columns per pass over
 /// the compacted keys, two V loads per key shared by both rows, two keys per step (eight chains).
-HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const int *index, int count, const float *e0,
-                                               const float *e1, float inv0, float inv1, float *o0, float *o1) {
+HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const float *values, int ldv, const int *index, int count,
+                                               const float *e0, const float *e1, float inv0, float inv1, float *o0, float *o1) {
     int d = h->d;
     for (int c0 = 0; c0 < d; c0 += 32) {
         int width = d - c0 < 32 ? d - c0 : 32;
         __mmask16 lo = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1), hi = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
         __m512 a[8];
         for (int t = 0; t < 8; t++) a[t] = _mm512_setzero_ps();
-        const float *v = h->v + c0;
+        const float *v = values + c0;
         int t = 0;
         for (; t + 2 <= count; t += 2) {
             for (int u = 0; u < 2; u++) {
-                const float *vr = v + (size_t)index[t + u] * h->ldv;
+                const float *vr = v + (size_t)index[t + u] * ldv;
                 __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
                 __m512 p0 = _mm512_set1_ps(e0[t + u]), p1 = _mm512_set1_ps(e1[t + u]);
                 a[4 * u + 0] = _mm512_fmadd_ps(p0, v0, a[4 * u + 0]);
@@ -706,7 +709,7 @@ HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const i
             }
         }
         if (t < count) {
-            const float *vr = v + (size_t)index[t] * h->ldv;
+            const float *vr = v + (size_t)index[t] * ldv;
             __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
             __m512 p0 = _mm512_set1_ps(e0[t]), p1 = _mm512_set1_ps(e1[t]);
             a[0] = _mm512_fmadd_ps(p0, v0, a[0]);
@@ -724,13 +727,31 @@ HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const i
     }
 }
 
+/// Copies the V rows of every key that some block-row of queries [i0, i1) keeps into values:
+/// [keys, d] (contiguous, so that P·V streams them from cache); other rows are neither read nor written.
+NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
+    int b = h->block, columns = h->key_blocks, d = h->d;
+    memset(any_kept, 0, (size_t)columns);
+    for (int r = i0 / b; r * b < i1; r++) {
+        const unsigned char *kept = h->kept + (size_t)r * columns;
+        for (int c = 0; c < columns; c++) any_kept[c] |= kept[c];
+    }
+    for (int c = 0; c < columns; c++) {
+        if (!any_kept[c]) continue;
+        for (int j = c * b; j < (c + 1) * b && j < h->keys; j++) memcpy(values + (size_t)j * d, h->v + (size_t)j * h->ldv, sizeof(float) * (size_t)d);
+    }
+}
+
 HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, float *scratch) {
     int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 8), nkp = round_up_int(nk, PANEL);
     float *s0 = scratch, *s1 = s0 + nkp;                        // [nkp] scores, then exponentials
     int *index = (int *)(s1 + nkp);                             // [nkp] positions of the kept keys
     uint16_t *masks = (uint16_t *)(index + nkp);                // [nkp / 16] kept-key bits of the block-row
     uint8_t *packed = (uint8_t *)(index + nkp + nkp / 32 + 1);  // [nkp · 2dp] key panels
+    float *values = (float *)(((uintptr_t)(packed + (size_t)nkp * 2 * dp) + 63) & ~(uintptr_t)63);  // [nk, d]
+    unsigned char *any_kept = (unsigned char *)(values + (size_t)nk * d);                           // [key blocks]
     hdp_pack_key_panels(h, dp, packed);
+    hdp_copy_kept_values(h, i0, i1, any_kept, values);
     for (int i = i0; i < i1; i = (i / b + 1) * b) {
         int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1;
         hdp_key_masks(h, r, masks);
@@ -747,7 +768,7 @@ HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, flo
             float max0, max1, inv0, inv1;
             hdp_scores_vnni(h, first, pair, dp, packed, masks, s0, s1, &max0, &max1);
             int count = hdp_exponentials_vnni(h, masks, pair, max0, max1, s0, s1, index, &inv0, &inv1);
-            hdp_times_v_vnni(h, index, count, s0, s1, inv0, inv1, o0, o1);
+            hdp_times_v_vnni(h, values, d, index, count, s0, s1, inv0, inv1, o0, o1);
         }
     }
 }
@@ -755,7 +776,7 @@ HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, flo
 
 size_t attend_hdp_scratch_size(int keys, int d) {
     size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 8);
-    size_t vnni = 3 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4;
+    size_t vnni = 3 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4 + 16 + (size_t)keys * (size_t)d + (size_t)keys / 4 + 1;
     return vnni > 3 * (size_t)keys ? vnni : 3 * (size_t)keys;
 }
 

@@ -101,13 +101,17 @@ struct HDPKernelTwinTests {
         let (rows, columns) = shape
         var g = SeededGenerator(seed: UInt64(rows * 1000 + columns))
         // Few distinct values, so that ties with the threshold and between maxima occur.
-        let theta = (0..<(rows * columns)).map { _ in Int64.random(in: 0...12, using: &g) * 1_000_003 }
-        let importance = theta.map(Double.init)
-        #expect(attend_hdp_importance_total(theta, theta.count) == importance.reduce(0, +))
-        for rho in [-1.0, -0.5, -0.25, 0, 0.3, 1] {
-            var kept = [UInt8](repeating: 9, count: rows * columns)
-            attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), rho, &kept)
-            #expect(kept == BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: rho), "ρ \(rho)")
+        let small = (0..<(rows * columns)).map { _ in Int64.random(in: 0...12, using: &g) * 1_000_003 }
+        // Values whose sums are not exact in a double: the C code must take the reference path.
+        let huge = small.map { $0 << 30 | Int64.random(in: 0...1023, using: &g) }
+        for theta in [small, huge] {
+            let importance = theta.map(Double.init)
+            #expect(attend_hdp_importance_total(theta, theta.count) == importance.reduce(0, +))
+            for rho in [-1.0, -0.5, -0.25, 0, 0.3, 1] {
+                var kept = [UInt8](repeating: 9, count: rows * columns)
+                attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), rho, &kept)
+                #expect(kept == BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: rho), "ρ \(rho)")
+            }
         }
     }
 
