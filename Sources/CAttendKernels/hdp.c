@@ -109,6 +109,59 @@ void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, i
     attend_block_abs_sums_portable(m, n, s, lds, block, out);
 }
 
+// ---- int8 operands of S_I --------------------------------------------------------------------------
+INLINE int int8_operands_body(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                              uint8_t *a, int lda, int8_t *bt) {
+    int bad = 0;
+    for (int i = 0; i < nq; i++) {
+        const int16_t *x = qi + (size_t)i * ldq;
+        uint8_t *row = a + (size_t)i * lda;
+        for (int c = 0; c < d; c++) { bad |= x[c] < -128 || x[c] > 127; row[c] = (uint8_t)(x[c] + 128); }
+        for (int c = d; c < lda; c++) row[c] = 0;
+    }
+    for (int j = 0; j < nk; j++) {
+        const int16_t *x = ki + (size_t)j * ldk;
+        int8_t *row = bt + (size_t)j * d;
+        for (int c = 0; c < d; c++) { bad |= x[c] < -64 || x[c] > 63; row[c] = (int8_t)x[c]; }
+    }
+    return !bad;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static int int8_operands_avx2(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                                          uint8_t *a, int lda, int8_t *bt) {
+    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+}
+#endif
+
+int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                             uint8_t *a, int lda, int8_t *bt) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) return int8_operands_avx2(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+#endif
+    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+}
+
+INLINE void subtract_column_sums_body(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
+    for (int i = 0; i < m; i++) {
+        int32_t *row = s + (size_t)i * lds;
+        for (int j = 0; j < n; j++) row[j] = (int32_t)((uint32_t)row[j] - (uint32_t)factor * (uint32_t)sums[j]);  // wrapping
+    }
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void subtract_column_sums_avx2(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
+    subtract_column_sums_body(m, n, s, lds, factor, sums);
+}
+#endif
+
+void attend_hdp_subtract_column_sums(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { subtract_column_sums_avx2(m, n, s, lds, factor, sums); return; }
+#endif
+    subtract_column_sums_body(m, n, s, lds, factor, sums);
+}
+
 // ---- decisions ---------------------------------------------------------------------------------
 // Scalar C without a SIMD target, so that no multiply-add is fused: the same double arithmetic, in
 // the same order, as BlockSelection.rowBalanced and the Swift sum of the importances (the references).

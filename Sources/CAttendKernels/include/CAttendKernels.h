@@ -246,6 +246,16 @@ void attend_fixed_point_split(int rows, int d, const float *x, int ldx, int tota
 /// s: [m, n] int32 (row stride lds; edge blocks partial); out: [⌈m/block⌉, ⌈n/block⌉].
 void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out);
 
+/// HDP's int8 operands of S_I = Q_I·K_Iᵀ from int16 integer parts qi: [nq, d] (stride ldq) and
+/// ki: [nk, d] (stride ldk): a: [nq, lda] = Q_I + 128 as u8 (zero-padded from d to lda), bt: [nk, d]
+/// = K_I as s8. Returns 1 when every Q_I lies in [−128, 127] and every K_I in [−64, 63] (the int8
+/// GEMM's ranges), else 0 (the outputs are then not meaningful).
+int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                             uint8_t *a, int lda, int8_t *bt);
+
+/// s[i, j] −= factor · sums[j] for s: [m, n] (stride lds), in wrapping int32 arithmetic.
+void attend_hdp_subtract_column_sums(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums);
+
 /// Σ θ over `count` block importances as a double, summed in order (HDP's head importance θ_H).
 double attend_hdp_importance_total(const int64_t *theta, size_t count);
 
