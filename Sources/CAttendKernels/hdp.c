@@ -569,14 +569,19 @@ static int hdp_cpu_has_vnni(void) {
 /// Whether the VNNI body computes rows [i0, i1) of `head` exactly: approximate scores, fractions in
 /// u8 (f ≤ 8), integer parts of the queries and of every key in s8, and |S_I·2^f + fine| < 2^31
 /// (d·(128·128·2^8 + 2·255·128) < 2^31 for d ≤ 256).
+/// 1 when every value of rows × d int16 (stride ld, from x) lies in [−128, 127]; no early exit, so
+/// that the scan vectorizes.
+ATTEND_AVX2 static int parts_fit_s8(const int16_t *x, int rows, int d, int ld) {
+    int bad = 0;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < d; c++) bad |= (uint16_t)(x[(size_t)r * ld + c] + 128) > 255;
+    return !bad;
+}
+
 static int hdp_vnni_fits(const attend_hdp_head *h, int i0, int i1) {
     if (!h->approximate || h->fraction_bits > 8 || h->d > 256) return 0;
     int d = h->d;
-    for (int i = i0; i < i1; i++)
-        for (int c = 0; c < d; c++) { int16_t x = h->q_fi[(size_t)i * 2 * d + d + c]; if (x < -128 || x > 127) return 0; }
-    for (int j = 0; j < h->keys; j++)
-        for (int c = 0; c < d; c++) { int16_t x = h->k_if[(size_t)j * 2 * d + c]; if (x < -128 || x > 127) return 0; }
-    return 1;
+    return parts_fit_s8(h->q_fi + (size_t)i0 * 2 * d + d, i1 - i0, d, 2 * d) && parts_fit_s8(h->k_if, h->keys, d, 2 * d);
 }
 
 enum { PANEL = 16 };
@@ -695,46 +700,39 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
     *max1 = _mm512_reduce_max_ps(m1);
 }
 
-/// e^(s − max) over the kept keys of each panel (polynomial or exact) for one row, compacted in
-/// place: s[t] for the t-th kept key (s is read panel by panel ahead of the writes); returns
-/// 1 / Σ (the linear reciprocal with the polynomial).
-HDP_VNNI static inline float hdp_row_exponentials(const attend_hdp_head *h, const uint16_t *masks, int panels, float mx, float *s) {
-    __m512 sum = _mm512_setzero_ps(), shift = _mm512_set1_ps(mx);
-    int count = 0;
-    for (int p = 0; p < panels; p++) {
-        __mmask16 m = masks[p];
-        if (!m) continue;
-        __m512 x = _mm512_sub_ps(_mm512_loadu_ps(s + PANEL * p), shift);  // −∞ stays −∞
-        if (h->polynomial) {
-            x = ibert_exp_vnni(x);
-        } else {
-            float lanes[PANEL];
-            _mm512_storeu_ps(lanes, x);
-            attend_exp(lanes, lanes, PANEL);
-            x = _mm512_maskz_loadu_ps(m, lanes);
-        }
-        sum = _mm512_add_ps(sum, x);
-        _mm512_storeu_ps(s + count, _mm512_maskz_compress_ps(m, x));  // count ≤ 16p: no unread panel overwritten
-        count += __builtin_popcount(m);
-    }
-    float total = _mm512_reduce_add_ps(sum);
-    return h->polynomial ? attend_linear_reciprocal(total) : 1.0f / total;
+/// e^(s − max) of one panel's 16 scores (polynomial or exact), pruned lanes 0.
+HDP_VNNI static inline __m512 hdp_panel_exponentials(const attend_hdp_head *h, __mmask16 m, __m512 x) {
+    if (h->polynomial) return ibert_exp_vnni(x);  // −∞ lanes give 0
+    float lanes[PANEL];
+    _mm512_storeu_ps(lanes, x);
+    attend_exp(lanes, lanes, PANEL);
+    return _mm512_maskz_loadu_ps(m, lanes);
 }
 
-/// The pair's exponentials, compacted (e0, e1: [count] in place of s0, s1), the kept keys' positions
-/// into index: [count]; returns count and 1 / Σ per row.
+/// The pair's exponentials e^(s − max) over the kept keys (pruned keys −∞ in s), compacted in place
+/// (e0, e1: [count] over s0, s1; each panel is read before any later write reaches it: count ≤ 16p),
+/// the kept keys' positions into index: [count]; returns count, and 1 / Σ per row (the linear
+/// reciprocal with the polynomial). Both rows in one pass, so their divisions overlap.
 HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
                                                    float *s0, float *s1, int *index, float *inv0, float *inv1) {
     int panels = (h->keys + PANEL - 1) / PANEL, count = 0;
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512 sum0 = _mm512_setzero_ps(), sum1 = sum0, shift0 = _mm512_set1_ps(max0), shift1 = _mm512_set1_ps(max1);
     for (int p = 0; p < panels; p++) {
         __mmask16 m = masks[p];
         if (!m) continue;
+        __m512 x0 = hdp_panel_exponentials(h, m, _mm512_sub_ps(_mm512_loadu_ps(s0 + PANEL * p), shift0));  // −∞ stays −∞
+        __m512 x1 = pair ? hdp_panel_exponentials(h, m, _mm512_sub_ps(_mm512_loadu_ps(s1 + PANEL * p), shift1)) : x0;
+        sum0 = _mm512_add_ps(sum0, x0);
+        sum1 = _mm512_add_ps(sum1, x1);
+        _mm512_storeu_ps(s0 + count, _mm512_maskz_compress_ps(m, x0));
+        _mm512_storeu_ps(s1 + count, _mm512_maskz_compress_ps(m, x1));
         _mm512_storeu_si512((void *)(index + count), _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(PANEL * p))));
         count += __builtin_popcount(m);
     }
-    *inv0 = hdp_row_exponentials(h, masks, panels, max0, s0);
-    *inv1 = pair ? hdp_row_exponentials(h, masks, panels, max1, s1) : 0;
+    float total0 = _mm512_reduce_add_ps(sum0), total1 = _mm512_reduce_add_ps(sum1);
+    *inv0 = h->polynomial ? attend_linear_reciprocal(total0) : 1.0f / total0;
+    *inv1 = pair ? (h->polynomial ? attend_linear_reciprocal(total1) : 1.0f / total1) : 0;
     return count;
 }
 

@@ -76,8 +76,12 @@ public struct HDPMethod: AttentionMethod {
         var record = HeadWorkload(queries: nq, keys: nk, allowedEntries: 0, computedEntries: 0, blocksKept: 0, blocksTotal: rows * columns,
                                   qkMACs: 0, pvMACs: 0, denseMACs: 2 * nq * nk * d, exps: 0, bytesQ: nq * d * 2, bytesK: nk * d * 2,
                                   bytesV: 0, bits: format.totalBits, kvRowsRead: 0, headDim: d, blockRows: block, blockColumns: block,
-                                  keptBlocks: [UInt8](repeating: 0, count: rows * columns))
-        let zeroOutput = { for i in 0..<nq { (out + i * problem.ldo).update(repeating: 0, count: d) } }
+                                  keptBlocks: [])
+        // Pruned and empty heads: zero output, no block kept.
+        let zeroOutput = {
+            for i in 0..<nq { (out + i * problem.ldo).update(repeating: 0, count: d) }
+            record.keptBlocks = [UInt8](repeating: 0, count: rows * columns)
+        }
         if problem.mask.skippedHeads.contains(h) || nq == 0 || nk == 0 {
             zeroOutput()
             record.headPruned = problem.mask.skippedHeads.contains(h) ? 1 : 0
