@@ -131,9 +131,7 @@ public struct HDPMethod: AttentionMethod {
                 q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: scores,
                 kept: keptPointer, block: Int32(block), key_blocks: Int32(columns),
                 approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: attend_hdp_scratch_size(Int32(nk), Int32(d))) { scratch in
-                attend_hdp_rows(&head, 0, Int32(nq), scratch.baseAddress)
-            }
+            attend_hdp_rows(&head, 0, Int32(nq), threadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         }
         return record
     }
