@@ -700,39 +700,47 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
     *max1 = _mm512_reduce_max_ps(m1);
 }
 
-/// e^(s − max) of one panel's 16 scores (polynomial or exact), pruned lanes 0.
-HDP_VNNI static inline __m512 hdp_panel_exponentials(const attend_hdp_head *h, __mmask16 m, __m512 x) {
-    if (h->polynomial) return ibert_exp_vnni(x);  // −∞ lanes give 0
-    float lanes[PANEL];
-    _mm512_storeu_ps(lanes, x);
-    attend_exp(lanes, lanes, PANEL);
-    return _mm512_maskz_loadu_ps(m, lanes);
+/// e^x in place for the n compacted values of x (polynomial or exact); returns 1 / Σ (the linear
+/// reciprocal with the polynomial).
+HDP_VNNI static inline float hdp_compact_exponentials(const attend_hdp_head *h, float *x, int n) {
+    if (!h->polynomial) {
+        attend_exp(x, x, n);
+        __m512 sum = _mm512_setzero_ps();
+        for (int t = 0; t < n; t += PANEL) {
+            __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+            sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(live, x + t));
+        }
+        return 1.0f / _mm512_reduce_add_ps(sum);
+    }
+    __m512 sum = _mm512_setzero_ps(), minus_inf = _mm512_set1_ps(-INFINITY);
+    for (int t = 0; t < n; t += PANEL) {
+        __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+        __m512 e = ibert_exp_vnni(_mm512_mask_loadu_ps(minus_inf, live, x + t));  // lanes past n: e^−∞ = 0
+        _mm512_mask_storeu_ps(x + t, live, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    return attend_linear_reciprocal(_mm512_reduce_add_ps(sum));
 }
 
-/// The pair's exponentials e^(s − max) over the kept keys (pruned keys −∞ in s), compacted in place
-/// (e0, e1: [count] over s0, s1; each panel is read before any later write reaches it: count ≤ 16p),
-/// the kept keys' positions into index: [count]; returns count, and 1 / Σ per row (the linear
-/// reciprocal with the polynomial). Both rows in one pass, so their divisions overlap.
+/// The pair's exponentials e^(s − max) over the kept keys (pruned keys −∞ in s): the kept entries are
+/// first compacted in place (e0, e1: [count] over s0, s1; each panel is read before any later write
+/// reaches it: count ≤ 16p) with the kept keys' positions into index: [count], then exponentiated
+/// 16 at a time, so no exponential is spent on a pruned key. Returns count, and 1 / Σ per row.
 HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
                                                    float *s0, float *s1, int *index, float *inv0, float *inv1) {
     int panels = (h->keys + PANEL - 1) / PANEL, count = 0;
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512 sum0 = _mm512_setzero_ps(), sum1 = sum0, shift0 = _mm512_set1_ps(max0), shift1 = _mm512_set1_ps(max1);
+    __m512 shift0 = _mm512_set1_ps(max0), shift1 = _mm512_set1_ps(max1);
     for (int p = 0; p < panels; p++) {
         __mmask16 m = masks[p];
         if (!m) continue;
-        __m512 x0 = hdp_panel_exponentials(h, m, _mm512_sub_ps(_mm512_loadu_ps(s0 + PANEL * p), shift0));  // −∞ stays −∞
-        __m512 x1 = pair ? hdp_panel_exponentials(h, m, _mm512_sub_ps(_mm512_loadu_ps(s1 + PANEL * p), shift1)) : x0;
-        sum0 = _mm512_add_ps(sum0, x0);
-        sum1 = _mm512_add_ps(sum1, x1);
-        _mm512_storeu_ps(s0 + count, _mm512_maskz_compress_ps(m, x0));
-        _mm512_storeu_ps(s1 + count, _mm512_maskz_compress_ps(m, x1));
+        _mm512_storeu_ps(s0 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s0 + PANEL * p), shift0)));
+        if (pair) _mm512_storeu_ps(s1 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s1 + PANEL * p), shift1)));
         _mm512_storeu_si512((void *)(index + count), _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(PANEL * p))));
         count += __builtin_popcount(m);
     }
-    float total0 = _mm512_reduce_add_ps(sum0), total1 = _mm512_reduce_add_ps(sum1);
-    *inv0 = h->polynomial ? attend_linear_reciprocal(total0) : 1.0f / total0;
-    *inv1 = pair ? (h->polynomial ? attend_linear_reciprocal(total1) : 1.0f / total1) : 0;
+    *inv0 = hdp_compact_exponentials(h, s0, count);
+    *inv1 = pair ? hdp_compact_exponentials(h, s1, count) : 0;
     return count;
 }
 
