@@ -708,34 +708,41 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
     *max1 = _mm512_reduce_max_ps(m1);
 }
 
-/// e^x in place for the n compacted values of x (polynomial or exact); returns 1 / Σ (the linear
-/// reciprocal with the polynomial).
-HDP_VNNI static inline float hdp_compact_exponentials(const attend_hdp_head *h, float *x, int n) {
-    if (!h->polynomial) {
-        attend_exp(x, x, n);
-        __m512 sum = _mm512_setzero_ps();
-        for (int t = 0; t < n; t += PANEL) {
-            __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
-            sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(live, x + t));
-        }
-        return 1.0f / _mm512_reduce_add_ps(sum);
-    }
-    __m512 sum = _mm512_setzero_ps(), minus_inf = _mm512_set1_ps(-INFINITY);
+/// e^x in place for the n compacted values of x (polynomial or exact), 16 lanes at a time with the
+/// scalar body's operations (the AVX2 body's compiler fuses the same two multiply-adds).
+HDP_VNNI static inline void hdp_compact_exponentials(const attend_hdp_head *h, float *x, int n) {
+    if (!h->polynomial) { attend_exp(x, x, n); return; }
     for (int t = 0; t < n; t += PANEL) {
         __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
-        __m512 e = ibert_exp_vnni(_mm512_mask_loadu_ps(minus_inf, live, x + t));  // lanes past n: e^−∞ = 0
-        _mm512_mask_storeu_ps(x + t, live, e);
-        sum = _mm512_add_ps(sum, e);
+        _mm512_mask_storeu_ps(x + t, live, ibert_exp_vnni(_mm512_maskz_loadu_ps(live, x + t)));
     }
-    return attend_linear_reciprocal(_mm512_reduce_add_ps(sum));
+}
+
+/// x ← x · (1 / Σ x) with Σ in key order, one add at a time: the same rounding as the other bodies'
+/// sums, so that outputs — and every later layer's fixed-point codes — are bit-identical to theirs.
+HDP_VNNI static inline void hdp_normalize_pair(const attend_hdp_head *h, float *x0, float *x1, int n, int pair) {
+    float sum0 = 0, sum1 = 0;
+    if (pair) {
+        for (int t = 0; t < n; t++) { sum0 += x0[t]; sum1 += x1[t]; }  // two chains side by side
+    } else {
+        for (int t = 0; t < n; t++) sum0 += x0[t];
+    }
+    float inv0 = h->polynomial ? attend_linear_reciprocal(sum0) : 1.0f / sum0;
+    float inv1 = h->polynomial ? attend_linear_reciprocal(sum1) : 1.0f / sum1;
+    __m512 i0 = _mm512_set1_ps(inv0), i1 = _mm512_set1_ps(inv1);
+    for (int t = 0; t < n; t += PANEL) {
+        __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+        _mm512_mask_storeu_ps(x0 + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x0 + t), i0));
+        if (pair) _mm512_mask_storeu_ps(x1 + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x1 + t), i1));
+    }
 }
 
 /// The pair's exponentials e^(s − max) over the kept keys (pruned keys −∞ in s): the kept entries are
 /// first compacted in place (e0, e1: [count] over s0, s1; each panel is read before any later write
 /// reaches it: count ≤ 16p) with the kept keys' positions into index: [count], then exponentiated
-/// 16 at a time, so no exponential is spent on a pruned key. Returns count, and 1 / Σ per row.
+/// 16 at a time, so no exponential is spent on a pruned key, and normalized. Returns count.
 HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
-                                                   float *s0, float *s1, int *index, float *inv0, float *inv1) {
+                                                   float *s0, float *s1, int *index) {
     int panels = (h->keys + PANEL - 1) / PANEL, count = 0;
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     __m512 shift0 = _mm512_set1_ps(max0), shift1 = _mm512_set1_ps(max1);
@@ -747,49 +754,37 @@ HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, con
         _mm512_storeu_si512((void *)(index + count), _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(PANEL * p))));
         count += __builtin_popcount(m);
     }
-    *inv0 = hdp_compact_exponentials(h, s0, count);
-    *inv1 = pair ? hdp_compact_exponentials(h, s1, count) : 0;
+    hdp_compact_exponentials(h, s0, count);
+    if (pair) hdp_compact_exponentials(h, s1, count);
+    hdp_normalize_pair(h, s0, s1, count, pair);
     return count;
 }
 
-/// o0 = inv0 · Σ_t e0_t V[index_t] and o1 likewise (o1 skipped when null): 32 columns per pass over
-/// the compacted keys, two V loads per key shared by both rows, two keys per step (eight chains).
+/// o0 = Σ_t p0_t V[index_t] and o1 likewise over the compacted kept keys (o1 skipped when null):
+/// 32 columns per pass, two V loads per key shared by both rows, each column one fused multiply-add
+/// per key in key order — the AVX2 body's arithmetic, so the sums are bit-identical.
 HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const float *values, int ldv, const int *index, int count,
-                                               const float *e0, const float *e1, float inv0, float inv1, float *o0, float *o1) {
+                                               const float *p0, const float *p1, float *o0, float *o1) {
     int d = h->d;
     for (int c0 = 0; c0 < d; c0 += 32) {
         int width = d - c0 < 32 ? d - c0 : 32;
         __mmask16 lo = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1), hi = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
-        __m512 a[8];
-        for (int t = 0; t < 8; t++) a[t] = _mm512_setzero_ps();
+        __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
         const float *v = values + c0;
-        int t = 0;
-        for (; t + 2 <= count; t += 2) {
-            for (int u = 0; u < 2; u++) {
-                const float *vr = v + (size_t)index[t + u] * ldv;
-                __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
-                __m512 p0 = _mm512_set1_ps(e0[t + u]), p1 = _mm512_set1_ps(e1[t + u]);
-                a[4 * u + 0] = _mm512_fmadd_ps(p0, v0, a[4 * u + 0]);
-                a[4 * u + 1] = _mm512_fmadd_ps(p0, v1, a[4 * u + 1]);
-                a[4 * u + 2] = _mm512_fmadd_ps(p1, v0, a[4 * u + 2]);
-                a[4 * u + 3] = _mm512_fmadd_ps(p1, v1, a[4 * u + 3]);
-            }
-        }
-        if (t < count) {
+        for (int t = 0; t < count; t++) {
             const float *vr = v + (size_t)index[t] * ldv;
             __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
-            __m512 p0 = _mm512_set1_ps(e0[t]), p1 = _mm512_set1_ps(e1[t]);
-            a[0] = _mm512_fmadd_ps(p0, v0, a[0]);
-            a[1] = _mm512_fmadd_ps(p0, v1, a[1]);
-            a[2] = _mm512_fmadd_ps(p1, v0, a[2]);
-            a[3] = _mm512_fmadd_ps(p1, v1, a[3]);
+            __m512 q0 = _mm512_set1_ps(p0[t]), q1 = _mm512_set1_ps(p1[t]);
+            a00 = _mm512_fmadd_ps(q0, v0, a00);
+            a01 = _mm512_fmadd_ps(q0, v1, a01);
+            a10 = _mm512_fmadd_ps(q1, v0, a10);
+            a11 = _mm512_fmadd_ps(q1, v1, a11);
         }
-        __m512 i0 = _mm512_set1_ps(inv0), i1 = _mm512_set1_ps(inv1);
-        _mm512_mask_storeu_ps(o0 + c0, lo, _mm512_mul_ps(_mm512_add_ps(a[0], a[4]), i0));
-        _mm512_mask_storeu_ps(o0 + c0 + 16, hi, _mm512_mul_ps(_mm512_add_ps(a[1], a[5]), i0));
+        _mm512_mask_storeu_ps(o0 + c0, lo, a00);
+        _mm512_mask_storeu_ps(o0 + c0 + 16, hi, a01);
         if (o1) {
-            _mm512_mask_storeu_ps(o1 + c0, lo, _mm512_mul_ps(_mm512_add_ps(a[2], a[6]), i1));
-            _mm512_mask_storeu_ps(o1 + c0 + 16, hi, _mm512_mul_ps(_mm512_add_ps(a[3], a[7]), i1));
+            _mm512_mask_storeu_ps(o1 + c0, lo, a10);
+            _mm512_mask_storeu_ps(o1 + c0 + 16, hi, a11);
         }
     }
 }
@@ -832,10 +827,10 @@ HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, flo
                 if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
                 continue;
             }
-            float max0, max1, inv0, inv1;
+            float max0, max1;
             hdp_scores_vnni(h, first, pair, dp, packed, masks, s0, s1, &max0, &max1);
-            int count = hdp_exponentials_vnni(h, masks, pair, max0, max1, s0, s1, index, &inv0, &inv1);
-            hdp_times_v_vnni(h, values, d, index, count, s0, s1, inv0, inv1, o0, o1);
+            int count = hdp_exponentials_vnni(h, masks, pair, max0, max1, s0, s1, index);
+            hdp_times_v_vnni(h, values, d, index, count, s0, pair ? s1 : s0, o0, o1);
         }
     }
 }

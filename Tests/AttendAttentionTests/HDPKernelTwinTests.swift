@@ -66,6 +66,14 @@ struct HDPKernelTwinTests {
                         #expect(!fast.contains { $0.isNaN } && !slow.contains { $0.isNaN }, "every row written: body \(body), \(setting)")
                         #expect(worst <= 1e-5, "body \(body), \(setting): \(worst)")
                     }
+                    // The VNNI body does the AVX2 body's arithmetic in its order: bit-identical outputs, so that
+                    // later layers' fixed-point codes and HDP decisions do not change with the body.
+                    if let avx2 = attended(body: Int32(ATTEND_I8_AVX2), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept, shape: shape,
+                                           block: block, approximate: approximate, polynomial: polynomial),
+                       let vnni = attended(body: Int32(ATTEND_I8_AVX512_VNNI), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept,
+                                           shape: shape, block: block, approximate: approximate, polynomial: polynomial) {
+                        #expect(zip(avx2, vnni).allSatisfy { $0.bitPattern == $1.bitPattern || ($0 == 0 && $1 == 0) }, "VNNI ≡ AVX2: \(setting)")
+                    }
                     if maskName != "all kept" {
                         #expect(slow.suffix((nq - (rows - 1) * block) * d).allSatisfy { $0 == 0 }, "fully pruned block-row outputs zeros: \(setting)")
                     }
