@@ -563,8 +563,9 @@ void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float
 // panels of 16: per group of 4 dimensions, 64 bytes of K_I (16 keys × 4) and then 64 of K_F, so that
 // one query's broadcast group scores 16 keys per instruction. Per block-row, every 16-key panel with
 // a kept key is scored densely for the block-row's queries (two at a time, sharing the panel
-// loads); pruned keys are masked to −∞ before the softmax and skipped in P·V (Fetch-Upon-Mask
-// holds for V; K panels are streamed).
+// loads); pruned keys are masked to −∞, the kept entries compacted, exponentiated, normalized and
+// multiplied by their V rows in key order — the AVX2 body's arithmetic, so outputs are bit-identical
+// (Fetch-Upon-Mask holds for V; K panels are streamed).
 #ifdef ATTEND_HAVE_AVX2
 #define HDP_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,bmi,bmi2,fma")))
 

@@ -12,8 +12,9 @@ import CAttendKernels
 ///    ρ_B (`BlockSelection.rowBalanced`), or the Top-K baseline (`BlockSelection.topK`).
 /// 5. Kept blocks only: scores `(Q_I K_Iᵀ + Q_F K_Iᵀ + Q_I K_Fᵀ) / √d` (`approximate`) or the exact
 ///    Float32 `q·k / √d`; softmax over the kept keys with I-BERT's polynomial exp and a linear
-///    reciprocal (`polynomialSoftmax`) or exactly; `P V` over the kept keys. K/V rows of pruned blocks
-///    are never read (Fetch-Upon-Mask).
+///    reciprocal (`polynomialSoftmax`) or exactly; `P V` over the kept keys. V rows of pruned keys are
+///    never read (Fetch-Upon-Mask); the AVX-512 VNNI body scores whole 16-key panels that hold a kept
+///    key (pruned lanes masked out), the other bodies read K rows of kept keys only.
 ///
 /// With ρ_B = −1, τ_H = 0, `approximate` and `polynomialSoftmax` off, every block is kept and the
 /// result is dense attention (tested). The magnitude head baseline (`Heads.magnitude`) computes every
