@@ -15,6 +15,8 @@ Needs perf (Debian: linux-perf). Categories, first match from the leaf upwards:
   layernorm / gelu / softmax   the row operations
   hand-offs     the thread pool waiting or spinning (attend_parallel_for, worker_main, cpu_relax, futex, sched)
   other         everything else in the forward (Swift glue, copies, allocation, the kernel)
+
+With --hdp, the samples under HDPMethod are split by HDP stage instead (HDP_RULES below).
 """
 import argparse
 import collections
@@ -34,6 +36,34 @@ RULES = [
     ("gelu", ("gelu", "erf_")),
     ("softmax", ("softmax",)),
 ]
+# --hdp: HDP's stages (SPEC §4.4), first match from the leaf upwards among samples under HDPMethod.
+HDP_RULES = [
+    ("fixed-point split", ("fixed_point_split",)),
+    ("S_I (int8 GEMM)", ("IntegerScores", "kernel_vnni", "emit_raw", "attend_i8_pack_b", "int8_operands", "subtract_column_sums",
+                         "attend_int_scores", "attend_u8s8_gemm")),
+    ("block sums", ("block_abs_sums",)),
+    ("selection", ("row_balanced", "row_stats", "row_at_least", "int64_sum_or", "importance_total", "BlockSelection")),
+    ("kept-block scores", ("hdp_scores_vnni", "approximate_scores", "hdp_key_masks", "hdp_pack_key_panels")),
+    ("softmax", ("hdp_exponentials_vnni", "ibert_exp", "attend_exp")),
+    ("P·V", ("hdp_times_v_vnni", "hdp_copy_kept_values")),
+    ("allocation", ("page_fault", "clear_page", "malloc", "free", "swift_allocObject", "swift_release", "memset", "memmove", "munmap", "mmap")),
+]
+HDP_ORDER = [name for name, _ in HDP_RULES] + ["other HDP"]
+
+
+def hdp_category(frames):
+    """HDP stage of one sample (frames leaf first), or None outside HDP's attention."""
+    if not any("HDPMethod" in f for f in frames):
+        return None
+    for frame in frames:
+        for name, needles in HDP_RULES:
+            if any(n in frame for n in needles):
+                return name
+        if "HDPMethod" in frame:
+            return "other HDP"  # Swift glue (records, kept counts) or rows kernel bookkeeping
+    return "other HDP"
+
+
 HANDOFF = ("attend_parallel_for", "worker_main", "cpu_relax", "run_tasks", "futex", "sched", "schedule", "pthread_cond",
            "do_syscall", "entry_SYSCALL", "__lll_lock")
 
@@ -75,6 +105,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frequency", type=int, default=499, help="samples per second per thread")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--hdp", action="store_true",
+                        help="shares of HDP's attention by stage (split, S_I, block sums, selection, kept-block scores, softmax, "
+                             "P·V, allocation, other) instead of the kernel categories")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to profile, after --")
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -89,6 +122,19 @@ def main():
         script = subprocess.run(["perf", "script", "-i", data], capture_output=True, text=True)
         if script.returncode != 0:
             sys.exit(f"perf_profile.py: perf script failed: {script.stderr.strip()[-500:]}")
+    samples = parse(script.stdout)
+    if args.hdp:
+        stages = collections.Counter(c for c in map(hdp_category, samples) if c)
+        total = sum(stages.values())
+        shares = {k: (100.0 * stages[k] / total if total else 0.0) for k in HDP_ORDER}
+        if args.json:
+            print(json.dumps({"command": command, "samples": len(samples), "hdp_samples": total, "percent": shares}))
+            return
+        print(f"{' '.join(command)}\n{total} samples in HDP's attention (of {len(samples)})")
+        print("| HDP stage | share |\n|---|---|")
+        for k in HDP_ORDER:
+            print(f"| {k} | {shares[k]:.1f} % |")
+        return
     counts = collections.Counter(category(frames) for frames in parse(script.stdout))
     measured = sum(v for k, v in counts.items() if k != "setup")
     order = ["micro-kernel", "packing", "attention", "layernorm", "gelu", "softmax", "hand-offs", "other"]

@@ -5,8 +5,11 @@
 #include "simd_target.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
+/// Kept out of line so that profiles name each stage of the VNNI body (called once per block-row or pair).
+#define NOINLINE __attribute__((noinline))
 
 // ---- integer scores ---------------------------------------------------------------------------
 INLINE int32_t dot_i16(const int16_t *a, const int16_t *b, int d) {
@@ -106,6 +109,202 @@ void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, i
     attend_block_abs_sums_portable(m, n, s, lds, block, out);
 }
 
+// ---- int8 operands of S_I --------------------------------------------------------------------------
+INLINE int int8_operands_body(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                              uint8_t *a, int lda, int8_t *bt) {
+    int bad = 0;
+    for (int i = 0; i < nq; i++) {
+        const int16_t *x = qi + (size_t)i * ldq;
+        uint8_t *row = a + (size_t)i * lda;
+        for (int c = 0; c < d; c++) { bad |= x[c] < -128 || x[c] > 127; row[c] = (uint8_t)(x[c] + 128); }
+        for (int c = d; c < lda; c++) row[c] = 0;
+    }
+    for (int j = 0; j < nk; j++) {
+        const int16_t *x = ki + (size_t)j * ldk;
+        int8_t *row = bt + (size_t)j * d;
+        for (int c = 0; c < d; c++) { bad |= x[c] < -64 || x[c] > 63; row[c] = (int8_t)x[c]; }
+    }
+    return !bad;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static int int8_operands_avx2(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                                          uint8_t *a, int lda, int8_t *bt) {
+    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+}
+#endif
+
+int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                             uint8_t *a, int lda, int8_t *bt) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) return int8_operands_avx2(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+#endif
+    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+}
+
+INLINE void subtract_column_sums_body(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
+    for (int i = 0; i < m; i++) {
+        int32_t *row = s + (size_t)i * lds;
+        for (int j = 0; j < n; j++) row[j] = (int32_t)((uint32_t)row[j] - (uint32_t)factor * (uint32_t)sums[j]);  // wrapping
+    }
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void subtract_column_sums_avx2(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
+    subtract_column_sums_body(m, n, s, lds, factor, sums);
+}
+#endif
+
+void attend_hdp_subtract_column_sums(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { subtract_column_sums_avx2(m, n, s, lds, factor, sums); return; }
+#endif
+    subtract_column_sums_body(m, n, s, lds, factor, sums);
+}
+
+// ---- decisions ---------------------------------------------------------------------------------
+// Scalar C without a SIMD target, so that no multiply-add is fused: the same double arithmetic, in
+// the same order, as BlockSelection.rowBalanced and the Swift sum of the importances (the references).
+
+/// Σ θ in order as doubles — the reference — for sums that may not be exact in a double.
+static double importance_total_reference(const int64_t *theta, size_t count) {
+    double sum = 0;
+    for (size_t i = 0; i < count; i++) sum += (double)theta[i];
+    return sum;
+}
+
+// θ ≥ 0 are integers: while their total stays below 2^53 every partial sum is exact in a double,
+// so the in-order double sum equals the exact int64 sum converted once, in any order of addition.
+#define EXACT_LIMIT ((int64_t)1 << 53)
+
+/// Σ of n int64 values and the OR of their bits (n ≤ 2^20; with every value in [0, 2^33) — no bit
+/// from 33 up in the OR — Σ cannot wrap), one pass that vectorizes.
+INLINE int64_t int64_sum_or_body(const int64_t *x, size_t n, uint64_t *bits) {
+    int64_t s = 0;
+    uint64_t any = 0;
+    for (size_t i = 0; i < n; i++) { s += x[i]; any |= (uint64_t)x[i]; }
+    *bits = any;
+    return s;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static int64_t int64_sum_or_avx2(const int64_t *x, size_t n, uint64_t *bits) { return int64_sum_or_body(x, n, bits); }
+#endif
+
+double attend_hdp_importance_total(const int64_t *theta, size_t count) {
+    // Chunks of 2^20 values in [0, 2^33): no chunk sum wraps, and the running total is tested against
+    // 2^53 after each chunk. Anything else takes the reference.
+    int64_t total = 0;
+    const size_t chunk = (size_t)1 << 20;
+    for (size_t i = 0; i < count; i += chunk) {
+        size_t n = count - i < chunk ? count - i : chunk;
+        uint64_t bits;
+        int64_t sum;
+#ifdef ATTEND_HAVE_AVX2
+        if (attend_cpu_has_avx2_fma()) sum = int64_sum_or_avx2(theta + i, n, &bits);
+        else
+#endif
+            sum = int64_sum_or_body(theta + i, n, &bits);
+        if (bits >> 33) return importance_total_reference(theta, count);
+        total += sum;
+        if (total >= EXACT_LIMIT) return importance_total_reference(theta, count);
+    }
+    return (double)total;
+}
+
+/// Energon's threshold of a row with min, max and mean (the reference's expression, not fused).
+static double row_threshold(double low, double high, double mean, double rho) {
+    return rho >= 0 ? rho * high + (1 - rho) * mean : -rho * low + (1 + rho) * mean;
+}
+
+/// One block-row as BlockSelection.rowBalanced does it, in doubles: the reference.
+static void row_balanced_reference(const int64_t *row, int columns, double rho, unsigned char *out) {
+    double low = (double)row[0], high = low, sum = 0;
+    int best = 0;
+    for (int c = 0; c < columns; c++) {
+        double v = (double)row[c];
+        sum += v;
+        low = v < low ? v : low;
+        if (v > high) { high = v; best = c; }
+    }
+    double cut = row_threshold(low, high, sum / (double)columns, rho);
+    for (int c = 0; c < columns; c++) out[c] = (double)row[c] >= cut;
+    out[best] = 1;
+}
+
+/// min, max and Σ of a row of int64 (exact in every body).
+INLINE void row_stats_body(const int64_t *row, int columns, int64_t *low, int64_t *high, int64_t *sum) {
+    int64_t lo = row[0], hi = row[0], s = 0;
+    for (int c = 0; c < columns; c++) { lo = row[c] < lo ? row[c] : lo; hi = row[c] > hi ? row[c] : hi; s += row[c]; }
+    *low = lo; *high = hi; *sum = s;
+}
+
+/// out[c] = row[c] ≥ cut for an integer cut.
+INLINE void row_at_least_body(const int64_t *row, int columns, int64_t cut, unsigned char *out) {
+    for (int c = 0; c < columns; c++) out[c] = row[c] >= cut;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void row_stats_avx2(const int64_t *row, int columns, int64_t *low, int64_t *high, int64_t *sum) {
+    row_stats_body(row, columns, low, high, sum);
+}
+/// The same with AVX-512's 64-bit min and max (AVX2 has none).
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) static void row_stats_avx512(const int64_t *row, int columns, int64_t *low,
+                                                                                  int64_t *high, int64_t *sum) {
+    row_stats_body(row, columns, low, high, sum);
+}
+ATTEND_AVX2 static void row_at_least_avx2(const int64_t *row, int columns, int64_t cut, unsigned char *out) {
+    row_at_least_body(row, columns, cut, out);
+}
+#endif
+
+void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double rho, unsigned char *kept) {
+    if (columns <= 0) return;
+    int simd = 0;  // 0 portable, 1 AVX2, 2 AVX-512
+#ifdef ATTEND_HAVE_AVX2
+    simd = attend_cpu_has_avx2_fma() ? (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2 : 1) : 0;
+#endif
+    for (int r = 0; r < rows; r++) {
+        const int64_t *row = theta + (size_t)r * columns;
+        unsigned char *out = kept + (size_t)r * columns;
+        int64_t low, high, sum;
+#ifdef ATTEND_HAVE_AVX2
+        if (simd == 2) row_stats_avx512(row, columns, &low, &high, &sum);
+        else if (simd) row_stats_avx2(row, columns, &low, &high, &sum);
+        else
+#endif
+            row_stats_body(row, columns, &low, &high, &sum);
+        // Exact in doubles (θ ≥ 0, Σ < 2^53): the reference's min, max, Σ and so its threshold; an
+        // integer θ passes θ ≥ cut exactly when θ ≥ ⌈cut⌉. Otherwise the reference itself.
+        if (low < 0 || sum >= EXACT_LIMIT || simd == 0) { row_balanced_reference(row, columns, rho, out); continue; }
+        double cut = ceil(row_threshold((double)low, (double)high, (double)sum / (double)columns, rho));
+        int64_t at_least = cut > (double)high ? high + 1 : (cut < 0 ? 0 : (int64_t)cut);
+#ifdef ATTEND_HAVE_AVX2
+        row_at_least_avx2(row, columns, at_least, out);
+#endif
+        int best = 0;
+        while (row[best] != high) best++;  // the first maximum
+        out[best] = 1;
+    }
+}
+
+// ---- per-thread scratch -------------------------------------------------------------------------
+enum { SCRATCH_SLOTS = 4 };
+static _Thread_local struct { void *base; size_t bytes; } scratch_slots[SCRATCH_SLOTS];
+
+void *attend_hdp_thread_scratch(int slot, size_t bytes) {
+    if (slot < 0 || slot >= SCRATCH_SLOTS) return NULL;
+    if (scratch_slots[slot].bytes < bytes || !scratch_slots[slot].base) {
+        free(scratch_slots[slot].base);
+        size_t size = bytes < 64 ? 64 : (bytes + 63) / 64 * 64;
+        void *base = NULL;
+        if (posix_memalign(&base, 64, size) != 0) base = NULL;
+        scratch_slots[slot].base = base;
+        scratch_slots[slot].bytes = base ? size : 0;
+    }
+    return scratch_slots[slot].base;
+}
+
 // ---- fixed point --------------------------------------------------------------------------------
 INLINE void fixed_point_split_body(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
                                    int fraction_first, int16_t *out) {
@@ -129,9 +328,38 @@ INLINE void fixed_point_split_body(int rows, int d, const float *x, int ldx, int
 }
 
 #ifdef ATTEND_HAVE_AVX2
+/// The portable body's steps on 8 lanes, every one exact (scaling by 2^f, truncation, the tie test,
+/// clamping), so both bodies give identical codes; the tail of each row runs the portable body.
 ATTEND_AVX2 static void fixed_point_split_avx2(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
                                                int fraction_first, int16_t *out) {
-    fixed_point_split_body(rows, d, x, ldx, total_bits, fraction_bits, fraction_first, out);
+    const __m256 scale = _mm256_set1_ps((float)(1 << fraction_bits)), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 min_code = _mm256_set1_ps(-(float)(1 << (total_bits - 1))), max_code = _mm256_set1_ps((float)((1 << (total_bits - 1)) - 1));
+    const __m128i shift = _mm_cvtsi32_si128(fraction_bits);
+    int integer_offset = fraction_first ? d : 0, fraction_offset = fraction_first ? 0 : d, body = d / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        int16_t *o = out + (size_t)r * 2 * d;
+        for (int c = 0; c < body; c += 8) {
+            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(xr + c), scale);
+            __m256 whole = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            __m256 away = _mm256_add_ps(whole, _mm256_or_ps(one, _mm256_and_ps(v, sign)));
+            __m256 tie = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(v, whole)), half, _CMP_GE_OQ);  // NaN (±∞ − ±∞): false
+            __m256 rounded = _mm256_blendv_ps(whole, away, tie);
+            __m256 clamped = _mm256_max_ps(_mm256_min_ps(rounded, max_code), min_code);
+            __m256i code = _mm256_andnot_si256(_mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)), _mm256_cvttps_epi32(clamped));
+            __m256i integer = _mm256_sra_epi32(code, shift);
+            __m256i fraction = _mm256_sub_epi32(code, _mm256_sll_epi32(integer, shift));
+            _mm_storeu_si128((__m128i *)(o + integer_offset + c), _mm_packs_epi32(_mm256_castsi256_si128(integer), _mm256_extracti128_si256(integer, 1)));
+            _mm_storeu_si128((__m128i *)(o + fraction_offset + c), _mm_packs_epi32(_mm256_castsi256_si128(fraction), _mm256_extracti128_si256(fraction, 1)));
+        }
+        if (body < d) {  // the tail as the portable body, one row piece at a time
+            int16_t tail[2 * 8];
+            int n = d - body;
+            fixed_point_split_body(1, n, xr + body, ldx, total_bits, fraction_bits, 1, tail);
+            for (int c = 0; c < n; c++) { o[fraction_offset + body + c] = tail[c]; o[integer_offset + body + c] = tail[n + c]; }
+        }
+    }
 }
 #endif
 
@@ -292,7 +520,7 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
     int d = h->d, nk = h->keys, b = h->block;
     float *p0 = scratch, *p1 = scratch + nk;  // [kept keys] probabilities of two query rows
     int *index = (int *)(scratch + 2 * nk);   // [kept keys] key positions
-    for (int i = i0; i < i1;) {
+    for (int i = i0; i < i1; i = (i / b + 1) * b) {
         // The kept keys of block-row i / b, shared by its query rows in [i, row_end).
         const unsigned char *kept = h->kept + (size_t)(i / b) * h->key_blocks;
         int row_end = (i / b + 1) * b < i1 ? (i / b + 1) * b : i1;
@@ -302,16 +530,16 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
             int end = (kb + 1) * b < nk ? (kb + 1) * b : nk;
             for (int j = kb * b; j < end; j++) index[count++] = j;
         }
-        for (; i < row_end; i += 2) {
-            int pair = i + 1 < row_end;
-            float *o0 = h->out + (size_t)i * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
+        for (int first = i; first < row_end; first += 2) {  // query rows first, first + 1 of the block-row
+            int pair = first + 1 < row_end;
+            float *o0 = h->out + (size_t)first * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
             if (count == 0) {  // a fully masked row outputs zeros (SPEC §3)
                 for (int c = 0; c < d; c++) o0[c] = 0;
                 if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
                 continue;
             }
-            kept_row_probabilities(h, i, index, count, p0, approximate_scores);
-            if (pair) kept_row_probabilities(h, i + 1, index, count, p1, approximate_scores);
+            kept_row_probabilities(h, first, index, count, p0, approximate_scores);
+            if (pair) kept_row_probabilities(h, first + 1, index, count, p1, approximate_scores);
             kept_rows_times_v(h, index, count, p0, pair ? p1 : p0, o0, o1);
         }
     }
@@ -327,9 +555,321 @@ void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float
     hdp_rows_body(head, i0, i1, scratch, approximate_scores_portable);
 }
 
-void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch) {
+// ---- kept-block rows on AVX-512 VNNI ------------------------------------------------------------
+// Approximate scores need 2d u8 × s8 products per entry: Q_F·K_I (fractions u8 in [0, 2^f), integer
+// parts s8) and Q_I·K_F. vpdpbusd adds four u8 × s8 products straight into int32 lanes (no
+// intermediate saturation), so with f ≤ 8 and integer parts in s8 (total − fraction bits ≤ 8) the
+// sums are exact and the scores identical to the other bodies'. Keys are packed once per call into
+// panels of 16: per group of 4 dimensions, 64 bytes of K_I (16 keys × 4) and then 64 of K_F, so that
+// one query's broadcast group scores 16 keys per instruction. Per block-row, every 16-key panel with
+// a kept key is scored densely for the block-row's queries (two at a time, sharing the panel
+// loads); pruned keys are masked to −∞, the kept entries compacted, exponentiated, normalized and
+// multiplied by their V rows in key order — the AVX2 body's arithmetic, so outputs are bit-identical
+// (Fetch-Upon-Mask holds for V; K panels are streamed).
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) { hdp_rows_avx2(head, i0, i1, scratch); return; }
+#define HDP_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,bmi,bmi2,fma")))
+
+/// The int8 GEMM's VNNI test (AVX-512 F, BW, VNNI) plus the DQ, VL and BMI2 this body also uses.
+static int hdp_cpu_has_vnni(void) {
+    return attend_i8_body_available(ATTEND_I8_AVX512_VNNI) && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+}
+
+/// Whether the VNNI body computes rows [i0, i1) of `head` exactly: approximate scores, fractions in
+/// u8 (f ≤ 8), integer parts of the queries and of every key in s8, and |S_I·2^f + fine| < 2^31
+/// (d·(128·128·2^8 + 2·255·128) < 2^31 for d ≤ 256).
+/// 1 when every value of rows × d int16 (stride ld, from x) lies in [−128, 127]; no early exit, so
+/// that the scan vectorizes.
+ATTEND_AVX2 static int parts_fit_s8(const int16_t *x, int rows, int d, int ld) {
+    int bad = 0;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < d; c++) bad |= (uint16_t)(x[(size_t)r * ld + c] + 128) > 255;
+    return !bad;
+}
+
+static int hdp_vnni_fits(const attend_hdp_head *h, int i0, int i1) {
+    if (!h->approximate || h->fraction_bits > 8 || h->d > 256) return 0;
+    int d = h->d;
+    return parts_fit_s8(h->q_fi + (size_t)i0 * 2 * d + d, i1 - i0, d, 2 * d) && parts_fit_s8(h->k_if, h->keys, d, 2 * d);
+}
+
+enum { PANEL = 16 };
+
+static inline int round_up_int(int x, int m) { return (x + m - 1) / m * m; }
+
+/// Packs K_I and K_F of every key (k_if: [keys, 2d], integer parts then fractions) into panels:
+/// panel p, group g: bytes [64g, 64g + 64) of its K_I block are keys 16p…16p+15 × dims 4g…4g+3.
+NOINLINE static void hdp_pack_key_panels(const attend_hdp_head *h, int dp, uint8_t *packed) {
+    int d = h->d, panels = (h->keys + PANEL - 1) / PANEL;
+    size_t panel_bytes = (size_t)2 * dp * PANEL;
+    memset(packed, 0, panel_bytes * panels);
+    for (int j = 0; j < h->keys; j++) {
+        const int16_t *row = h->k_if + (size_t)j * 2 * d;
+        uint8_t *ki = packed + (size_t)(j / PANEL) * panel_bytes + 4 * (j % PANEL), *kf = ki + (size_t)dp * PANEL;
+        for (int c = 0; c < d; c++) {
+            size_t at = (size_t)(c / 4) * 4 * PANEL + c % 4;
+            ki[at] = (uint8_t)(int8_t)row[c];
+            kf[at] = (uint8_t)row[d + c];
+        }
+    }
+}
+
+/// Bits of the kept keys of block-row `r`, 16 per panel (bit j % 16 of masks[j / 16] for key j),
+/// without a branch per block: with 2-key blocks, 64 kept flags at a time from one byte compare,
+/// each flag doubled into its two key bits by a bit deposit; other sizes one block at a time.
+HDP_VNNI NOINLINE static void hdp_key_masks(const attend_hdp_head *h, int r, uint16_t *masks) {
+    int b = h->block, nk = h->keys, panels = (nk + PANEL - 1) / PANEL, columns = h->key_blocks;
+    const unsigned char *kept = h->kept + (size_t)r * columns;
+    if (b == 2) {
+        for (int kb0 = 0; kb0 < columns; kb0 += 64) {
+            int n = columns - kb0 < 64 ? columns - kb0 : 64;
+            __mmask64 live = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+            __m512i flags = _mm512_maskz_loadu_epi8(live, kept + kb0);
+            uint64_t bits = _mm512_test_epi8_mask(flags, flags);
+            for (int k = 0; k < 8 && kb0 / 8 + k < panels; k++)  // 8 blocks = 16 keys = one panel
+                masks[kb0 / 8 + k] = (uint16_t)(_pdep_u32((uint32_t)(bits >> (8 * k)) & 0xFF, 0x5555) * 3);
+        }
+    } else {
+        for (int p = 0; p < panels; p++) masks[p] = 0;
+        for (int kb = 0; kb < columns; kb++) {
+            uint32_t flag = kept[kb] != 0;
+            for (int j = kb * b; j < (kb + 1) * b && j < nk; j++) masks[j / PANEL] |= (uint16_t)(flag << (j % PANEL));
+        }
+    }
+    if (nk % PANEL) masks[panels - 1] &= (uint16_t)((1u << (nk % PANEL)) - 1);  // no keys past the end
+}
+
+/// I-BERT's exp of attend_ibert_exp on 16 lanes (x ≤ 0 or −∞): the same steps, with the
+/// multiply-adds fused (as the AVX2 body's compiler may fuse them).
+HDP_VNNI static inline __m512 ibert_exp_vnni(__m512 x) {
+    const __m512 ln2 = _mm512_set1_ps(0.69314718f);
+    __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-INFINITY), _CMP_GT_OQ);
+    x = _mm512_min_ps(x, _mm512_setzero_ps());
+    __m512 z = _mm512_roundscale_ps(_mm512_div_ps(_mm512_sub_ps(_mm512_setzero_ps(), x), ln2), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    live &= _mm512_cmp_ps_mask(z, _mm512_set1_ps(149), _CMP_LE_OQ);
+    __m512 r = _mm512_min_ps(_mm512_fmadd_ps(z, ln2, x), _mm512_setzero_ps());
+    __m512 t = _mm512_add_ps(r, _mm512_set1_ps(1.353f));
+    __m512 p = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.3585f), t), t, _mm512_set1_ps(0.344f));
+    __m512i zi = _mm512_cvttps_epi32(_mm512_maskz_mov_ps(live, z));
+    __m512i e127 = _mm512_set1_epi32(127), e126 = _mm512_set1_epi32(126);
+    __m512i high = _mm512_slli_epi32(_mm512_sub_epi32(e127, _mm512_min_epi32(zi, e126)), 23);
+    __m512i low = _mm512_slli_epi32(_mm512_sub_epi32(e127, _mm512_max_epi32(_mm512_sub_epi32(zi, e126), _mm512_setzero_si512())), 23);
+    return _mm512_maskz_mul_ps(live, _mm512_mul_ps(p, _mm512_castsi512_ps(low)), _mm512_castsi512_ps(high));
+}
+
+/// Scores of query rows i and i + 1 (`pair`) against every panel with a kept key, scaled, into
+/// s0 / s1 ([panels · 16], pruned keys −∞); returns the rows' maxima.
+HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, int dp, const uint8_t *packed,
+                                     const uint16_t *masks, float *s0, float *s1, float *max0, float *max1) {
+    int d = h->d, nk = h->keys, panels = (nk + PANEL - 1) / PANEL, groups = dp / 4;
+    // Query parts as bytes, zero-padded to dp: fractions (u8) and integer parts (s8).
+    uint32_t qf[2][64], qi[2][64];
+    for (int q = 0; q < 2; q++) {
+        const int16_t *row = h->q_fi + (size_t)(pair || q == 0 ? i + q : i) * 2 * d;
+        uint8_t *f = (uint8_t *)qf[q], *n = (uint8_t *)qi[q];
+        for (int c = 0; c < dp; c++) { f[c] = c < d ? (uint8_t)row[c] : 0; n[c] = c < d ? (uint8_t)(int8_t)row[d + c] : 0; }
+    }
+    const __m128i shift = _mm_cvtsi32_si128(h->fraction_bits);
+    const __m512 unit = _mm512_set1_ps(1.0f / (float)(1 << h->fraction_bits)), scale = _mm512_set1_ps(h->scale);
+    const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
+    __m512 m0 = minus_inf, m1 = minus_inf;
+    const int32_t *si0 = h->s_int + (size_t)i * nk, *si1 = pair ? si0 + nk : si0;
+    size_t panel_bytes = (size_t)2 * dp * PANEL;
+    for (int p = 0; p < panels; p++) {
+        __mmask16 m = masks[p];
+        if (!m) continue;
+        const uint8_t *ki = packed + (size_t)p * panel_bytes, *kf = ki + (size_t)dp * PANEL;
+        // Eight independent integer chains (row × term × even/odd group), so that vpdpbusd's latency
+        // is hidden; their exact int32 sums are added at the end. (groups is even: dp is padded to 8.)
+        __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int g = 0; g < groups; g += 2) {
+            __m512i vi = _mm512_loadu_si512((const void *)(ki + 64 * g)), vf = _mm512_loadu_si512((const void *)(kf + 64 * g));
+            __m512i wi = _mm512_loadu_si512((const void *)(ki + 64 * g + 64)), wf = _mm512_loadu_si512((const void *)(kf + 64 * g + 64));
+            c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32((int)qf[0][g]), vi);
+            c1 = _mm512_dpbusd_epi32(c1, vf, _mm512_set1_epi32((int)qi[0][g]));
+            c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32((int)qf[1][g]), vi);
+            c3 = _mm512_dpbusd_epi32(c3, vf, _mm512_set1_epi32((int)qi[1][g]));
+            c4 = _mm512_dpbusd_epi32(c4, _mm512_set1_epi32((int)qf[0][g + 1]), wi);
+            c5 = _mm512_dpbusd_epi32(c5, wf, _mm512_set1_epi32((int)qi[0][g + 1]));
+            c6 = _mm512_dpbusd_epi32(c6, _mm512_set1_epi32((int)qf[1][g + 1]), wi);
+            c7 = _mm512_dpbusd_epi32(c7, wf, _mm512_set1_epi32((int)qi[1][g + 1]));
+        }
+        __m512i a0 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si0 + PANEL * p), shift);
+        __m512i a1 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si1 + PANEL * p), shift);
+        a0 = _mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c4, c5)));
+        a1 = _mm512_add_epi32(a1, _mm512_add_epi32(_mm512_add_epi32(c2, c3), _mm512_add_epi32(c6, c7)));
+        __m512 x0 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a0), unit), scale));
+        __m512 x1 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a1), unit), scale));
+        _mm512_storeu_ps(s0 + PANEL * p, x0);
+        _mm512_storeu_ps(s1 + PANEL * p, x1);
+        m0 = _mm512_max_ps(m0, x0);
+        m1 = _mm512_max_ps(m1, x1);
+    }
+    *max0 = _mm512_reduce_max_ps(m0);
+    *max1 = _mm512_reduce_max_ps(m1);
+}
+
+/// e^x in place for the n compacted values of x (polynomial or exact), 16 lanes at a time with the
+/// scalar body's operations (the AVX2 body's compiler fuses the same two multiply-adds).
+HDP_VNNI static inline void hdp_compact_exponentials(const attend_hdp_head *h, float *x, int n) {
+    if (!h->polynomial) { attend_exp(x, x, n); return; }
+    for (int t = 0; t < n; t += PANEL) {
+        __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+        _mm512_mask_storeu_ps(x + t, live, ibert_exp_vnni(_mm512_maskz_loadu_ps(live, x + t)));
+    }
+}
+
+/// x ← x · (1 / Σ x) with Σ in key order, one add at a time: the same rounding as the other bodies'
+/// sums, so that outputs — and every later layer's fixed-point codes — are bit-identical to theirs.
+HDP_VNNI static inline void hdp_normalize_pair(const attend_hdp_head *h, float *x0, float *x1, int n, int pair) {
+    float sum0 = 0, sum1 = 0;
+    if (pair) {
+        for (int t = 0; t < n; t++) { sum0 += x0[t]; sum1 += x1[t]; }  // two chains side by side
+    } else {
+        for (int t = 0; t < n; t++) sum0 += x0[t];
+    }
+    float inv0 = h->polynomial ? attend_linear_reciprocal(sum0) : 1.0f / sum0;
+    float inv1 = h->polynomial ? attend_linear_reciprocal(sum1) : 1.0f / sum1;
+    __m512 i0 = _mm512_set1_ps(inv0), i1 = _mm512_set1_ps(inv1);
+    for (int t = 0; t < n; t += PANEL) {
+        __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+        _mm512_mask_storeu_ps(x0 + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x0 + t), i0));
+        if (pair) _mm512_mask_storeu_ps(x1 + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x1 + t), i1));
+    }
+}
+
+/// The pair's exponentials e^(s − max) over the kept keys (pruned keys −∞ in s): the kept entries are
+/// first compacted in place (e0, e1: [count] over s0, s1; each panel is read before any later write
+/// reaches it: count ≤ 16p) with the kept keys' positions into index: [count], then exponentiated
+/// 16 at a time, so no exponential is spent on a pruned key, and normalized. Returns count.
+HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
+                                                   float *s0, float *s1, int *index) {
+    int panels = (h->keys + PANEL - 1) / PANEL, count = 0;
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512 shift0 = _mm512_set1_ps(max0), shift1 = _mm512_set1_ps(max1);
+    for (int p = 0; p < panels; p++) {
+        __mmask16 m = masks[p];
+        if (!m) continue;
+        _mm512_storeu_ps(s0 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s0 + PANEL * p), shift0)));
+        if (pair) _mm512_storeu_ps(s1 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s1 + PANEL * p), shift1)));
+        _mm512_storeu_si512((void *)(index + count), _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(PANEL * p))));
+        count += __builtin_popcount(m);
+    }
+    hdp_compact_exponentials(h, s0, count);
+    if (pair) hdp_compact_exponentials(h, s1, count);
+    hdp_normalize_pair(h, s0, s1, count, pair);
+    return count;
+}
+
+/// o0 = Σ_t p0_t V[index_t] and o1 likewise over the compacted kept keys (o1 skipped when null):
+/// 32 columns per pass, two V loads per key shared by both rows, each column one fused multiply-add
+/// per key in key order — the AVX2 body's arithmetic, so the sums are bit-identical.
+HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const float *values, int ldv, const int *index, int count,
+                                               const float *p0, const float *p1, float *o0, float *o1) {
+    int d = h->d;
+    for (int c0 = 0; c0 < d; c0 += 32) {
+        int width = d - c0 < 32 ? d - c0 : 32;
+        __mmask16 lo = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1), hi = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
+        __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
+        const float *v = values + c0;
+        for (int t = 0; t < count; t++) {
+            const float *vr = v + (size_t)index[t] * ldv;
+            __m512 v0 = _mm512_maskz_loadu_ps(lo, vr), v1 = _mm512_maskz_loadu_ps(hi, vr + 16);
+            __m512 q0 = _mm512_set1_ps(p0[t]), q1 = _mm512_set1_ps(p1[t]);
+            a00 = _mm512_fmadd_ps(q0, v0, a00);
+            a01 = _mm512_fmadd_ps(q0, v1, a01);
+            a10 = _mm512_fmadd_ps(q1, v0, a10);
+            a11 = _mm512_fmadd_ps(q1, v1, a11);
+        }
+        _mm512_mask_storeu_ps(o0 + c0, lo, a00);
+        _mm512_mask_storeu_ps(o0 + c0 + 16, hi, a01);
+        if (o1) {
+            _mm512_mask_storeu_ps(o1 + c0, lo, a10);
+            _mm512_mask_storeu_ps(o1 + c0 + 16, hi, a11);
+        }
+    }
+}
+
+/// Copies the V rows of every key that some block-row of queries [i0, i1) keeps into values:
+/// [keys, d] (contiguous, so that P·V streams them from cache); other rows are neither read nor written.
+NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
+    int b = h->block, columns = h->key_blocks, d = h->d;
+    memset(any_kept, 0, (size_t)columns);
+    for (int r = i0 / b; r * b < i1; r++) {
+        const unsigned char *kept = h->kept + (size_t)r * columns;
+        for (int c = 0; c < columns; c++) any_kept[c] |= kept[c];
+    }
+    for (int c = 0; c < columns; c++) {
+        if (!any_kept[c]) continue;
+        for (int j = c * b; j < (c + 1) * b && j < h->keys; j++) memcpy(values + (size_t)j * d, h->v + (size_t)j * h->ldv, sizeof(float) * (size_t)d);
+    }
+}
+
+HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, float *scratch) {
+    int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 8), nkp = round_up_int(nk, PANEL);
+    float *s0 = scratch, *s1 = s0 + nkp;                        // [nkp] scores, then exponentials
+    int *index = (int *)(s1 + nkp);                             // [nkp] positions of the kept keys
+    uint16_t *masks = (uint16_t *)(index + nkp);                // [nkp / 16] kept-key bits of the block-row
+    uint8_t *packed = (uint8_t *)(index + nkp + nkp / 32 + 1);  // [nkp · 2dp] key panels
+    float *values = (float *)(((uintptr_t)(packed + (size_t)nkp * 2 * dp) + 63) & ~(uintptr_t)63);  // [nk, d]
+    unsigned char *any_kept = (unsigned char *)(values + (size_t)nk * d);                           // [key blocks]
+    hdp_pack_key_panels(h, dp, packed);
+    hdp_copy_kept_values(h, i0, i1, any_kept, values);
+    for (int i = i0; i < i1; i = (i / b + 1) * b) {
+        int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1;
+        hdp_key_masks(h, r, masks);
+        int any = 0;
+        for (int p = 0; p < nkp / PANEL; p++) any |= masks[p];
+        for (int first = i; first < row_end; first += 2) {  // query rows first, first + 1 of the block-row
+            int pair = first + 1 < row_end;
+            float *o0 = h->out + (size_t)first * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
+            if (!any) {  // a fully masked row outputs zeros (SPEC §3)
+                for (int c = 0; c < d; c++) o0[c] = 0;
+                if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
+                continue;
+            }
+            float max0, max1;
+            hdp_scores_vnni(h, first, pair, dp, packed, masks, s0, s1, &max0, &max1);
+            int count = hdp_exponentials_vnni(h, masks, pair, max0, max1, s0, s1, index);
+            hdp_times_v_vnni(h, values, d, index, count, s0, pair ? s1 : s0, o0, o1);
+        }
+    }
+}
 #endif
-    attend_hdp_rows_portable(head, i0, i1, scratch);
+
+size_t attend_hdp_scratch_size(int keys, int d) {
+    size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 8);
+    size_t vnni = 3 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4 + 16 + (size_t)keys * (size_t)d + (size_t)keys / 4 + 1;
+    return vnni > 3 * (size_t)keys ? vnni : 3 * (size_t)keys;
+}
+
+int attend_hdp_rows_with(int body, const attend_hdp_head *head, int i0, int i1, float *scratch) {
+    switch (body) {
+    case ATTEND_I8_PORTABLE: attend_hdp_rows_portable(head, i0, i1, scratch); return 1;
+#ifdef ATTEND_HAVE_AVX2
+    case ATTEND_I8_AVX2:
+        if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+        hdp_rows_avx2(head, i0, i1, scratch);
+        return 1;
+    case ATTEND_I8_AVX512_VNNI:
+        if (!hdp_cpu_has_vnni() || !hdp_vnni_fits(head, i0, i1)) return 0;
+        hdp_rows_vnni(head, i0, i1, scratch);
+        return 1;
+    case ATTEND_I8_AUTO:
+        if (attend_cpu_has_avx2_fma()) {
+            if (attend_hdp_rows_with(ATTEND_I8_AVX512_VNNI, head, i0, i1, scratch)) return 1;
+            hdp_rows_avx2(head, i0, i1, scratch);
+            return 1;
+        }
+        attend_hdp_rows_portable(head, i0, i1, scratch);
+        return 1;
+#else
+    case ATTEND_I8_AUTO: attend_hdp_rows_portable(head, i0, i1, scratch); return 1;
+#endif
+    default: return 0;
+    }
+}
+
+void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch) {
+    attend_hdp_rows_with(ATTEND_I8_AUTO, head, i0, i1, scratch);
 }

@@ -1,3 +1,4 @@
+import AttendAttention
 import CAttendKernels
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 @Suite("HDP kernels: SIMD bodies equal their portable twins")
 struct HDPKernelTwinTests {
     @Test("split, integer scores, block sums exactly; kept-block rows within 1e-5, every approximation setting",
-          arguments: [(1, 1, 1), (3, 97, 3), (97, 33, 32), (61, 130, 64), (2, 1025, 17)])
+          arguments: [(1, 1, 1), (3, 97, 3), (97, 33, 32), (61, 130, 64), (2, 1025, 17), (1025, 5, 32), (4, 97, 257)])
     func twins(shape: (nq: Int, nk: Int, d: Int)) {
         let (nq, nk, d) = shape
         let seed = UInt64(nq * 131 + nk * 7 + d)
@@ -33,7 +34,7 @@ struct HDPKernelTwinTests {
         let sInt = scores(portable: false)
         #expect(sInt == scores(portable: true))
 
-        for block in [2, 3] {
+        for block in [1, 2, 3, 8] {
             let (rows, columns) = ((nq + block - 1) / block, (nk + block - 1) / block)
             func sums(portable: Bool) -> [Int64] {
                 var out = [Int64](repeating: 0, count: rows * columns)
@@ -42,36 +43,108 @@ struct HDPKernelTwinTests {
             }
             #expect(sums(portable: false) == sums(portable: true), "block \(block)")
 
-            // About half the blocks kept; the last block-row keeps none (its rows must come out zero).
+            // Masks: about half the blocks kept with the last block-row keeping none (its rows must
+            // come out zero), every block kept, no block kept.
             var g = SeededGenerator(seed: seed + UInt64(block))
-            var kept = (0..<(rows * columns)).map { _ in UInt8.random(in: 0...1, using: &g) }
-            for c in 0..<columns { kept[(rows - 1) * columns + c] = 0 }
-            for (approximate, polynomial) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                func attended(portable: Bool) -> [Float] {
-                    var out = [Float](repeating: .nan, count: nq * d)
-                    var scratch = [Float](repeating: 0, count: 3 * nk)
-                    q.withUnsafeBufferPointer { q in k.withUnsafeBufferPointer { k in v.withUnsafeBufferPointer { v in
-                        qFI.withUnsafeBufferPointer { qFI in kIF.withUnsafeBufferPointer { kIF in
-                            sInt.withUnsafeBufferPointer { sInt in kept.withUnsafeBufferPointer { kept in
-                                out.withUnsafeMutableBufferPointer { out in
-                                    var head = attend_hdp_head(
-                                        queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: 1 / Float(d).squareRoot(),
-                                        q: q.baseAddress, ldq: Int32(d), k: k.baseAddress, ldk: Int32(d), v: v.baseAddress, ldv: Int32(d),
-                                        out: out.baseAddress, ldo: Int32(d), q_fi: qFI.baseAddress, k_if: kIF.baseAddress, fraction_bits: 8,
-                                        s_int: sInt.baseAddress, kept: kept.baseAddress, block: Int32(block), key_blocks: Int32(columns),
-                                        approximate: Int32(approximate), polynomial: Int32(polynomial))
-                                    (portable ? attend_hdp_rows_portable : attend_hdp_rows)(&head, 0, Int32(nq), &scratch)
-                                }
-                            } }
-                        } }
-                    } } }
-                    return out
+            var random = (0..<(rows * columns)).map { _ in UInt8.random(in: 0...1, using: &g) }
+            for c in 0..<columns { random[(rows - 1) * columns + c] = 0 }
+            let masks = [("random", random), ("all kept", [UInt8](repeating: 1, count: rows * columns)),
+                         ("none kept", [UInt8](repeating: 0, count: rows * columns))]
+            for (maskName, kept) in masks {
+                for (approximate, polynomial) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let slow = attended(body: Int32(ATTEND_I8_PORTABLE), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept,
+                                        shape: shape, block: block, approximate: approximate, polynomial: polynomial)!
+                    let setting = "block \(block), \(maskName), approximate \(approximate), polynomial \(polynomial)"
+                    for body in [ATTEND_I8_AUTO, ATTEND_I8_AVX2, ATTEND_I8_AVX512_VNNI] {
+                        guard let fast = attended(body: Int32(body), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept,
+                                                  shape: shape, block: block, approximate: approximate, polynomial: polynomial) else {
+                            // VNNI declines only exact scores, d > 256, or CPUs without it (the parts of ±6 fit s8).
+                            #expect(body != ATTEND_I8_AVX512_VNNI || approximate == 0 || d > 256 || attend_i8_body_available(Int32(body)) == 0, "\(setting)")
+                            continue
+                        }
+                        let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
+                        #expect(!fast.contains { $0.isNaN } && !slow.contains { $0.isNaN }, "every row written: body \(body), \(setting)")
+                        #expect(worst <= 1e-5, "body \(body), \(setting): \(worst)")
+                    }
+                    // The VNNI body does the AVX2 body's arithmetic in its order: bit-identical outputs, so that
+                    // later layers' fixed-point codes and HDP decisions do not change with the body.
+                    if let avx2 = attended(body: Int32(ATTEND_I8_AVX2), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept, shape: shape,
+                                           block: block, approximate: approximate, polynomial: polynomial),
+                       let vnni = attended(body: Int32(ATTEND_I8_AVX512_VNNI), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept,
+                                           shape: shape, block: block, approximate: approximate, polynomial: polynomial) {
+                        #expect(zip(avx2, vnni).allSatisfy { $0.bitPattern == $1.bitPattern || ($0 == 0 && $1 == 0) }, "VNNI ≡ AVX2: \(setting)")
+                    }
+                    if maskName != "all kept" {
+                        #expect(slow.suffix((nq - (rows - 1) * block) * d).allSatisfy { $0 == 0 }, "fully pruned block-row outputs zeros: \(setting)")
+                    }
                 }
-                let (fast, slow) = (attended(portable: false), attended(portable: true))
-                let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
-                #expect(worst <= 1e-5, "block \(block), approximate \(approximate), polynomial \(polynomial): \(worst)")
-                #expect(slow.suffix((nq - (rows - 1) * block) * d).allSatisfy { $0 == 0 }, "fully pruned block-row outputs zeros")
             }
         }
+    }
+
+    @Test("the VNNI body declines heads whose integer parts exceed s8 (16 bits, 4 of them fraction), and the dispatcher still equals the portable twin")
+    func vnniDeclines() {
+        let (nq, nk, d) = (5, 40, 16)
+        let q = randomFloats(nq * d, seed: 7, range: -200...200), k = randomFloats(nk * d, seed: 8, range: -6...6)
+        let v = randomFloats(nk * d, seed: 9)
+        var qFI = [Int16](repeating: 0, count: nq * 2 * d), kIF = [Int16](repeating: 0, count: nk * 2 * d)
+        attend_fixed_point_split(Int32(nq), Int32(d), q, Int32(d), 16, 4, 1, &qFI)
+        attend_fixed_point_split(Int32(nk), Int32(d), k, Int32(d), 16, 4, 0, &kIF)
+        var sInt = [Int32](repeating: 0, count: nq * nk)
+        qFI.withUnsafeBufferPointer { a in attend_int_scores(Int32(nq), Int32(nk), Int32(d), a.baseAddress! + d, Int32(2 * d), kIF, Int32(2 * d), &sInt, Int32(nk)) }
+        let kept = [UInt8](repeating: 1, count: 3 * 20)
+        func run(_ body: Int32) -> [Float]? {
+            attended(body: body, q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept, shape: (nq, nk, d), block: 2,
+                     approximate: 1, polynomial: 1, fractionBits: 4)
+        }
+        #expect(qFI.contains { $0 > 127 }, "some integer part exceeds s8")
+        #expect(run(Int32(ATTEND_I8_AVX512_VNNI)) == nil)
+        let (fast, slow) = (run(Int32(ATTEND_I8_AUTO))!, run(Int32(ATTEND_I8_PORTABLE))!)
+        #expect(zip(fast, slow).map { abs($0 - $1) }.max()! <= 1e-5 * (slow.map(abs).max()! + 1))
+    }
+
+    @Test("C row-balanced selection and head importance equal BlockSelection.rowBalanced and the Swift sum, ties included",
+          arguments: [(1, 1), (3, 97), (97, 3), (49, 513)])
+    func selectionTwins(shape: (rows: Int, columns: Int)) {
+        let (rows, columns) = shape
+        var g = SeededGenerator(seed: UInt64(rows * 1000 + columns))
+        // Few distinct values, so that ties with the threshold and between maxima occur.
+        let small = (0..<(rows * columns)).map { _ in Int64.random(in: 0...12, using: &g) * 1_000_003 }
+        // Values whose sums are not exact in a double: the C code must take the reference path.
+        let huge = small.map { $0 << 30 | Int64.random(in: 0...1023, using: &g) }
+        for theta in [small, huge] {
+            let importance = theta.map(Double.init)
+            #expect(attend_hdp_importance_total(theta, theta.count) == importance.reduce(0, +))
+            for rho in [-1.0, -0.5, -0.25, 0, 0.3, 1] {
+                var kept = [UInt8](repeating: 9, count: rows * columns)
+                attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), rho, &kept)
+                #expect(kept == BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: rho), "ρ \(rho)")
+            }
+        }
+    }
+
+    /// One head's kept-block rows on `body` (nil when this CPU lacks it or the head does not fit it).
+    private func attended(body: Int32, q: [Float], k: [Float], v: [Float], qFI: [Int16], kIF: [Int16], sInt: [Int32], kept: [UInt8],
+                          shape: (nq: Int, nk: Int, d: Int), block: Int, approximate: Int, polynomial: Int, fractionBits: Int32 = 8) -> [Float]? {
+        let (nq, nk, d) = shape
+        var out = [Float](repeating: .nan, count: nq * d)
+        var scratch = [Float](repeating: .nan, count: attend_hdp_scratch_size(Int32(nk), Int32(d)))
+        var ran: Int32 = 0
+        q.withUnsafeBufferPointer { q in k.withUnsafeBufferPointer { k in v.withUnsafeBufferPointer { v in
+            qFI.withUnsafeBufferPointer { qFI in kIF.withUnsafeBufferPointer { kIF in
+                sInt.withUnsafeBufferPointer { sInt in kept.withUnsafeBufferPointer { kept in
+                    out.withUnsafeMutableBufferPointer { out in
+                        var head = attend_hdp_head(
+                            queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: 1 / Float(d).squareRoot(),
+                            q: q.baseAddress, ldq: Int32(d), k: k.baseAddress, ldk: Int32(d), v: v.baseAddress, ldv: Int32(d),
+                            out: out.baseAddress, ldo: Int32(d), q_fi: qFI.baseAddress, k_if: kIF.baseAddress, fraction_bits: fractionBits,
+                            s_int: sInt.baseAddress, kept: kept.baseAddress, block: Int32(block), key_blocks: Int32((nk + block - 1) / block),
+                            approximate: Int32(approximate), polynomial: Int32(polynomial))
+                        ran = attend_hdp_rows_with(body, &head, 0, Int32(nq), &scratch)
+                    }
+                } }
+            } }
+        } } }
+        return ran != 0 ? out : nil
     }
 }

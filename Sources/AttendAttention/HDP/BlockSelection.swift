@@ -16,6 +16,7 @@ public enum BlockSelection {
 
     /// HDP's row-balanced pruning: in every block-row, blocks with θ < Θ_row are pruned; every row
     /// keeps at least its most important block (the first, on ties). ρ = −1 keeps everything.
+    @inline(never)
     public static func rowBalanced(_ importance: [Double], rows: Int, columns: Int, ratio rho: Double) -> [UInt8] {
         var kept = [UInt8](repeating: 0, count: rows * columns)
         guard columns > 0 else { return kept }
@@ -51,10 +52,13 @@ public enum BlockSelection {
     }
 
     /// θ per block: Σ|s| over each `block × block` block of s: [queries, keys] (edge blocks partial).
+    @inline(never)
     public static func importance(_ s: UnsafeBufferPointer<Int32>, queries: Int, keys: Int, block: Int) -> [Double] {
         let (rows, columns) = ((queries + block - 1) / block, (keys + block - 1) / block)
-        var sums = [Int64](repeating: 0, count: rows * columns)
-        attend_block_abs_sums(Int32(queries), Int32(keys), s.baseAddress, Int32(keys), Int32(block), &sums)
+        let sums = [Int64](unsafeUninitializedCapacity: rows * columns) { sums, count in  // every entry written
+            attend_block_abs_sums(Int32(queries), Int32(keys), s.baseAddress, Int32(keys), Int32(block), sums.baseAddress)
+            count = rows * columns
+        }
         return sums.map(Double.init)
     }
 }

@@ -12,8 +12,9 @@ import CAttendKernels
 ///    ρ_B (`BlockSelection.rowBalanced`), or the Top-K baseline (`BlockSelection.topK`).
 /// 5. Kept blocks only: scores `(Q_I K_Iᵀ + Q_F K_Iᵀ + Q_I K_Fᵀ) / √d` (`approximate`) or the exact
 ///    Float32 `q·k / √d`; softmax over the kept keys with I-BERT's polynomial exp and a linear
-///    reciprocal (`polynomialSoftmax`) or exactly; `P V` over the kept keys. K/V rows of pruned blocks
-///    are never read (Fetch-Upon-Mask).
+///    reciprocal (`polynomialSoftmax`) or exactly; `P V` over the kept keys. V rows of pruned keys are
+///    never read (Fetch-Upon-Mask); the AVX-512 VNNI body scores whole 16-key panels that hold a kept
+///    key (pruned lanes masked out), the other bodies read K rows of kept keys only.
 ///
 /// With ρ_B = −1, τ_H = 0, `approximate` and `polynomialSoftmax` off, every block is kept and the
 /// result is dense attention (tested). The magnitude head baseline (`Heads.magnitude`) computes every
@@ -76,8 +77,12 @@ public struct HDPMethod: AttentionMethod {
         var record = HeadWorkload(queries: nq, keys: nk, allowedEntries: 0, computedEntries: 0, blocksKept: 0, blocksTotal: rows * columns,
                                   qkMACs: 0, pvMACs: 0, denseMACs: 2 * nq * nk * d, exps: 0, bytesQ: nq * d * 2, bytesK: nk * d * 2,
                                   bytesV: 0, bits: format.totalBits, kvRowsRead: 0, headDim: d, blockRows: block, blockColumns: block,
-                                  keptBlocks: [UInt8](repeating: 0, count: rows * columns))
-        let zeroOutput = { for i in 0..<nq { (out + i * problem.ldo).update(repeating: 0, count: d) } }
+                                  keptBlocks: [])
+        // Pruned and empty heads: zero output, no block kept.
+        let zeroOutput = {
+            for i in 0..<nq { (out + i * problem.ldo).update(repeating: 0, count: d) }
+            record.keptBlocks = [UInt8](repeating: 0, count: rows * columns)
+        }
         if problem.mask.skippedHeads.contains(h) || nq == 0 || nk == 0 {
             zeroOutput()
             record.headPruned = problem.mask.skippedHeads.contains(h) ? 1 : 0
@@ -85,14 +90,16 @@ public struct HDPMethod: AttentionMethod {
         }
         let qFI = format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
         let kIF = format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
-        var scores = [Int32](repeating: 0, count: nq * nk)  // S_I: [nq, nk]
-        qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in scores.withUnsafeMutableBufferPointer { s in
-            _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: s.baseAddress!)
-        } } }
+        // S_I: [nq, nk] and θ: [rows, columns] in this thread's scratch (slots 0 and 1), every entry written.
+        let scores = threadScratch(slot: 0, Int32.self, count: nq * nk)
+        qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
+            _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: scores)
+        } }
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
-        let importance = scores.withUnsafeBufferPointer { BlockSelection.importance($0, queries: nq, keys: nk, block: block) }
-        record.headImportance = Int(importance.reduce(0, +))
+        let theta = threadScratch(slot: 1, Int64.self, count: rows * columns)
+        attend_block_abs_sums(Int32(nq), Int32(nk), scores, Int32(nk), Int32(block), theta)
+        record.headImportance = Int(attend_hdp_importance_total(theta, rows * columns))
         if case let .integerThreshold(tau) = heads, Double(record.headImportance) / Double(nq * nk) < tau {
             zeroOutput()
             record.headPruned = 1
@@ -100,23 +107,16 @@ public struct HDPMethod: AttentionMethod {
         }
         let kept: [UInt8]
         switch blocks {
-        case let .rowBalanced(ratio): kept = BlockSelection.rowBalanced(importance, rows: rows, columns: columns, ratio: ratio)
-        case let .topK(fraction): kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
-        }
-        // Kept entries (edge blocks are partial) and the key rows any kept block needs: per key block,
-        // the query rows of its kept blocks.
-        var keptRows = [Int](repeating: 0, count: columns)
-        kept.withUnsafeBufferPointer { kept in
-            for r in 0..<rows {
-                let height = min(block, nq - r * block), row = kept.baseAddress! + r * columns
-                for c in 0..<columns { keptRows[c] &+= height &* Int(row[c]) }
+        case let .rowBalanced(ratio):
+            kept = [UInt8](unsafeUninitializedCapacity: rows * columns) { kept, count in
+                attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), ratio, kept.baseAddress)
+                count = rows * columns
             }
+        case let .topK(fraction):
+            let importance = (0..<(rows * columns)).map { Double(theta[$0]) }
+            kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
         }
-        var keptEntries = 0, rowsRead = 0
-        for c in 0..<columns where keptRows[c] > 0 {
-            let width = min(block, nk - c * block)
-            (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
-        }
+        let (keptEntries, rowsRead) = keptCounts(kept, queries: nq, keys: nk)
         record.blocksKept = kept.reduce(0) { $0 + Int($1) }
         record.keptBlocks = kept
         (record.allowedEntries, record.computedEntries, record.exps) = (keptEntries, keptEntries, keptEntries)
@@ -125,30 +125,53 @@ public struct HDPMethod: AttentionMethod {
         record.pvMACs = keptEntries * d
         (record.kvRowsRead, record.bytesV) = (rowsRead, rowsRead * d * 4)
 
-        withPointers(kept, scores, qFI, kIF) { keptPointer, s, qFI, kIF in
+        withPointers(kept, qFI, kIF) { keptPointer, qFI, kIF in
             var head = attend_hdp_head(
                 queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
                 k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
-                q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: s,
+                q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: scores,
                 kept: keptPointer, block: Int32(block), key_blocks: Int32(columns),
                 approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * nk) { scratch in
-                attend_hdp_rows(&head, 0, Int32(nq), scratch.baseAddress)
-            }
+            attend_hdp_rows(&head, 0, Int32(nq), threadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         }
         return record
     }
 
+    /// Kept entries (edge blocks are partial) and the key rows any kept block needs, from the block
+    /// mask kept: [⌈queries/block⌉, ⌈keys/block⌉]: per key block, the query rows of its kept blocks.
+    @inline(never)
+    private func keptCounts(_ kept: [UInt8], queries nq: Int, keys nk: Int) -> (entries: Int, keyRows: Int) {
+        let (rows, columns) = ((nq + block - 1) / block, (nk + block - 1) / block)
+        var keptRows = [Int](repeating: 0, count: columns)
+        kept.withUnsafeBufferPointer { kept in keptRows.withUnsafeMutableBufferPointer { keptRows in
+            for r in 0..<rows {
+                let height = min(block, nq - r * block), row = kept.baseAddress! + r * columns
+                for c in 0..<columns { keptRows[c] &+= height &* Int(row[c]) }
+            }
+        } }
+        var keptEntries = 0, rowsRead = 0
+        for c in 0..<columns where keptRows[c] > 0 {
+            let width = min(block, nk - c * block)
+            (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
+        }
+        return (keptEntries, rowsRead)
+    }
+
     /// Calls body with base pointers of the arrays (valid inside body only).
     private func withPointers(
-        _ kept: [UInt8], _ scores: [Int32], _ qFI: [Int16], _ kIF: [Int16],
-        _ body: (UnsafePointer<UInt8>, UnsafePointer<Int32>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
+        _ kept: [UInt8], _ qFI: [Int16], _ kIF: [Int16], _ body: (UnsafePointer<UInt8>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
     ) {
-        kept.withUnsafeBufferPointer { k in scores.withUnsafeBufferPointer { s in
-            qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
-                body(k.baseAddress!, s.baseAddress!, a.baseAddress!, b.baseAddress!)
-            } }
-        } }
+        kept.withUnsafeBufferPointer { k in qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
+            body(k.baseAddress!, a.baseAddress!, b.baseAddress!)
+        } } }
+    }
+
+    /// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.
+    private func threadScratch<T>(slot: Int32, _ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        guard let base = attend_hdp_thread_scratch(slot, max(count, 1) * MemoryLayout<T>.stride) else {
+            preconditionFailure("HDP: out of memory for \(count) scratch values of \(T.self)")
+        }
+        return base.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
     /// The magnitude baseline: zero the ⌊fraction · heads⌋ heads with the smallest mean |output|.

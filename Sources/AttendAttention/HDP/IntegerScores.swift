@@ -13,30 +13,31 @@ enum IntegerScores {
     enum Path: Equatable { case int8, int16 }
 
     /// scores: [nq, nk] = Q_I · K_Iᵀ, with qI: [nq, d] (stride ldq) and kI: [nk, d] (stride ldk) int16 integer parts.
-    @discardableResult
+    @discardableResult @inline(never)
     static func compute(
         nq: Int, nk: Int, d: Int, qI: UnsafePointer<Int16>, ldq: Int, kI: UnsafePointer<Int16>, ldk: Int,
         into scores: UnsafeMutablePointer<Int32>, allowInt8: Bool = true
     ) -> Path {
-        if allowInt8, fits(nq, d, qI, ldq, -128...127), fits(nk, d, kI, ldk, -64...63) {
-            let dp = Int8GEMM.paddedK(d)
-            var a = [UInt8](repeating: 0, count: nq * dp)  // Q_I + 128: [nq, dp]
-            for i in 0..<nq { for c in 0..<d { a[i &* dp &+ c] = UInt8(truncatingIfNeeded: Int(qI[i &* ldq &+ c]) &+ 128) } }
-            var bt = [Int8](repeating: 0, count: nk * d)  // K_I: [nk, d]
-            for j in 0..<nk { for c in 0..<d { bt[j &* d &+ c] = Int8(truncatingIfNeeded: kI[j &* ldk &+ c]) } }
-            let b = Int8PackedMatrix(integers: bt, k: d, n: nk)
-            a.withUnsafeBufferPointer { Int8GEMM.multiply(m: nq, a: $0.baseAddress!, lda: dp, b: b, c: scores, ldc: nk, threads: 1) }
-            b.columnSums.withUnsafeBufferPointer { sums in
-                for i in 0..<nq { let row = scores + i &* nk; for j in 0..<nk { row[j] &-= 128 &* sums[j] } }
+        if allowInt8 {
+            let (dp, panels) = (Int8GEMM.paddedK(d), (nk + Int(ATTEND_I8_NR) - 1) / Int(ATTEND_I8_NR))
+            let fitted = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(nq * dp, 1)) { a in  // Q_I + 128: [nq, dp]
+                withUnsafeTemporaryAllocation(of: Int8.self, capacity: max(nk * d, 1)) { bt in             // K_I: [nk, d]
+                    guard attend_hdp_int8_operands(Int32(nq), Int32(nk), Int32(d), qI, Int32(ldq), kI, Int32(ldk),
+                                                   a.baseAddress, Int32(dp), bt.baseAddress) != 0 else { return false }
+                    withUnsafeTemporaryAllocation(of: Int8.self, capacity: attend_i8_packed_size(Int32(d), Int32(nk))) { packed in
+                        withUnsafeTemporaryAllocation(of: Int32.self, capacity: nk) { sums in  // Σ_c K_I[j, c]
+                            attend_i8_pack_b(Int32(d), Int32(nk), bt.baseAddress, Int32(d), packed.baseAddress, sums.baseAddress)
+                            attend_u8s8_gemm(Int8Body.auto.rawValue, Int32(nq), Int32(nk), Int32(d), a.baseAddress, Int32(dp),
+                                             packed.baseAddress, 0, Int32(panels), scores, Int32(nk))
+                            attend_hdp_subtract_column_sums(Int32(nq), Int32(nk), scores, Int32(nk), 128, sums.baseAddress)
+                        }
+                    }
+                    return true
+                }
             }
-            return .int8
+            if fitted { return .int8 }
         }
         attend_int_scores(Int32(nq), Int32(nk), Int32(d), qI, Int32(ldq), kI, Int32(ldk), scores, Int32(nk))
         return .int16
-    }
-
-    private static func fits(_ rows: Int, _ d: Int, _ x: UnsafePointer<Int16>, _ ld: Int, _ range: ClosedRange<Int16>) -> Bool {
-        for i in 0..<rows { for c in 0..<d where !range.contains(x[i &* ld &+ c]) { return false } }
-        return true
     }
 }

@@ -246,6 +246,30 @@ void attend_fixed_point_split(int rows, int d, const float *x, int ldx, int tota
 /// s: [m, n] int32 (row stride lds; edge blocks partial); out: [⌈m/block⌉, ⌈n/block⌉].
 void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out);
 
+/// HDP's int8 operands of S_I = Q_I·K_Iᵀ from int16 integer parts qi: [nq, d] (stride ldq) and
+/// ki: [nk, d] (stride ldk): a: [nq, lda] = Q_I + 128 as u8 (zero-padded from d to lda), bt: [nk, d]
+/// = K_I as s8. Returns 1 when every Q_I lies in [−128, 127] and every K_I in [−64, 63] (the int8
+/// GEMM's ranges), else 0 (the outputs are then not meaningful).
+int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
+                             uint8_t *a, int lda, int8_t *bt);
+
+/// s[i, j] −= factor · sums[j] for s: [m, n] (stride lds), in wrapping int32 arithmetic.
+void attend_hdp_subtract_column_sums(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums);
+
+/// Σ θ over `count` block importances as a double, summed in order (HDP's head importance θ_H).
+double attend_hdp_importance_total(const int64_t *theta, size_t count);
+
+/// HDP's row-balanced selection (SPEC §4.4 item 3) from θ: [rows, columns] int64: per block-row with
+/// min / max / mean of its θ (as doubles), Θ = ρ·max + (1−ρ)·mean (ρ ≥ 0) or −ρ·min + (1+ρ)·mean,
+/// kept = θ ≥ Θ, and the first maximum always kept. kept: [rows, columns] of 0/1.
+void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double rho, unsigned char *kept);
+
+/// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
+/// (0…3), kept and grown across calls (never freed): HDP's per-head S_I and block sums without an
+/// allocation (and its page faults) per head. Valid until the next call with that slot on this
+/// thread; NULL when the slot is out of range or memory runs out.
+void *attend_hdp_thread_scratch(int slot, size_t bytes);
+
 /// One head of HDP attention over its kept blocks. q, k, v: [queries|keys, d] float (strides ldq,
 /// ldk, ldv); out: [queries, d] (ldo). q_fi: [queries, 2d] int16, each row the fraction parts then
 /// the integer parts of the query's fixed-point codes (code = integer · 2^fraction_bits + fraction,
@@ -271,9 +295,18 @@ typedef struct {
 } attend_hdp_head;
 
 /// Rows [i0, i1) of an HDP head: for query i, the keys of the kept blocks of block-row i / block are
-/// scored, softmaxed (over those keys only) and their V rows summed; nothing else is read.
-/// scratch: 3 · keys floats.
+/// scored, softmaxed (over those keys only) and their V rows summed; V rows of pruned keys are never
+/// read. scratch: attend_hdp_scratch_size(keys, d) floats. The body: AVX-512 VNNI when the CPU has
+/// it and the head fits it (approximate scores, fraction_bits ≤ 8, integer parts in [−128, 127],
+/// d ≤ 256), else AVX2, else portable.
 void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch);
+
+/// Floats of scratch attend_hdp_rows needs for `keys` keys of dimension d (every body).
+size_t attend_hdp_scratch_size(int keys, int d);
+
+/// attend_hdp_rows with a chosen body (ATTEND_I8_AUTO, _PORTABLE, _AVX2, _AVX512_VNNI); returns 0
+/// without touching the output when this CPU lacks the body or the head does not fit it.
+int attend_hdp_rows_with(int body, const attend_hdp_head *head, int i0, int i1, float *scratch);
 
 /// The portable bodies of the four HDP kernels above, callable on any CPU: the slow twins the
 /// SIMD bodies are tested against.
