@@ -208,13 +208,13 @@ static void layernorm_row_portable(int N, const int32_t *row, int out_shift, int
     for (int n = 0; n < N; n++) sum += row[n];
     int64_t twice = 2 * sum + N, mean = twice >= 0 ? twice / (2 * N) : -((-twice + 2 * N - 1) / (2 * N));  // ⌊(2Σ + N)/2N⌋
     uint64_t var = 0;  // Σ y² (mod 2^64 past 2^64; the documented inputs stay below 2^63)
-    for (int n = 0; n < N; n++) { int64_t y = row[n] - mean; var += (uint64_t)(y * y); }
+    for (int n = 0; n < N; n++) { uint64_t y = (uint64_t)(row[n] - mean); var += y * y; }
     int64_t std = attend_isqrt((int64_t)var);
     // I-BERT's factor ⌊2^31/σ'⌋ keeps only 31 − bits(σ') bits; with e = bits(σ') − 1 extra bits,
     // factor = ⌊2^(31+e)/σ'⌋ ∈ (2^30, 2^31] and |y·factor| ≤ σ'·2^31 < 2^62 (σ' < 2^31).
     int e = std > 0 ? 63 - __builtin_clzll((unsigned long long)std) : 0;
     int64_t factor = std > 0 ? ((int64_t)1 << (31 + e)) / std : 0;
-    for (int n = 0; n < N; n++) o[n] = (int32_t)attend_clamp64(((row[n] - mean) * factor) >> (out_shift + e), INT32_MIN, INT32_MAX);
+    for (int n = 0; n < N; n++) o[n] = layernorm_output(row[n] - mean, factor, out_shift + e);
 }
 
 static void layernorm_row(int simd, int N, const int32_t *row, int out_shift, int32_t *o) {

@@ -236,7 +236,7 @@ ATTEND_AVX2 int int_layernorm_row_avx2(int N, const int32_t *x, int out_shift, i
     }
     _mm256_storeu_si256((__m256i *)parts, _mm256_add_epi64(q0, q1));
     uint64_t var = (uint64_t)parts[0] + (uint64_t)parts[1] + (uint64_t)parts[2] + (uint64_t)parts[3];
-    for (int j = n; j < N; j++) { int64_t y = x[j] - mean; var += (uint64_t)(y * y); }
+    for (int j = n; j < N; j++) { uint64_t y = (uint64_t)(x[j] - mean); var += y * y; }
     int64_t std = attend_isqrt((int64_t)var);
     int e = std > 0 ? 63 - __builtin_clzll((unsigned long long)std) : 0;
     int64_t factor = std > 0 ? ((int64_t)1 << (31 + e)) / std : 0;
@@ -260,7 +260,7 @@ ATTEND_AVX2 int int_layernorm_row_avx2(int N, const int32_t *x, int out_shift, i
         po = clamp64x4(floor_shift64(po, c), lo32, hi32);
         _mm256_storeu_si256((__m256i *)(out + n), interleave(pe, po));
     }
-    for (int j = n; j < N; j++) out[j] = (int32_t)attend_clamp64(((x[j] - mean) * factor) >> (out_shift + e), INT32_MIN, INT32_MAX);
+    for (int j = n; j < N; j++) out[j] = layernorm_output(x[j] - mean, factor, out_shift + e);
     return 1;
 }
 #endif

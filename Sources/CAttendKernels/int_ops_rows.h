@@ -14,6 +14,12 @@ static inline int32_t attend_add_wrapping(int32_t x, const int32_t *bias, int n)
 
 typedef attend_int_requant int_requant;
 
+/// clamp((y·factor) >> shift) to int32; the product wraps mod 2^64 outside the documented inputs
+/// (|y·factor| < 2^62) instead of overflowing.
+static inline int32_t layernorm_output(int64_t y, int64_t factor, int shift) {
+    return (int32_t)attend_clamp64((int64_t)((uint64_t)y * (uint64_t)factor) >> shift, INT32_MIN, INT32_MAX);
+}
+
 #ifdef ATTEND_HAVE_AVX2
 /// Columns [0, N − N % 8) of one row: out32[n] = the requantized value (int32); returns the columns done.
 int int_requantize_row_avx2(int N, const int32_t *x, const int_requant *r, int32_t *out32);
