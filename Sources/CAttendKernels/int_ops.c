@@ -183,11 +183,26 @@ void attend_int_gelu(int body, size_t count, const int32_t *x, const attend_int_
 void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int ldx, const attend_int_requant *to_gelu,
                                const attend_int_gelu_constants *k, const attend_int_requant *to_hidden, uint8_t *out, int ldo) {
     int simd = use_avx2(body);
-    int32_t *row = malloc(sizeof(int32_t) * (size_t)(N > 0 ? N : 1));  // one row, in L1 between the three steps
+    int32_t *row = malloc(sizeof(int32_t) * (size_t)(N > 0 ? N : 1));  // one row, in L1 between the three portable steps
+    int fused = 0;  // the AVX2 body keeps all three steps in registers
+#ifdef ATTEND_HAVE_AVX2
+    fused = simd && int_gelu_fits_32(k) && to_hidden->lo >= 0 && to_hidden->hi <= 255;
+#endif
     for (int i = 0; i < rows; i++) {
-        requantize_row_i32(simd, N, x + (size_t)i * ldx, to_gelu, row);
-        gelu_values(simd, (size_t)N, row, k, row);
-        requantize_row_u8(simd, N, row, to_hidden, out + (size_t)i * ldo);
+        const int32_t *xi = x + (size_t)i * ldx;
+        uint8_t *oi = out + (size_t)i * ldo;
+        int n = 0;
+#ifdef ATTEND_HAVE_AVX2
+        if (fused) n = int_ffn_activation_row_avx2(N, xi, to_gelu, k, to_hidden, oi);
+#endif
+        if (n == N) continue;
+        // The tail (or the whole row): the portable steps over columns [n, N), by pointers offset to n.
+        int_requant g = *to_gelu, h = *to_hidden;
+        g.bias = g.bias ? g.bias + n : 0; g.mult += n; g.shift += n; g.offset = g.offset ? g.offset + n : 0;
+        h.bias = h.bias ? h.bias + n : 0; h.mult += n; h.shift += n; h.offset = h.offset ? h.offset + n : 0;
+        requantize_row_i32(simd && !fused, N - n, xi + n, &g, row);
+        gelu_values(simd && !fused, (size_t)(N - n), row, k, row);
+        requantize_row_u8(simd && !fused, N - n, row, &h, oi + n);
     }
     free(row);
 }

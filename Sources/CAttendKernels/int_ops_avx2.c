@@ -42,10 +42,11 @@ ATTEND_AVX2 static inline __m256i load_bias(const int32_t *bias, int n) {
     return bias ? _mm256_loadu_si256((const __m256i *)(bias + n)) : _mm256_setzero_si256();
 }
 
-/// 8 requantized lanes: (x + bias)·mult/2^shift rounded, clamped to ±2^30, + offset + zero, clamped to [lo, hi].
-ATTEND_AVX2 static inline __m256i requantize8(const int32_t *x, const int_requant *r, int n) {
+/// 8 requantized lanes of v (columns n…n+7): (v + bias)·mult/2^shift rounded, clamped to ±2^30,
+/// + offset + zero, clamped to [lo, hi].
+ATTEND_AVX2 static inline __m256i requantize8v(__m256i v, const int_requant *r, int n) {
     const __m256i cap = _mm256_set1_epi64x(1 << 30), floor_ = _mm256_set1_epi64x(-(1 << 30));
-    __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(x + n)), load_bias(r->bias, n));
+    v = _mm256_add_epi32(v, load_bias(r->bias, n));
     __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(r->shift + n)));
     __m256i e, o;
     mul_round_shift(v, _mm256_loadu_si256((const __m256i *)(r->mult + n)), c, &e, &o);
@@ -54,6 +55,16 @@ ATTEND_AVX2 static inline __m256i requantize8(const int32_t *x, const int_requan
     if (r->offset) add = _mm256_add_epi32(add, _mm256_loadu_si256((const __m256i *)(r->offset + n)));
     v = _mm256_add_epi32(v, add);
     return _mm256_min_epi32(_mm256_set1_epi32(r->hi), _mm256_max_epi32(_mm256_set1_epi32(r->lo), v));
+}
+
+ATTEND_AVX2 static inline __m256i requantize8(const int32_t *x, const int_requant *r, int n) {
+    return requantize8v(_mm256_loadu_si256((const __m256i *)(x + n)), r, n);
+}
+
+/// 8 lanes in [0, 255] narrowed to u8 at out (the saturating packs change nothing).
+ATTEND_AVX2 static inline void store_u8x8(uint8_t *out, __m256i v) {
+    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)out, _mm_packus_epi16(w, w));
 }
 
 ATTEND_AVX2 int int_requantize_row_avx2(int N, const int32_t *x, const int_requant *r, int32_t *out32) {
@@ -65,9 +76,7 @@ ATTEND_AVX2 int int_requantize_row_avx2(int N, const int32_t *x, const int_requa
 ATTEND_AVX2 int int_requantize_row_u8_avx2(int N, const int32_t *x, const int_requant *r, uint8_t *out) {
     int n = 0;
     for (; n + 8 <= N; n += 8) {
-        __m256i v = requantize8(x, r, n);  // in [0, 255]: the saturating packs change nothing
-        __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-        _mm_storel_epi64((__m128i *)(out + n), _mm_packus_epi16(w, w));
+        store_u8x8(out + n, requantize8(x, r, n));
     }
     return n;
 }
@@ -102,25 +111,35 @@ ATTEND_AVX2 int int_residual_row_avx2(int N, const int32_t *a, const int32_t *bi
     return n;
 }
 
-/// i-GELU in 32-bit lanes (int_gelu_fits_32): a = min(|q|, −b) (|q| unsigned, so q = −2^31 works),
-/// L = sgn(q)·((a + b)² + c) (vpsignd: −L for q < 0, 0 for q = 0), f = (L >> shift) + one, and
-/// out = clamp(q·f) to int32 from the 64-bit products.
-ATTEND_AVX2 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
+/// i-GELU of 8 lanes in 32 bits (int_gelu_fits_32): a = min(|q|, −b) (|q| unsigned, so q = −2^31
+/// works), L = sgn(q)·((a + b)² + c) (vpsignd: −L for q < 0, 0 for q = 0), f = (L >> shift) + one,
+/// and out = clamp(q·f) to int32 from the 64-bit products.
+ATTEND_AVX2 static inline __m256i gelu8(__m256i q, const attend_int_gelu_constants *k) {
     const __m256i nb = _mm256_set1_epi32((int32_t)-k->b), b = _mm256_set1_epi32((int32_t)k->b), c = _mm256_set1_epi32((int32_t)k->c);
     const __m256i one = _mm256_set1_epi32((int32_t)k->one);
     const __m128i shift = _mm_cvtsi32_si128(k->shift);
     const __m256i lo = _mm256_set1_epi64x(INT32_MIN), hi = _mm256_set1_epi64x(INT32_MAX);
+    __m256i a = _mm256_min_epu32(_mm256_abs_epi32(q), nb);
+    __m256i t = _mm256_add_epi32(a, b);
+    __m256i l = _mm256_sign_epi32(_mm256_add_epi32(_mm256_mullo_epi32(t, t), c), q);
+    __m256i f = _mm256_add_epi32(_mm256_sra_epi32(l, shift), one);
+    __m256i e = _mm256_mul_epi32(q, f), o = _mm256_mul_epi32(_mm256_srli_epi64(q, 32), _mm256_srli_epi64(f, 32));
+    return interleave(clamp64x4(e, lo, hi), clamp64x4(o, lo, hi));
+}
+
+ATTEND_AVX2 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
     size_t i = 0;
-    for (; i + 8 <= count; i += 8) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)(x + i));
-        __m256i a = _mm256_min_epu32(_mm256_abs_epi32(q), nb);
-        __m256i t = _mm256_add_epi32(a, b);
-        __m256i l = _mm256_sign_epi32(_mm256_add_epi32(_mm256_mullo_epi32(t, t), c), q);
-        __m256i f = _mm256_add_epi32(_mm256_sra_epi32(l, shift), one);
-        __m256i e = _mm256_mul_epi32(q, f), o = _mm256_mul_epi32(_mm256_srli_epi64(q, 32), _mm256_srli_epi64(f, 32));
-        _mm256_storeu_si256((__m256i *)(out + i), interleave(clamp64x4(e, lo, hi), clamp64x4(o, lo, hi)));
-    }
+    for (; i + 8 <= count; i += 8) _mm256_storeu_si256((__m256i *)(out + i), gelu8(_mm256_loadu_si256((const __m256i *)(x + i)), k));
     return i;
+}
+
+/// The FFN activation of one row's columns [0, N − N % 8) in registers: requantize (to_gelu) →
+/// gelu8 → requantize (to_hidden, range within [0, 255]) → u8; returns the columns done.
+ATTEND_AVX2 int int_ffn_activation_row_avx2(int N, const int32_t *x, const int_requant *to_gelu, const attend_int_gelu_constants *k,
+                                            const int_requant *to_hidden, uint8_t *out) {
+    int n = 0;
+    for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8(requantize8(x, to_gelu, n), k), to_hidden, n));
+    return n;
 }
 
 /// i-softmax of one row in AVX2. Per key: u = min(m − x, 30d) (unsigned 32-bit: exact), z = ⌊u/d⌋

@@ -33,6 +33,10 @@ int int_residual_row_avx2(int N, const int32_t *a, const int32_t *bias, const in
 /// i-GELU of x[0, count − count % 8) when the constants keep every intermediate in 32 bits
 /// (int_gelu_fits_32); returns the values done.
 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out);
+/// requantize → i-GELU → requantize (u8) of one row's columns [0, N − N % 8) in registers, when
+/// int_gelu_fits_32(k) and to_hidden's range lies in [0, 255]; returns the columns done.
+int int_ffn_activation_row_avx2(int N, const int32_t *x, const int_requant *to_gelu, const attend_int_gelu_constants *k,
+                                const int_requant *to_hidden, uint8_t *out);
 /// i-softmax of one row of n ≥ 1 keys (x already biased), out[0, n); returns 0 when the constants or the
 /// row leave the 32/64-bit lanes' range (the caller then runs the portable row). e: n int32 of scratch.
 int int_softmax_row_avx2(int n, const int32_t *x, const attend_int_softmax_constants *k, int32_t *e, uint8_t *out);
