@@ -127,6 +127,16 @@ ATTEND_AVX2 static inline __m256i gelu8(__m256i q, const attend_int_gelu_constan
     return interleave(clamp64x4(e, lo, hi), clamp64x4(o, lo, hi));
 }
 
+/// gelu8 when |q·f| < 2^31 is known for every lane (the caller's bound): one vpmulld, no clamp.
+ATTEND_AVX2 static inline __m256i gelu8_narrow(__m256i q, const attend_int_gelu_constants *k) {
+    const __m256i nb = _mm256_set1_epi32((int32_t)-k->b), b = _mm256_set1_epi32((int32_t)k->b), c = _mm256_set1_epi32((int32_t)k->c);
+    const __m256i one = _mm256_set1_epi32((int32_t)k->one);
+    const __m128i shift = _mm_cvtsi32_si128(k->shift);
+    __m256i t = _mm256_add_epi32(_mm256_min_epu32(_mm256_abs_epi32(q), nb), b);
+    __m256i l = _mm256_sign_epi32(_mm256_add_epi32(_mm256_mullo_epi32(t, t), c), q);
+    return _mm256_mullo_epi32(q, _mm256_add_epi32(_mm256_sra_epi32(l, shift), one));
+}
+
 ATTEND_AVX2 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
     size_t i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_si256((__m256i *)(out + i), gelu8(_mm256_loadu_si256((const __m256i *)(x + i)), k));
@@ -137,8 +147,17 @@ ATTEND_AVX2 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_in
 /// gelu8 → requantize (to_hidden, range within [0, 255]) → u8; returns the columns done.
 ATTEND_AVX2 int int_ffn_activation_row_avx2(int N, const int32_t *x, const int_requant *to_gelu, const attend_int_gelu_constants *k,
                                             const int_requant *to_hidden, uint8_t *out) {
+    // i-GELU's input lies in [to_gelu->lo, to_gelu->hi] and |f| ≤ max(b², |c|) >> shift + |one| + 1:
+    // when their product stays below 2^31, q·f needs no 64-bit product or clamp.
+    int64_t b = -k->b, c = k->c < 0 ? -k->c : k->c, one = k->one < 0 ? -k->one : k->one;
+    int64_t q = to_gelu->lo < 0 ? -(int64_t)to_gelu->lo : to_gelu->lo, qh = to_gelu->hi < 0 ? -(int64_t)to_gelu->hi : to_gelu->hi;
+    int64_t f = ((b * b > c ? b * b : c) >> k->shift) + one + 1;
+    int narrow = (q > qh ? q : qh) * f < ((int64_t)1 << 31);
     int n = 0;
-    for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8(requantize8(x, to_gelu, n), k), to_hidden, n));
+    if (narrow)
+        for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8_narrow(requantize8(x, to_gelu, n), k), to_hidden, n));
+    else
+        for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8(requantize8(x, to_gelu, n), k), to_hidden, n));
     return n;
 }
 
