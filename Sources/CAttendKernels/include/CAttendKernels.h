@@ -353,7 +353,8 @@ typedef struct {
 
 /// out[i, n] = clamp(⌊(x[i, n] + bias[n])·mult[n]/2^shift[n] + 1/2⌋ + offset[n] + zero, lo, hi) for n < N
 /// (the rounded product clamped to ±2^30 first; bias, offset may be NULL): per-column dyadic
-/// requantization of int32 sums. Output u8, s8 or i32.
+/// requantization of int32 sums. Output u8, s8 or i32. The AVX2 body handles every input (the u8 / s8
+/// ones narrow by saturating packs when [lo, hi] lies in the type's range, else portable).
 void attend_requantize_u8(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,
                           const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, uint8_t *out, int ldo);
 void attend_requantize_s8(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,
@@ -381,7 +382,9 @@ typedef struct {
 /// e = ⌊L·mult / 2^(shift + z) + 1/2⌋ (≈ 2^15·exp(S·x̃)); factor = ⌊2^32 / Σ e⌋;
 /// out = min(255, (e·factor) >> 24) (≈ 256·softmax). Only keys j < valid[i] exist (valid NULL: all
 /// N); keys past it and rows with none output 0.
-/// x + bias (bias: [N], may be NULL) is the row of scores.
+/// x + bias (bias: [N], may be NULL) is the row of scores. The AVX2 body runs when the constants keep
+/// u < 2^24, L < 2^42, L·mult < 2^62 and e < 2^30 (every scale SoftmaxConstants accepts) and Σe > 1;
+/// else that row is portable.
 void attend_int_softmax(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *valid,
                         const attend_int_softmax_constants *k, uint8_t *out, int ldo);
 
