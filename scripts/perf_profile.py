@@ -17,6 +17,13 @@ Needs perf (Debian: linux-perf). Categories, first match from the leaf upwards:
   other         everything else in the forward (Swift glue, copies, allocation, the kernel)
 
 With --hdp, the samples under HDPMethod are split by HDP stage instead (HDP_RULES below).
+
+--within NAME keeps only the samples whose call stack holds a frame containing NAME (e.g. integerLogits:
+the integer path alone, without the calibration's Float32 forwards; samples of pool workers do not hold
+their caller's frames, so profile with --threads 1). --by-function replaces the categories by the
+first C entry point (attend_*, inline helpers skipped) on each stack, "other" when there is none:
+
+    python3 scripts/perf_profile.py --within integerLogits --by-function -- .build/release/attend eval --task sst2 --precision integer --threads 1
 """
 import argparse
 import collections
@@ -84,6 +91,18 @@ def category(frames):
     return "other"
 
 
+INLINE_HELPERS = ("attend_round_shift", "attend_clamp64", "attend_add_wrapping", "attend_cpu_has_avx2_fma")
+
+
+def entry_point(frames):
+    """The first attend_* C function from the leaf upwards (inline helpers skipped), else "other"."""
+    for frame in frames:
+        name = frame.split("+0x")[0]
+        if name.startswith("attend_") and name not in INLINE_HELPERS:
+            return name
+    return "other"
+
+
 def parse(script_text):
     samples, frames = [], None
     for line in script_text.splitlines():
@@ -108,6 +127,8 @@ def main():
     parser.add_argument("--hdp", action="store_true",
                         help="shares of HDP's attention by stage (split, S_I, block sums, selection, kept-block scores, softmax, "
                              "P·V, allocation, other) instead of the kernel categories")
+    parser.add_argument("--within", metavar="NAME", help="keep only samples whose call stack holds a frame containing NAME")
+    parser.add_argument("--by-function", action="store_true", help="shares by the first attend_* C entry point instead of categories")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to profile, after --")
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -123,6 +144,8 @@ def main():
         if script.returncode != 0:
             sys.exit(f"perf_profile.py: perf script failed: {script.stderr.strip()[-500:]}")
     samples = parse(script.stdout)
+    if args.within:
+        samples = [f for f in samples if any(args.within in frame for frame in f)]
     if args.hdp:
         stages = collections.Counter(c for c in map(hdp_category, samples) if c)
         total = sum(stages.values())
@@ -135,9 +158,12 @@ def main():
         for k in HDP_ORDER:
             print(f"| {k} | {shares[k]:.1f} % |")
         return
-    counts = collections.Counter(category(frames) for frames in parse(script.stdout))
+    classify = entry_point if args.by_function else category
+    counts = collections.Counter(classify(frames) for frames in samples)
     measured = sum(v for k, v in counts.items() if k != "setup")
     order = ["micro-kernel", "packing", "attention", "layernorm", "gelu", "softmax", "hand-offs", "other"]
+    if args.by_function:
+        order = sorted((k for k in counts if k != "setup"), key=lambda k: -counts[k])
     shares = {k: (100.0 * counts[k] / measured if measured else 0.0) for k in order}
     if args.json:
         print(json.dumps({"command": command, "samples": measured, "setup_samples": counts["setup"], "percent": shares}))

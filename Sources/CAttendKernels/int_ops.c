@@ -1,126 +1,139 @@
 // Integer-only kernels of I-BERT (Kim et al., ICML 2021, arXiv 2101.01321; SPEC §4.6): dyadic
-// requantization, residual add, i-softmax, i-GELU, integer square root and i-LayerNorm. Integers
-// only — no floating point in any function here; constants come precomputed from
-// IntegerOps.swift. Each kernel is O(elements) beside the O(elements·K) int8 GEMMs that feed it;
-// the requantization, the hottest of them, has an AVX2 body (chosen at run time; ATTEND_PORTABLE=1
-// runs the portable one), the others are portable C.
+// requantization, residual add, i-softmax, i-GELU, integer square root and i-LayerNorm, and two fused
+// row passes of the encoder (requantize → i-GELU → requantize; residual → i-LayerNorm → requantize).
+// Integers only — no floating point in any function here; constants come precomputed from
+// IntegerOps.swift. Each kernel is O(elements) beside the O(elements·K) int8 GEMMs that feed it.
+// These are the portable bodies and the dispatch; the AVX2 bodies (int_ops_avx2.c) give the same
+// integers and run when `body` is ATTEND_I8_AUTO on an AVX2 CPU (ATTEND_PORTABLE=1: portable) or
+// ATTEND_I8_AVX2 / ATTEND_I8_AVX512_VNNI (the AVX2 bodies; these kernels have no AVX-512 body).
 #include "CAttendKernels.h"
 #include "simd_target.h"
+#include "int_ops_rows.h"
 #include <stdlib.h>
+#include <string.h>
 
-static inline int64_t round_shift(int64_t v, int shift) { return (v + ((int64_t)1 << (shift - 1))) >> shift; }
-static inline int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-
+/// 1 when `body` runs the AVX2 bodies on this CPU.
+static int use_avx2(int body) {
 #ifdef ATTEND_HAVE_AVX2
-#define ATTEND_SIMD attend_cpu_has_avx2_fma()
+    if (body == ATTEND_I8_AUTO) return attend_cpu_has_avx2_fma();
+    return body != ATTEND_I8_PORTABLE && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
-#define ATTEND_SIMD 0
+    (void)body;
+    return 0;
 #endif
-
-/// v = ⌊x·mult/2^shift + 1/2⌋ + offset + zero for 8 columns (AVX2): 32×32 → 64-bit products of
-/// the even and odd lanes (vpmuldq), the rounding term 2^(shift−1) and the shift per lane; AVX2 has
-/// no arithmetic 64-bit shift, so ⌊t/2^c⌋ = ((t + 2^62) >> c) − 2^(62−c) (logical; t ≥ −2^62). The
-/// shifted value is clamped to ±2^30 before offset and zero are added in int32, then to [lo, hi]:
-/// identical to the portable body for every range and offset within ±2^29 (all the model uses).
-#ifdef ATTEND_HAVE_AVX2
-ATTEND_AVX2 static inline __m256i requantize8(__m256i x, __m256i m, __m256i c, __m256i add, __m256i lo, __m256i hi) {
-    const __m256i big = _mm256_set1_epi64x((int64_t)1 << 62), one = _mm256_set1_epi64x(1), low = _mm256_set1_epi64x(0xffffffff);
-    const __m256i cap = _mm256_set1_epi64x(1 << 30), floor_ = _mm256_set1_epi64x(-(1 << 30));
-    __m256i ce = _mm256_and_si256(c, low), co = _mm256_srli_epi64(c, 32);
-    __m256i pe = _mm256_mul_epi32(x, m), po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32));
-    pe = _mm256_add_epi64(pe, _mm256_sllv_epi64(one, _mm256_sub_epi64(ce, one)));
-    po = _mm256_add_epi64(po, _mm256_sllv_epi64(one, _mm256_sub_epi64(co, one)));
-    pe = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(pe, big), ce), _mm256_srlv_epi64(big, ce));
-    po = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(po, big), co), _mm256_srlv_epi64(big, co));
-    pe = _mm256_blendv_epi8(pe, cap, _mm256_cmpgt_epi64(pe, cap));
-    pe = _mm256_blendv_epi8(pe, floor_, _mm256_cmpgt_epi64(floor_, pe));
-    po = _mm256_blendv_epi8(po, cap, _mm256_cmpgt_epi64(po, cap));
-    po = _mm256_blendv_epi8(po, floor_, _mm256_cmpgt_epi64(floor_, po));
-    __m256i v = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);  // low halves: even lanes from pe, odd from po
-    v = _mm256_add_epi32(v, add);
-    return _mm256_min_epi32(hi, _mm256_max_epi32(lo, v));
 }
 
-/// Columns [0, N − N % 8) of a row in AVX2: out32 = requantized int32 lanes (caller narrows).
-ATTEND_AVX2 static int requantize_row_avx2(int N, const int32_t *row, const int32_t *mult, const int8_t *shift,
-                                           const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int32_t *out32) {
-    __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi), z = _mm256_set1_epi32(zero);
+static inline int32_t requantize1(const int_requant *r, const int32_t *row, int n) {
+    int64_t v = attend_round_shift((int64_t)attend_add_wrapping(row[n], r->bias, n) * r->mult[n], r->shift[n]);
+    v = attend_clamp64(v, -(1 << 30), 1 << 30);  // as the AVX2 body (no effect on the ranges used)
+    return (int32_t)attend_clamp64(v + (r->offset ? r->offset[n] : 0) + r->zero, r->lo, r->hi);
+}
+
+/// One row: columns [0, done) by the AVX2 body when it applies, the rest portable.
+static void requantize_row_i32(int simd, int N, const int32_t *x, const int_requant *r, int32_t *o) {
     int n = 0;
-    for (; n + 8 <= N; n += 8) {
-        __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(shift + n)));
-        __m256i add = offset ? _mm256_add_epi32(z, _mm256_loadu_si256((const __m256i *)(offset + n))) : z;
-        __m256i v = requantize8(_mm256_loadu_si256((const __m256i *)(row + n)), _mm256_loadu_si256((const __m256i *)(mult + n)), c, add, vlo, vhi);
-        _mm256_storeu_si256((__m256i *)(out32 + n), v);
-    }
-    return n;
-}
-#endif
-
-static inline int64_t requantize1(int32_t x, int32_t mult, int shift, int32_t add, int32_t lo, int32_t hi) {
-    int64_t v = round_shift((int64_t)x * mult, shift);
-    v = clamp64(v, -(1 << 30), 1 << 30);  // as the AVX2 body (no effect on the ranges used)
-    return clamp64(v + add, lo, hi);
-}
-
 #ifdef ATTEND_HAVE_AVX2
-#define SIMD_PART(type)                                                                                     \
-    if (simd) {                                                                                             \
-        int32_t tmp[8];                                                                                     \
-        for (; n + 8 <= N; n += 8) {                                                                        \
-            requantize_row_avx2(8, row + n, mult + n, shift + n, offset ? offset + n : 0, zero, lo, hi, tmp); \
-            for (int j = 0; j < 8; j++) o[n + j] = (type)tmp[j];                                            \
-        }                                                                                                   \
-    }
+    if (simd) n = int_requantize_row_avx2(N, x, r, o);
 #else
-#define SIMD_PART(type)
+    (void)simd;
 #endif
+    for (; n < N; n++) o[n] = requantize1(r, x, n);
+}
 
-#define REQUANTIZE(name, type)                                                                              \
-    void name(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,        \
-              const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, type *out, int ldo) {           \
-        int simd = ATTEND_SIMD;                                                                             \
-        (void)simd;                                                                                         \
-        for (int i = 0; i < rows; i++) {                                                                    \
-            const int32_t *row = x + (size_t)i * ldx;                                                       \
-            type *o = out + (size_t)i * ldo;                                                                \
-            int n = 0;                                                                                      \
-            SIMD_PART(type)                                                                                 \
-            for (; n < N; n++) o[n] = (type)requantize1(row[n], mult[n], shift[n], (offset ? offset[n] : 0) + zero, lo, hi); \
-        }                                                                                                   \
+static void requantize_row_u8(int simd, int N, const int32_t *x, const int_requant *r, uint8_t *o) {
+    int n = 0;
+#ifdef ATTEND_HAVE_AVX2
+    if (simd && r->lo >= 0 && r->hi <= 255) n = int_requantize_row_u8_avx2(N, x, r, o);
+#else
+    (void)simd;
+#endif
+    for (; n < N; n++) o[n] = (uint8_t)requantize1(r, x, n);
+}
+
+static void requantize_row_s8(int simd, int N, const int32_t *x, const int_requant *r, int8_t *o) {
+    int n = 0;
+#ifdef ATTEND_HAVE_AVX2
+    if (simd && r->lo >= -128 && r->hi <= 127) n = int_requantize_row_s8_avx2(N, x, r, o);
+#else
+    (void)simd;
+#endif
+    for (; n < N; n++) o[n] = (int8_t)requantize1(r, x, n);
+}
+
+#define REQUANTIZE(name, type, row_fn)                                                                              \
+    void name(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,      \
+              const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, type *out, int ldo) { \
+        int_requant r = {bias, mult, offset, shift, zero, lo, hi};                                                  \
+        int simd = use_avx2(body);                                                                                  \
+        for (int i = 0; i < rows; i++) row_fn(simd, N, x + (size_t)i * ldx, &r, out + (size_t)i * ldo);             \
     }
-REQUANTIZE(attend_requantize_u8, uint8_t)
-REQUANTIZE(attend_requantize_s8, int8_t)
-REQUANTIZE(attend_requantize_i32, int32_t)
+REQUANTIZE(attend_requantize_u8, uint8_t, requantize_row_u8)
+REQUANTIZE(attend_requantize_s8, int8_t, requantize_row_s8)
+REQUANTIZE(attend_requantize_i32, int32_t, requantize_row_i32)
 #undef REQUANTIZE
-#undef SIMD_PART
 
-void attend_int_residual(int rows, int N, const int32_t *a, int lda, const int32_t *mult_a, const int8_t *shift_a,
-                         const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi,
-                         int32_t *out, int ldo) {
-    for (int i = 0; i < rows; i++) {
-        const int32_t *ai = a + (size_t)i * lda;
-        const uint8_t *ri = r + (size_t)i * ldr;
-        int32_t *o = out + (size_t)i * ldo;
-        for (int n = 0; n < N; n++) {
-            int64_t v = round_shift((int64_t)ai[n] * mult_a[n], shift_a[n]) + round_shift((int64_t)(ri[n] - zero_r) * mult_r, shift_r);
-            o[n] = (int32_t)clamp64(v, lo, hi);
-        }
+static void residual_row(int simd, int N, const int32_t *a, const int32_t *bias, const int32_t *mult_a, const int8_t *shift_a,
+                         const uint8_t *r, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi, int32_t *o) {
+    int n = 0;
+#ifdef ATTEND_HAVE_AVX2
+    if (simd) n = int_residual_row_avx2(N, a, bias, mult_a, shift_a, r, zero_r, mult_r, shift_r, lo, hi, o);
+#else
+    (void)simd;
+#endif
+    for (; n < N; n++) {
+        int64_t v = attend_round_shift((int64_t)attend_add_wrapping(a[n], bias, n) * mult_a[n], shift_a[n]) +
+                    attend_round_shift((int64_t)(r[n] - zero_r) * mult_r, shift_r);
+        o[n] = (int32_t)attend_clamp64(v, lo, hi);
     }
+}
+
+void attend_int_residual(int body, int rows, int N, const int32_t *a, int lda, const int32_t *bias, const int32_t *mult_a,
+                         const int8_t *shift_a, const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r,
+                         int32_t lo, int32_t hi, int32_t *out, int ldo) {
+    int simd = use_avx2(body);
+    for (int i = 0; i < rows; i++)
+        residual_row(simd, N, a + (size_t)i * lda, bias, mult_a, shift_a, r + (size_t)i * ldr, zero_r, mult_r, shift_r, lo, hi,
+                     out + (size_t)i * ldo);
 }
 
 /// ⌊L·mult / 2^(shift + z) + 1/2⌋: the polynomial in 2^-15 units, divided by 2^z (0 past 2^-62).
 static inline int64_t exp_units(const attend_int_softmax_constants *k, int64_t l, int z) {
     int shift = k->shift + z;
-    return shift > 62 ? 0 : round_shift(l * k->mult, shift);
+    return shift > 62 ? 0 : attend_round_shift(l * k->mult, shift);
 }
 
-void attend_int_softmax(int rows, int N, const int32_t *x, int ldx, const int32_t *valid,
-                        const attend_int_softmax_constants *k, uint8_t *out, int ldo) {
+/// One row of n ≥ 1 keys, portable. e: n int64 of scratch.
+static void softmax_row(int n, const int32_t *row, const attend_int_softmax_constants *k, int64_t *e, uint8_t *o) {
     // z = ⌊u/d⌋ for u = −x̃ ∈ [0, 30·d], d = −x0 ≤ 2^18·ln 2 (scale ≥ 2^−18): u < 2^23, so a 32-bit
     // reciprocal estimate ⌊u·⌊2^32/d⌋ / 2^32⌋ is exact or one short, and one correction step fixes it
     // (no division per element).
     uint64_t d = (uint64_t)(-k->x0), inverse = ((uint64_t)1 << 32) / d;
-    int64_t *e = malloc(sizeof(int64_t) * (size_t)(N > 0 ? N : 1));
+    int32_t m = row[0];
+    for (int j = 1; j < n; j++) m = row[j] > m ? row[j] : m;
+    // e_j ≤ 2^15 (the polynomial is ≤ 0.991 on (−ln 2, 0]); Σ over < 2^16 keys fits easily.
+    int64_t sum = 0;
+    for (int j = 0; j < n; j++) {
+        uint64_t u = (uint64_t)((int64_t)m - row[j]);
+        if (u > 30 * d) u = 30 * d;
+        uint64_t z = (u * inverse) >> 32;
+        if ((z + 1) * d <= u) z++;
+        int64_t p = -(int64_t)(u - z * d);  // x̃ = z·x0 + p, p ∈ (x0, 0]
+        e[j] = exp_units(k, (p + k->b) * (p + k->b) + k->c, (int)z);
+        sum += e[j];
+    }
+    int64_t factor = ((int64_t)1 << 32) / sum;
+    for (int j = 0; j < n; j++) {
+        int64_t v = (e[j] * factor) >> 24;
+        o[j] = (uint8_t)(v > 255 ? 255 : v);
+    }
+}
+
+void attend_int_softmax(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *valid,
+                        const attend_int_softmax_constants *k, uint8_t *out, int ldo) {
+    int simd = use_avx2(body);
+    size_t width = (size_t)(N > 0 ? N : 1);
+    int64_t *e = malloc(sizeof(int64_t) * width);
+    int32_t *biased = malloc(sizeof(int32_t) * width), *e32 = malloc(sizeof(int32_t) * width);
     for (int i = 0; i < rows; i++) {
         const int32_t *row = x + (size_t)i * ldx;
         uint8_t *o = out + (size_t)i * ldo;
@@ -128,38 +141,70 @@ void attend_int_softmax(int rows, int N, const int32_t *x, int ldx, const int32_
         if (n > N) n = N;
         for (int j = (n > 0 ? n : 0); j < N; j++) o[j] = 0;
         if (n <= 0) continue;
-        int32_t m = row[0];
-        for (int j = 1; j < n; j++) m = row[j] > m ? row[j] : m;
-        // e_j ≤ 2^15 (the polynomial is ≤ 0.991 on (−ln 2, 0]); Σ over < 2^16 keys fits easily.
-        int64_t sum = 0;
-        for (int j = 0; j < n; j++) {
-            uint64_t u = (uint64_t)((int64_t)m - row[j]);
-            if (u > 30 * d) u = 30 * d;
-            uint64_t z = (u * inverse) >> 32;
-            if ((z + 1) * d <= u) z++;
-            int64_t p = -(int64_t)(u - z * d);  // x̃ = z·x0 + p, p ∈ (x0, 0]
-            e[j] = exp_units(k, (p + k->b) * (p + k->b) + k->c, (int)z);
-            sum += e[j];
+        if (bias) {
+            for (int j = 0; j < n; j++) biased[j] = attend_add_wrapping(row[j], bias, j);
+            row = biased;
         }
-        int64_t factor = ((int64_t)1 << 32) / sum;
-        for (int j = 0; j < n; j++) {
-            int64_t v = (e[j] * factor) >> 24;
-            o[j] = (uint8_t)(v > 255 ? 255 : v);
-        }
+#ifdef ATTEND_HAVE_AVX2
+        if (simd && int_softmax_row_avx2(n, row, k, e32, o)) continue;
+#else
+        (void)simd; (void)e32;
+#endif
+        softmax_row(n, row, k, e, o);
     }
     free(e);
+    free(biased);
+    free(e32);
 }
 
-void attend_int_gelu(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
-    for (size_t i = 0; i < count; i++) {
-        int64_t q = x[i], a = q < 0 ? -q : q;
-        if (a > -k->b) a = -k->b;
-        int64_t l = (a + k->b) * (a + k->b) + k->c;
-        if (q < 0) l = -l;
-        if (q == 0) l = 0;
-        int64_t v = q * ((l >> k->shift) + k->one);
-        out[i] = (int32_t)clamp64(v, INT32_MIN, INT32_MAX);
+static inline int32_t gelu1(int32_t x, const attend_int_gelu_constants *k) {
+    int64_t q = x, a = q < 0 ? -q : q;
+    if (a > -k->b) a = -k->b;
+    int64_t l = (a + k->b) * (a + k->b) + k->c;
+    if (q < 0) l = -l;
+    if (q == 0) l = 0;
+    return (int32_t)attend_clamp64(q * ((l >> k->shift) + k->one), INT32_MIN, INT32_MAX);
+}
+
+static void gelu_values(int simd, size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
+    size_t i = 0;
+#ifdef ATTEND_HAVE_AVX2
+    if (simd && int_gelu_fits_32(k)) i = int_gelu_avx2(count, x, k, out);
+#else
+    (void)simd;
+#endif
+    for (; i < count; i++) out[i] = gelu1(x[i], k);
+}
+
+void attend_int_gelu(int body, size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
+    gelu_values(use_avx2(body), count, x, k, out);
+}
+
+void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int ldx, const attend_int_requant *to_gelu,
+                               const attend_int_gelu_constants *k, const attend_int_requant *to_hidden, uint8_t *out, int ldo) {
+    int simd = use_avx2(body);
+    int32_t *row = malloc(sizeof(int32_t) * (size_t)(N > 0 ? N : 1));  // one row, in L1 between the three portable steps
+    int fused = 0;  // the AVX2 body keeps all three steps in registers
+#ifdef ATTEND_HAVE_AVX2
+    fused = simd && int_gelu_fits_32(k) && to_hidden->lo >= 0 && to_hidden->hi <= 255;
+#endif
+    for (int i = 0; i < rows; i++) {
+        const int32_t *xi = x + (size_t)i * ldx;
+        uint8_t *oi = out + (size_t)i * ldo;
+        int n = 0;
+#ifdef ATTEND_HAVE_AVX2
+        if (fused) n = int_ffn_activation_row_avx2(N, xi, to_gelu, k, to_hidden, oi);
+#endif
+        if (n == N) continue;
+        // The tail (or the whole row): the portable steps over columns [n, N), by pointers offset to n.
+        int_requant g = *to_gelu, h = *to_hidden;
+        g.bias = g.bias ? g.bias + n : 0; g.mult += n; g.shift += n; g.offset = g.offset ? g.offset + n : 0;
+        h.bias = h.bias ? h.bias + n : 0; h.mult += n; h.shift += n; h.offset = h.offset ? h.offset + n : 0;
+        requantize_row_i32(simd && !fused, N - n, xi + n, &g, row);
+        gelu_values(simd && !fused, (size_t)(N - n), row, k, row);
+        requantize_row_u8(simd && !fused, N - n, row, &h, oi + n);
     }
+    free(row);
 }
 
 int64_t attend_isqrt(int64_t n) {
@@ -173,20 +218,45 @@ int64_t attend_isqrt(int64_t n) {
     }
 }
 
-void attend_int_layernorm(int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo) {
+static void layernorm_row_portable(int N, const int32_t *row, int out_shift, int32_t *o) {
+    int64_t sum = 0;
+    for (int n = 0; n < N; n++) sum += row[n];
+    int64_t twice = 2 * sum + N, mean = twice >= 0 ? twice / (2 * N) : -((-twice + 2 * N - 1) / (2 * N));  // ⌊(2Σ + N)/2N⌋
+    uint64_t var = 0;  // Σ y² (mod 2^64 past 2^64; the documented inputs stay below 2^63)
+    for (int n = 0; n < N; n++) { uint64_t y = (uint64_t)(row[n] - mean); var += y * y; }
+    int64_t std = attend_isqrt((int64_t)var);
+    // I-BERT's factor ⌊2^31/σ'⌋ keeps only 31 − bits(σ') bits; with e = bits(σ') − 1 extra bits,
+    // factor = ⌊2^(31+e)/σ'⌋ ∈ (2^30, 2^31] and |y·factor| ≤ σ'·2^31 < 2^62 (σ' < 2^31).
+    int e = std > 0 ? 63 - __builtin_clzll((unsigned long long)std) : 0;
+    int64_t factor = std > 0 ? ((int64_t)1 << (31 + e)) / std : 0;
+    for (int n = 0; n < N; n++) o[n] = layernorm_output(row[n] - mean, factor, out_shift + e);
+}
+
+static void layernorm_row(int simd, int N, const int32_t *row, int out_shift, int32_t *o) {
+#ifdef ATTEND_HAVE_AVX2
+    if (simd && int_layernorm_row_avx2(N, row, out_shift, o)) return;
+#else
+    (void)simd;
+#endif
+    layernorm_row_portable(N, row, out_shift, o);
+}
+
+void attend_int_layernorm(int body, int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo) {
+    int simd = use_avx2(body);
+    for (int i = 0; i < rows; i++) layernorm_row(simd, N, x + (size_t)i * ldx, out_shift, out + (size_t)i * ldo);
+}
+
+void attend_int_residual_layernorm(int body, int rows, int N, const int32_t *a, int lda, const int32_t *bias, const int32_t *mult_a,
+                                   const int8_t *shift_a, const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r,
+                                   int32_t lo, int32_t hi, int out_shift, const attend_int_requant *to_out, uint8_t *out, int ldo,
+                                   int32_t *normalized, int ldn) {
+    int simd = use_avx2(body);
+    int32_t *sum = malloc(sizeof(int32_t) * 2 * (size_t)(N > 0 ? N : 1)), *norm = sum + (N > 0 ? N : 1);
     for (int i = 0; i < rows; i++) {
-        const int32_t *row = x + (size_t)i * ldx;
-        int32_t *o = out + (size_t)i * ldo;
-        int64_t sum = 0;
-        for (int n = 0; n < N; n++) sum += row[n];
-        int64_t twice = 2 * sum + N, mean = twice >= 0 ? twice / (2 * N) : -((-twice + 2 * N - 1) / (2 * N));  // ⌊(2Σ + N)/2N⌋
-        int64_t var = 0;
-        for (int n = 0; n < N; n++) { int64_t y = row[n] - mean; var += y * y; }
-        int64_t std = attend_isqrt(var);
-        // I-BERT's factor ⌊2^31/σ'⌋ keeps only 31 − bits(σ') bits; with e = bits(σ') − 1 extra bits,
-        // factor = ⌊2^(31+e)/σ'⌋ ∈ (2^30, 2^31] and |y·factor| ≤ σ'·2^31 < 2^62 (σ' < 2^31).
-        int e = std > 0 ? 63 - __builtin_clzll((unsigned long long)std) : 0;
-        int64_t factor = std > 0 ? ((int64_t)1 << (31 + e)) / std : 0;
-        for (int n = 0; n < N; n++) o[n] = (int32_t)clamp64(((row[n] - mean) * factor) >> (out_shift + e), INT32_MIN, INT32_MAX);
+        residual_row(simd, N, a + (size_t)i * lda, bias, mult_a, shift_a, r + (size_t)i * ldr, zero_r, mult_r, shift_r, lo, hi, sum);
+        int32_t *y = normalized ? normalized + (size_t)i * ldn : norm;
+        layernorm_row(simd, N, sum, out_shift, y);
+        if (to_out) requantize_row_u8(simd, N, y, to_out, out + (size_t)i * ldo);
     }
+    free(sum);
 }

@@ -39,4 +39,20 @@ struct IntegerInferenceTests {
         }
         #expect(worst > 0, "integer logits equal Float32's: the integer path did not run")
     }
+
+    /// `logits` runs the last layer for the [CLS] rows only; `forward` runs it for every row. Integer
+    /// arithmetic is row-wise exact, so the logits must agree to the bit.
+    @Test("[CLS]-only last layer: logits(_:) equals forward(_:).logits bit for bit on real sentences")
+    func firstRowsOnly() throws {
+        let classifier = try Classifier(directory: bundledModel(.sst2))
+        let train = try GLUETask.sst2.load(sharedTrainSet(.sst2))
+        let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: 32, seed: 0).map(\.text))
+        let integer = try classifier.integerOnly(ranges)
+        let ids = try classifier.encode(Array(try GLUETask.sst2.load(bundledDevSet(.sst2)).prefix(40)).map(\.text), truncate: false)
+        for start in stride(from: 0, to: ids.count, by: 16) {
+            let batch = Array(ids[start..<min(start + 16, ids.count)])
+            let full = try integer.model.forward(batch).logits.data, cls = try integer.model.logits(batch).logits.data
+            #expect(full == cls, "batch at \(start): the [CLS]-only last layer changed the logits")
+        }
+    }
 }

@@ -69,50 +69,110 @@ public struct GELUConstants: Sendable {
     }
 }
 
-/// The integer kernels of I-BERT's integer-only inference (int_ops.c; SPEC §4.6): one thread each,
-/// callers split rows. Slow twins in `Reference` (IntegerReference.swift).
+/// The integer kernels of I-BERT's integer-only inference (int_ops.c, int_ops_avx2.c, int_attention.c;
+/// SPEC §4.6): one thread each, callers split rows. `body` picks the C body (`.auto`: AVX2 when the CPU
+/// has it, unless ATTEND_PORTABLE=1; `.avx2` and `.avx512VNNI` both run the AVX2 bodies); every body
+/// gives the same integers. `bias: [N]` (optional) is added to x first, wrapping as `&+`: the int8
+/// GEMM's per-column correction. Slow twins in `Reference` (IntegerReference.swift).
 public enum IntegerOps {
-    /// out: [rows, N] u8 (stride ldo) = requantized x: [rows, N] int32 (stride ldx).
-    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, _ r: Requantization,
-                                  into out: UnsafeMutablePointer<UInt8>, ldo: Int) {
-        r.withPointers { m, s, o in attend_requantize_u8(Int32(rows), Int32(r.columns), x, Int32(ldx), m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo)) }
+    /// out: [rows, N] u8 (stride ldo) = requantized x + bias: x: [rows, N] int32 (stride ldx).
+    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, bias: UnsafePointer<Int32>? = nil, _ r: Requantization,
+                                  into out: UnsafeMutablePointer<UInt8>, ldo: Int, body: Int8Body = .auto) {
+        r.withPointers { m, s, o in
+            attend_requantize_u8(body.rawValue, Int32(rows), Int32(r.columns), x, Int32(ldx), bias, m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo))
+        }
     }
 
-    /// out: [rows, N] s8 (stride ldo) = requantized x.
-    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, _ r: Requantization,
-                                  into out: UnsafeMutablePointer<Int8>, ldo: Int) {
-        r.withPointers { m, s, o in attend_requantize_s8(Int32(rows), Int32(r.columns), x, Int32(ldx), m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo)) }
+    /// out: [rows, N] s8 (stride ldo) = requantized x + bias.
+    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, bias: UnsafePointer<Int32>? = nil, _ r: Requantization,
+                                  into out: UnsafeMutablePointer<Int8>, ldo: Int, body: Int8Body = .auto) {
+        r.withPointers { m, s, o in
+            attend_requantize_s8(body.rawValue, Int32(rows), Int32(r.columns), x, Int32(ldx), bias, m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo))
+        }
     }
 
-    /// out: [rows, N] int32 (stride ldo) = requantized x.
-    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, _ r: Requantization,
-                                  into out: UnsafeMutablePointer<Int32>, ldo: Int) {
-        r.withPointers { m, s, o in attend_requantize_i32(Int32(rows), Int32(r.columns), x, Int32(ldx), m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo)) }
+    /// out: [rows, N] int32 (stride ldo) = requantized x + bias.
+    public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, bias: UnsafePointer<Int32>? = nil, _ r: Requantization,
+                                  into out: UnsafeMutablePointer<Int32>, ldo: Int, body: Int8Body = .auto) {
+        r.withPointers { m, s, o in
+            attend_requantize_i32(body.rawValue, Int32(rows), Int32(r.columns), x, Int32(ldx), bias, m, s, o, r.zero, r.lo, r.hi, out, Int32(ldo))
+        }
     }
 
-    /// Integer residual add: out[i, n] = clamp(requant_n(a[i, n]) + ⌊(res[i, n] − zero)·m_r + 1/2⌋, lo, hi),
+    /// Integer residual add: out[i, n] = clamp(requant_n(a[i, n] + bias[n]) + ⌊(res[i, n] − zero)·m_r + 1/2⌋, lo, hi),
     /// a: [rows, N] int32 brought by `a`'s per-column dyadics (offsets and zero unused) and the u8
     /// residual res: [rows, N] by `residual` to the output scale. out: [rows, N] int32.
     public static func residualAdd(
-        _ a: UnsafePointer<Int32>, lda: Int, _ ra: Requantization, residual: UnsafePointer<UInt8>, ldr: Int, zero: Int32,
-        _ residualScale: Dyadic, rows: Int, into out: UnsafeMutablePointer<Int32>, ldo: Int
+        _ a: UnsafePointer<Int32>, lda: Int, bias: UnsafePointer<Int32>? = nil, _ ra: Requantization, residual: UnsafePointer<UInt8>, ldr: Int,
+        zero: Int32, _ residualScale: Dyadic, rows: Int, into out: UnsafeMutablePointer<Int32>, ldo: Int, body: Int8Body = .auto
     ) {
         precondition(residualScale.multiplier.magnitude < 1 << 31, "residual multiplier must fit 31 bits")
         ra.withPointers { m, s, _ in
-            attend_int_residual(Int32(rows), Int32(ra.columns), a, Int32(lda), m, s, residual, Int32(ldr), zero,
+            attend_int_residual(body.rawValue, Int32(rows), Int32(ra.columns), a, Int32(lda), bias, m, s, residual, Int32(ldr), zero,
                                 Int32(residualScale.multiplier), Int32(residualScale.shift), ra.lo, ra.hi, out, Int32(ldo))
         }
     }
 
-    /// out: [rows, N] ≈ 256·softmax(S·x) per row over keys j < valid[i] (all when nil), u8 (stride ldo).
-    public static func softmax(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, n: Int, valid: UnsafePointer<Int32>?,
-                               _ k: SoftmaxConstants, into out: UnsafeMutablePointer<UInt8>, ldo: Int) {
-        withUnsafePointer(to: k.raw) { attend_int_softmax(Int32(rows), Int32(n), x, Int32(ldx), valid, $0, out, Int32(ldo)) }
+    /// out: [rows, N] ≈ 256·softmax(S·(x + bias)) per row over keys j < valid[i] (all when nil), u8 (stride ldo).
+    public static func softmax(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, n: Int, bias: UnsafePointer<Int32>? = nil, valid: UnsafePointer<Int32>?,
+                               _ k: SoftmaxConstants, into out: UnsafeMutablePointer<UInt8>, ldo: Int, body: Int8Body = .auto) {
+        withUnsafePointer(to: k.raw) { attend_int_softmax(body.rawValue, Int32(rows), Int32(n), x, Int32(ldx), bias, valid, $0, out, Int32(ldo)) }
     }
 
     /// out[i] = i-GELU(x[i]) for `count` values: GELU(S·x) ≈ k.outputScale · out.
-    public static func gelu(_ x: UnsafePointer<Int32>, count: Int, _ k: GELUConstants, into out: UnsafeMutablePointer<Int32>) {
-        withUnsafePointer(to: k.raw) { attend_int_gelu(count, x, $0, out) }
+    public static func gelu(_ x: UnsafePointer<Int32>, count: Int, _ k: GELUConstants, into out: UnsafeMutablePointer<Int32>, body: Int8Body = .auto) {
+        withUnsafePointer(to: k.raw) { attend_int_gelu(body.rawValue, count, x, $0, out) }
+    }
+
+    /// The FFN activation, one fused pass per row: out = requantize(toHidden, i-GELU(requantize(toGELU, x + bias)))
+    /// — the same integers as the three calls. x: [rows, N] int32 (stride ldx), out: [rows, N] u8 (stride ldo).
+    public static func ffnActivation(
+        _ x: UnsafePointer<Int32>, ldx: Int, rows: Int, bias: UnsafePointer<Int32>? = nil, _ toGELU: Requantization, _ k: GELUConstants,
+        _ toHidden: Requantization, into out: UnsafeMutablePointer<UInt8>, ldo: Int, body: Int8Body = .auto
+    ) {
+        precondition(toGELU.columns == toHidden.columns && toHidden.lo >= 0 && toHidden.hi <= 255, "FFN activation: matching columns, u8 output range")
+        toGELU.withRaw(bias: bias) { g in toHidden.withRaw(bias: nil) { h in withUnsafePointer(to: k.raw) { kp in
+            attend_int_ffn_activation(body.rawValue, Int32(rows), Int32(toGELU.columns), x, Int32(ldx), g, kp, h, out, Int32(ldo))
+        } } }
+    }
+
+    /// A sublayer's end, one fused pass per row: y = layerNorm(residualAdd(a + bias, res)), then
+    /// out = requantize(toOut, y) (u8) when `toOut` is given and y stored to `normalized` when that is
+    /// given — the same integers as the separate calls. a: [rows, N] int32, res, out: [rows, N] u8.
+    public static func residualLayerNorm(
+        _ a: UnsafePointer<Int32>, lda: Int, bias: UnsafePointer<Int32>? = nil, _ ra: Requantization, residual: UnsafePointer<UInt8>, ldr: Int,
+        zero: Int32, _ residualScale: Dyadic, rows: Int, _ toOut: Requantization?, into out: UnsafeMutablePointer<UInt8>?, ldo: Int,
+        normalized: UnsafeMutablePointer<Int32>? = nil, ldn: Int = 0, body: Int8Body = .auto
+    ) {
+        precondition(residualScale.multiplier.magnitude < 1 << 31, "residual multiplier must fit 31 bits")
+        precondition(toOut == nil || (out != nil && toOut!.columns == ra.columns && toOut!.lo >= 0 && toOut!.hi <= 255), "residual LayerNorm: u8 output")
+        let shift = Int32(layerNormShift(n: ra.columns))
+        ra.withPointers { m, s, _ in
+            func run(_ o: UnsafePointer<attend_int_requant>?) {
+                attend_int_residual_layernorm(body.rawValue, Int32(rows), Int32(ra.columns), a, Int32(lda), bias, m, s, residual, Int32(ldr), zero,
+                                              Int32(residualScale.multiplier), Int32(residualScale.shift), ra.lo, ra.hi, shift, o, out, Int32(ldo),
+                                              normalized, Int32(ldn))
+            }
+            if let toOut { toOut.withRaw(bias: nil) { run($0) } } else { run(nil) }
+        }
+    }
+
+    /// Scratch bytes of `attentionHead`.
+    public static func attentionScratchBytes(queries: Int, keys n: Int, headDim d: Int) -> Int {
+        attend_int_attention_scratch_size(Int32(queries), Int32(n), Int32(d))
+    }
+
+    /// One head of integer attention (int_attention.c): scores = (q − 128)·kᵀ as an int8 GEMM over the
+    /// n keys, P = i-softmax(scores) (u8 at 1/256), out = P·v (int32 at S_v/256). q: [queries, d] u8 (zero
+    /// point 128, stride ldq, rows readable to d rounded up to 4), k, v: [n, d] s8 in [−64, 63] (stride
+    /// ldkv), out: [queries, d] int32 (stride ldo); scratch: `attentionScratchBytes` bytes.
+    public static func attentionHead(
+        queries: Int, keys n: Int, headDim d: Int, q: UnsafePointer<UInt8>, ldq: Int, k: UnsafePointer<Int8>, v: UnsafePointer<Int8>, ldkv: Int,
+        _ softmax: SoftmaxConstants, into out: UnsafeMutablePointer<Int32>, ldo: Int, scratch: UnsafeMutableRawPointer
+    ) {
+        withUnsafePointer(to: softmax.raw) {
+            attend_int_attention_head(Int32(queries), Int32(n), Int32(d), q, Int32(ldq), k, v, Int32(ldkv), $0, out, Int32(ldo), scratch)
+        }
     }
 
     /// ⌊√n⌋ exactly (n ≥ 0), I-BERT's integer Newton iteration.
@@ -126,8 +186,9 @@ public enum IntegerOps {
 
     /// The normalised rows without affine part: out ≈ ((x − mean)/std)·2^(31 − shift)/√N, shift =
     /// `layerNormShift(n:)`; x: [rows, N] int32 with |x| < 2^26 (stride ldx), out: [rows, N] (stride ldo).
-    public static func layerNorm(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, n: Int, into out: UnsafeMutablePointer<Int32>, ldo: Int) {
-        attend_int_layernorm(Int32(rows), Int32(n), x, Int32(ldx), Int32(layerNormShift(n: n)), out, Int32(ldo))
+    public static func layerNorm(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, n: Int, into out: UnsafeMutablePointer<Int32>, ldo: Int,
+                                 body: Int8Body = .auto) {
+        attend_int_layernorm(body.rawValue, Int32(rows), Int32(n), x, Int32(ldx), Int32(layerNormShift(n: n)), out, Int32(ldo))
     }
 
     /// Real value of one unit of `layerNorm`'s output, in units of the normalised value: √N / 2^(31 − shift).
@@ -140,5 +201,13 @@ extension Requantization {
             guard let offsets else { return body(m.baseAddress!, s.baseAddress!, nil) }
             return offsets.withUnsafeBufferPointer { body(m.baseAddress!, s.baseAddress!, $0.baseAddress!) }
         } }
+    }
+
+    /// The C description of this requantization with `bias` added first.
+    func withRaw<R>(bias: UnsafePointer<Int32>?, _ body: (UnsafePointer<attend_int_requant>) -> R) -> R {
+        withPointers { m, s, o in
+            var raw = attend_int_requant(bias: bias, mult: m, offset: o, shift: s, zero: zero, lo: lo, hi: hi)
+            return withUnsafePointer(to: &raw) { body($0) }
+        }
     }
 }

@@ -136,37 +136,61 @@ extension BertModel {
     func integerForward(
         _ encoder: BertIntegerEncoder, _ buffers: LayerBuffers, attention: any AttentionMethod, collectHiddenStates: Bool
     ) throws -> BertOutput {
+        try checkIntegerAttention(attention)
+        if collectHiddenStates { throw QuantizationError.integerUnsupported("hidden states are integers of per-layer scales; they are not collected") }
+        let (state, workloads) = runIntegerEncoder(encoder, buffers, firstRowsOnly: false)
+        var x = buffers.x
+        state.dequantizeOutput(rows: state.rows, gamma: encoder.unitGamma, beta: encoder.beta, into: &x.data)
+        let (pooled, logits) = head(firstRows(of: x.data, buffers), rows: buffers.lengths.count)
+        return BertOutput(logits: logits, pooled: pooled, lastHiddenState: x, hiddenStates: [], workloads: workloads)
+    }
+
+    /// Logits only: as `integerForward`, but the last layer runs its attention query, output
+    /// projection, FFN and LayerNorms for the [CLS] rows alone (keys and values for every token) —
+    /// the same integers for those rows, so the same logits.
+    func integerLogits(_ encoder: BertIntegerEncoder, _ buffers: LayerBuffers, attention: any AttentionMethod) throws -> BertLogits {
+        try checkIntegerAttention(attention)
+        let (state, workloads) = runIntegerEncoder(encoder, buffers, firstRowsOnly: true)
+        let b = buffers.lengths.count
+        var cls = [Float](repeating: 0, count: b * config.hiddenSize)  // [B, D]
+        state.dequantizeOutput(rows: b, gamma: encoder.unitGamma, beta: encoder.beta, into: &cls)
+        return BertLogits(logits: head(cls, rows: b).logits, workloads: workloads)
+    }
+
+    private func checkIntegerAttention(_ attention: any AttentionMethod) throws {
         guard ["tiled", "dense"].contains(attention.name) else {
             throw QuantizationError.integerUnsupported("--attention \(attention.name) is not supported; use tiled or dense (both run the integer softmax)")
         }
-        if collectHiddenStates { throw QuantizationError.integerUnsupported("hidden states are integers of per-layer scales; they are not collected") }
+    }
+
+    /// The layers over the embeddings; with `firstRowsOnly` the last layer keeps only row 0 of each
+    /// sequence (its output in `normalized` rows 0..<B), else every row's (rows 0..<B·T).
+    private func runIntegerEncoder(_ encoder: BertIntegerEncoder, _ buffers: LayerBuffers, firstRowsOnly: Bool) -> (IntegerActivations, [[[HeadWorkload]]]) {
         let state = IntegerActivations(rows: buffers.rows, config: config)
         state.enter(buffers.x.data, encoder.entry)
         var workloads: [[[HeadWorkload]]] = []
-        for layer in encoder.layers {
-            workloads.append(state.layer(layer, lengths: buffers.lengths, t: buffers.t, config: config))
+        for (i, layer) in encoder.layers.enumerated() {
+            let cls = firstRowsOnly && i == encoder.layers.count - 1
+            workloads.append(state.layer(layer, lengths: buffers.lengths, t: buffers.t, config: config, firstRowsOnly: cls))
         }
-        var x = buffers.x
-        state.dequantizeOutput(gamma: encoder.unitGamma, beta: encoder.beta, into: &x.data)
-        let (pooled, logits) = head(firstRows(of: x.data, buffers), rows: buffers.lengths.count)
-        return BertOutput(logits: logits, pooled: pooled, lastHiddenState: x, hiddenStates: [], workloads: workloads)
+        return (state, workloads)
     }
 }
 
 /// The integer activations of one forward pass (rows = B·T padded rows; u8 rows padded to a multiple
 /// of 4 for the int8 GEMM). Owned by one forward pass; parallel kernels write disjoint row ranges.
+/// A layer run for the first rows only (the [CLS] row of each sequence) keeps those B rows
+/// contiguous from the attention output on: rows 0..<B of contextU8, sums, ffnInput, hidden, normalized.
 final class IntegerActivations: @unchecked Sendable {
     let rows: Int, d: Int, f: Int, kpD: Int, kpF: Int
     let x: UnsafeMutablePointer<UInt8>              // [rows, kpD] layer input
-    let sums: UnsafeMutablePointer<Int32>           // [rows, max(3D, F)] GEMM outputs
+    let sums: UnsafeMutablePointer<Int32>           // [rows, max(3D, F)] GEMM outputs (before their correction)
     let query: UnsafeMutablePointer<UInt8>          // [rows, D] (+4 bytes: a head's row reads d rounded up to 4)
     let keyValue: UnsafeMutablePointer<Int8>        // [rows, 2D]
     let context: UnsafeMutablePointer<Int32>        // [rows, D]
     let contextU8: UnsafeMutablePointer<UInt8>      // [rows, kpD]
-    let residual: UnsafeMutablePointer<Int32>       // [rows, D]
-    let normalized: UnsafeMutablePointer<Int32>     // [rows, D]
+    let normalized: UnsafeMutablePointer<Int32>     // [rows, D] the last LayerNorm's output
     let ffnInput: UnsafeMutablePointer<UInt8>       // [rows, kpD]
-    let gelu: UnsafeMutablePointer<Int32>           // [rows, F]
     let hidden: UnsafeMutablePointer<UInt8>         // [rows, kpF]
     private let owned: [UnsafeMutableRawPointer]
 
@@ -186,10 +210,8 @@ final class IntegerActivations: @unchecked Sendable {
         keyValue = zeroed(rows * 2 * d, Int8.self)
         context = zeroed(rows * d, Int32.self)
         contextU8 = zeroed(rows * kpD, UInt8.self)
-        residual = zeroed(rows * d, Int32.self)
         normalized = zeroed(rows * d, Int32.self)
         ffnInput = zeroed(rows * kpD, UInt8.self)
-        gelu = zeroed(rows * f, Int32.self)
         hidden = zeroed(rows * kpF, UInt8.self)
         self.owned = owned
     }
@@ -204,105 +226,96 @@ final class IntegerActivations: @unchecked Sendable {
     }
 
     /// One encoder layer in integers, in place on x; returns the attention records [sequence][head].
-    func layer(_ l: BertIntegerLayer, lengths: [Int], t: Int, config: BertConfig) -> [[HeadWorkload]] {
+    /// `firstRowsOnly`: after Q·Kᵀ (keys and values of every row), only row 0 of each sequence goes on.
+    func layer(_ l: BertIntegerLayer, lengths: [Int], t: Int, config: BertConfig, firstRowsOnly: Bool) -> [[HeadWorkload]] {
         let (d, f, kpD, kpF) = (d, f, kpD, kpF)
-        gemm(x, lda: kpD, l.qkv, n: 3 * d)
-        forRows { r0, n in
-            IntegerOps.requantize(self.sums + r0 * 3 * d, ldx: 3 * d, rows: n, l.toQuery, into: self.query + r0 * d, ldo: d)
-            IntegerOps.requantize(self.sums + r0 * 3 * d + d, ldx: 3 * d, rows: n, l.toKeyValue, into: self.keyValue + r0 * 2 * d, ldo: 2 * d)
+        gemm(x, lda: kpD, rows: rows, l.qkv, n: 3 * d)
+        l.qkv.correction.withUnsafeBufferPointer { bias in
+            let bias = bias.baseAddress!
+            forRows(rows) { r0, n in
+                IntegerOps.requantize(self.sums + r0 * 3 * d, ldx: 3 * d, rows: n, bias: bias, l.toQuery, into: self.query + r0 * d, ldo: d)
+                IntegerOps.requantize(self.sums + r0 * 3 * d + d, ldx: 3 * d, rows: n, bias: bias + d, l.toKeyValue,
+                                      into: self.keyValue + r0 * 2 * d, ldo: 2 * d)
+            }
         }
-        let records = attention(lengths: lengths, t: t, heads: config.numAttentionHeads, headDim: config.headDim, softmax: l.softmax)
-        forRows { r0, n in
-            IntegerOps.requantize(self.context + r0 * d, ldx: d, rows: n, l.toContext, into: self.contextU8 + r0 * kpD, ldo: kpD)
+        let records = attention(lengths: lengths, t: t, heads: config.numAttentionHeads, headDim: config.headDim, softmax: l.softmax,
+                                firstQueryOnly: firstRowsOnly)
+        // From here on `m` rows: all of them, or the B first rows, gathered by the stride t·(row width).
+        let (m, step) = firstRowsOnly ? (lengths.count, t) : (rows, 1)
+        forRows(m) { r0, n in
+            IntegerOps.requantize(self.context + r0 * step * d, ldx: step * d, rows: n, l.toContext, into: self.contextU8 + r0 * kpD, ldo: kpD)
         }
-        gemm(contextU8, lda: kpD, l.attentionOutput, n: d)
-        forRows { r0, n in
-            IntegerOps.residualAdd(self.sums + r0 * d, lda: d, l.attentionSum, residual: self.x + r0 * kpD, ldr: kpD, zero: l.inputZero,
-                                   l.inputResidual, rows: n, into: self.residual + r0 * d, ldo: d)
-            IntegerOps.layerNorm(self.residual + r0 * d, ldx: d, rows: n, n: d, into: self.normalized + r0 * d, ldo: d)
-            IntegerOps.requantize(self.normalized + r0 * d, ldx: d, rows: n, l.toFFNInput, into: self.ffnInput + r0 * kpD, ldo: kpD)
+        gemm(contextU8, lda: kpD, rows: m, l.attentionOutput, n: d)
+        l.attentionOutput.correction.withUnsafeBufferPointer { bias in
+            forRows(m) { r0, n in
+                IntegerOps.residualLayerNorm(self.sums + r0 * d, lda: d, bias: bias.baseAddress!, l.attentionSum, residual: self.x + r0 * step * kpD,
+                                             ldr: step * kpD, zero: l.inputZero, l.inputResidual, rows: n, l.toFFNInput,
+                                             into: self.ffnInput + r0 * kpD, ldo: kpD)
+            }
         }
-        gemm(ffnInput, lda: kpD, l.intermediate, n: f)
-        forRows { r0, n in
-            IntegerOps.requantize(self.sums + r0 * f, ldx: f, rows: n, l.toGELU, into: self.gelu + r0 * f, ldo: f)
-            IntegerOps.gelu(self.gelu + r0 * f, count: n * f, l.gelu, into: self.gelu + r0 * f)
-            IntegerOps.requantize(self.gelu + r0 * f, ldx: f, rows: n, l.toFFNHidden, into: self.hidden + r0 * kpF, ldo: kpF)
+        gemm(ffnInput, lda: kpD, rows: m, l.intermediate, n: f)
+        l.intermediate.correction.withUnsafeBufferPointer { bias in
+            forRows(m) { r0, n in
+                IntegerOps.ffnActivation(self.sums + r0 * f, ldx: f, rows: n, bias: bias.baseAddress!, l.toGELU, l.gelu, l.toFFNHidden,
+                                         into: self.hidden + r0 * kpF, ldo: kpF)
+            }
         }
-        gemm(hidden, lda: kpF, l.output, n: d)
-        forRows { r0, n in
-            IntegerOps.residualAdd(self.sums + r0 * d, lda: d, l.outputSum, residual: self.ffnInput + r0 * kpD, ldr: kpD, zero: l.ffnInputZero,
-                                   l.ffnResidual, rows: n, into: self.residual + r0 * d, ldo: d)
-            IntegerOps.layerNorm(self.residual + r0 * d, ldx: d, rows: n, n: d, into: self.normalized + r0 * d, ldo: d)
-            if let next = l.toNextInput {
-                IntegerOps.requantize(self.normalized + r0 * d, ldx: d, rows: n, next, into: self.x + r0 * kpD, ldo: kpD)
+        gemm(hidden, lda: kpF, rows: m, l.output, n: d)
+        l.output.correction.withUnsafeBufferPointer { bias in
+            forRows(m) { r0, n in
+                let last = l.toNextInput == nil
+                IntegerOps.residualLayerNorm(self.sums + r0 * d, lda: d, bias: bias.baseAddress!, l.outputSum, residual: self.ffnInput + r0 * kpD,
+                                             ldr: kpD, zero: l.ffnInputZero, l.ffnResidual, rows: n, l.toNextInput,
+                                             into: last ? nil : self.x + r0 * kpD, ldo: kpD,
+                                             normalized: last ? self.normalized + r0 * d : nil, ldn: d)
             }
         }
         return records
     }
 
-    /// out: [rows, D] = unitGamma[c]·normalized + beta[c]: the last LayerNorm, dequantized for the classifier.
-    func dequantizeOutput(gamma: [Float], beta: [Float], into out: inout [Float]) {
+    /// out: [rows, D] = unitGamma[c]·normalized + beta[c] for the first `rows` rows: the last LayerNorm, dequantized for the classifier.
+    func dequantizeOutput(rows: Int, gamma: [Float], beta: [Float], into out: inout [Float]) {
         for i in 0..<rows { for c in 0..<d { out[i * d + c] = Float(normalized[i * d + c]) * gamma[c] + beta[c] } }
     }
 
-    /// sums[:, 0..<n] (stride n) = a: [rows, lda] u8 · W + correction.
-    private func gemm(_ a: UnsafePointer<UInt8>, lda: Int, _ w: BertIntegerLinear, n: Int) {
+    /// sums[0..<rows, 0..<n] (stride n) = a: [rows, lda] u8 · W, without the correction (its consumer adds it).
+    private func gemm(_ a: UnsafePointer<UInt8>, lda: Int, rows: Int, _ w: BertIntegerLinear, n: Int) {
         Int8GEMM.multiply(m: rows, a: a, lda: lda, b: w.weights, c: sums, ldc: n)
-        forRows { r0, rows in
-            w.correction.withUnsafeBufferPointer { cp in
-                for i in r0..<(r0 + rows) { for j in 0..<n { self.sums[i * n + j] &+= cp[j] } }
-            }
-        }
     }
 
-    /// context rows of each sequence = i-softmax(Q_h·K_hᵀ) · V_h per head, as int8 GEMMs: scores
-    /// Σ (q + 128)·k − 128·Σ k at S_q·S_k/√d, P u8 at 1/256, P·V at S_v/256. Only the sequence's own n
-    /// keys take part; padded rows of context are zero. Returns one record per (sequence, head).
-    private func attention(lengths: [Int], t: Int, heads: Int, headDim: Int, softmax: SoftmaxConstants) -> [[HeadWorkload]] {
+    /// context rows of each sequence = i-softmax(Q_h·K_hᵀ) · V_h per head (`IntegerOps.attentionHead`):
+    /// scores Σ (q + 128)·k − 128·Σ k at S_q·S_k/√d, P u8 at 1/256, P·V at S_v/256. Only the sequence's
+    /// own n keys take part; context rows not computed are zero. `firstQueryOnly`: row 0 of each
+    /// sequence only. Returns one record per (sequence, head).
+    private func attention(lengths: [Int], t: Int, heads: Int, headDim: Int, softmax: SoftmaxConstants, firstQueryOnly: Bool) -> [[HeadWorkload]] {
         let d = d
         context.update(repeating: 0, count: rows * d)
         let tasks = lengths.indices.flatMap { b in (0..<heads).map { (b, $0) } }
         Parallel.forEach(tasks.count) { index in
             let (b, h) = tasks[index], n = lengths[b]
             guard n > 0 else { return }
-            let base = b * t, kv = self.keyValue
-            let keys = [Int8](unsafeUninitializedCapacity: n * headDim) { buf, c in
-                for j in 0..<n { for e in 0..<headDim { buf[j * headDim + e] = kv[(base + j) * 2 * d + h * headDim + e] } }
-                c = n * headDim
-            }
-            let valuesT = [Int8](unsafeUninitializedCapacity: n * headDim) { buf, c in
-                for e in 0..<headDim { for j in 0..<n { buf[e * n + j] = kv[(base + j) * 2 * d + d + h * headDim + e] } }
-                c = n * headDim
-            }
-            let packedK = Int8PackedMatrix(integers: keys, k: headDim, n: n)      // B = K_hᵀ: [d, n]
-            let packedV = Int8PackedMatrix(integers: valuesT, k: n, n: headDim)   // B = V_h: [n, d]
-            var scores = [Int32](repeating: 0, count: n * n)                    // [n, n]
-            let kpN = Int8GEMM.paddedK(n)
-            var probabilities = [UInt8](repeating: 0, count: n * kpN)           // [n, kpN]
-            scores.withUnsafeMutableBufferPointer { sp in
-                Int8GEMM.multiply(m: n, a: self.query + base * d + h * headDim, lda: d, b: packedK, c: sp.baseAddress!, ldc: n, threads: 1)
-                packedK.columnSums.withUnsafeBufferPointer { cs in
-                    for i in 0..<n { for j in 0..<n { sp[i * n + j] &-= 128 &* cs[j] } }
-                }
-                probabilities.withUnsafeMutableBufferPointer { pp in
-                    IntegerOps.softmax(sp.baseAddress!, ldx: n, rows: n, n: n, valid: nil, softmax, into: pp.baseAddress!, ldo: kpN)
-                    Int8GEMM.multiply(m: n, a: pp.baseAddress!, lda: kpN, b: packedV, c: self.context + base * d + h * headDim, ldc: d, threads: 1)
-                }
-            }
+            let base = b * t, queries = firstQueryOnly ? 1 : n
+            let bytes = IntegerOps.attentionScratchBytes(queries: queries, keys: n, headDim: headDim)
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            defer { scratch.deallocate() }
+            let kv = self.keyValue + base * 2 * d + h * headDim
+            IntegerOps.attentionHead(queries: queries, keys: n, headDim: headDim, q: self.query + base * d + h * headDim, ldq: d,
+                                     k: kv, v: kv + d, ldkv: 2 * d, softmax, into: self.context + base * d + h * headDim, ldo: d, scratch: scratch)
         }
         return lengths.map { n in
-            (0..<heads).map { _ in
-                HeadWorkload(queries: n, keys: n, allowedEntries: n * n, computedEntries: n * n, blocksKept: n > 0 ? 1 : 0, blocksTotal: 1,
-                             qkMACs: n * n * headDim, pvMACs: n * n * headDim, denseMACs: 2 * n * n * headDim, exps: n * n,
-                             bytesQ: n * headDim, bytesK: n * headDim, bytesV: n * headDim, bits: 8, kvRowsRead: n, headDim: headDim)
+            let queries = firstQueryOnly ? min(1, n) : n
+            return (0..<heads).map { _ in
+                HeadWorkload(queries: queries, keys: n, allowedEntries: queries * n, computedEntries: queries * n, blocksKept: n > 0 ? 1 : 0,
+                             blocksTotal: 1, qkMACs: queries * n * headDim, pvMACs: queries * n * headDim, denseMACs: 2 * queries * n * headDim,
+                             exps: queries * n, bytesQ: queries * headDim, bytesK: n * headDim, bytesV: n * headDim, bits: 8, kvRowsRead: n,
+                             headDim: headDim)
             }
         }
     }
 
-    /// Splits the rows into one chunk per thread of the pool: body(first row, rows).
-    private func forRows(_ body: (Int, Int) -> Void) {
-        let rows = rows
-        let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
-        Parallel.forEach((rows + chunk - 1) / chunk) { c in body(c * chunk, min(chunk, rows - c * chunk)) }
+    /// Splits `count` rows into one chunk per thread of the pool: body(first row, rows).
+    private func forRows(_ count: Int, _ body: (Int, Int) -> Void) {
+        let chunk = max(1, (count + Parallel.threads - 1) / Parallel.threads)
+        Parallel.forEach((count + chunk - 1) / chunk) { c in body(c * chunk, min(chunk, count - c * chunk)) }
     }
 }

@@ -139,8 +139,7 @@ public final class BertModel: Sendable {
         if let integer = weights.integer {
             // The integer path's checkpoints stop at the embeddings (its entry point): it resumes from there.
             precondition(checkpoint.layersDone == 0, "integer checkpoints hold the embeddings only")
-            let output = try integerForward(integer, checkpoint.buffers, attention: attention, collectHiddenStates: false)
-            return BertLogits(logits: output.logits, workloads: output.workloads)
+            return try integerLogits(integer, checkpoint.buffers, attention: attention)
         }
         var buffers = checkpoint.buffers
         var workloads = checkpoint.workloads

@@ -365,26 +365,41 @@ void attend_layer_norm_rows(float *x, int ld, const float *residual, int ldr, in
 /// In place: x ← x · ½(1 + erf(x/√2)) (exact-erf GELU, erf to ≤ 2e-7 absolute).
 void attend_gelu(float *x, size_t n);
 
-// ---- Integer-only kernels (int_ops.c; I-BERT, Kim et al. 2021, SPEC §4.6) ----------------------
-// Portable C, integer arithmetic only (int32 storage, int64 intermediates; `>>` on negative values is
+// ---- Integer-only kernels (int_ops.c, int_ops_avx2.c, int_attention.c; I-BERT, Kim et al. 2021, SPEC §4.6)
+// C, integer arithmetic only (int32 storage, int64 intermediates; `>>` on negative values is
 // arithmetic, i.e. floor division by a power of two, as GCC and Clang define it). A dyadic number
 // b / 2^c stands for a real multiplier m (`IntegerOps.Dyadic`); round(x·b / 2^c) is computed as
 // (x·b + 2^(c−1)) >> c, i.e. ⌊x·b/2^c + 1/2⌋, with 1 ≤ c ≤ 62 and |x·b| < 2^62.
 
-/// out[i, n] = clamp(⌊x[i, n]·mult[n]/2^shift[n] + 1/2⌋ + offset[n] + zero, lo, hi) for n < N
-/// (offset may be NULL): per-column dyadic requantization of int32 sums. Output u8, s8 or i32.
-void attend_requantize_u8(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,
-                          const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, uint8_t *out, int ldo);
-void attend_requantize_s8(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,
-                          const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int8_t *out, int ldo);
-void attend_requantize_i32(int rows, int N, const int32_t *x, int ldx, const int32_t *mult, const int8_t *shift,
-                           const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int32_t *out, int ldo);
+// Every kernel takes `body`: ATTEND_I8_AUTO (AVX2 on an AVX2 CPU unless ATTEND_PORTABLE=1, else portable),
+// ATTEND_I8_PORTABLE, or ATTEND_I8_AVX2 / ATTEND_I8_AVX512_VNNI (both the AVX2 bodies). All bodies give
+// the same integers. `bias` (may be NULL) is added to x first, as int32 with wrap-around: the int8
+// GEMM's per-column correction, folded into the pass that reads its sums.
 
-/// Integer residual add: out[i, n] = clamp(⌊a[i, n]·mult_a[n]/2^shift_a[n] + 1/2⌋ +
+/// One per-column dyadic requantization: out[n] = clamp(⌊(x[n] + bias[n])·mult[n]/2^shift[n] + 1/2⌋,
+/// clamped to ±2^30, + offset[n] + zero, lo, hi) (bias, offset may be NULL).
+typedef struct {
+    const int32_t *bias, *mult, *offset;
+    const int8_t *shift;
+    int32_t zero, lo, hi;
+} attend_int_requant;
+
+/// out[i, n] = clamp(⌊(x[i, n] + bias[n])·mult[n]/2^shift[n] + 1/2⌋ + offset[n] + zero, lo, hi) for n < N
+/// (the rounded product clamped to ±2^30 first; bias, offset may be NULL): per-column dyadic
+/// requantization of int32 sums. Output u8, s8 or i32. The AVX2 body handles every input (the u8 / s8
+/// ones narrow by saturating packs when [lo, hi] lies in the type's range, else portable).
+void attend_requantize_u8(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,
+                          const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, uint8_t *out, int ldo);
+void attend_requantize_s8(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,
+                          const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int8_t *out, int ldo);
+void attend_requantize_i32(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,
+                           const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, int32_t *out, int ldo);
+
+/// Integer residual add: out[i, n] = clamp(⌊(a[i, n] + bias[n])·mult_a[n]/2^shift_a[n] + 1/2⌋ +
 /// ⌊(r[i, n] − zero_r)·mult_r/2^shift_r + 1/2⌋, lo, hi) — both operands brought to the output scale.
-void attend_int_residual(int rows, int N, const int32_t *a, int lda, const int32_t *mult_a, const int8_t *shift_a,
-                         const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi,
-                         int32_t *out, int ldo);
+void attend_int_residual(int body, int rows, int N, const int32_t *a, int lda, const int32_t *bias, const int32_t *mult_a,
+                         const int8_t *shift_a, const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r,
+                         int32_t lo, int32_t hi, int32_t *out, int ldo);
 
 /// Constants of the integer softmax for one input scale S (`IntegerOps.SoftmaxConstants`).
 typedef struct {
@@ -400,8 +415,22 @@ typedef struct {
 /// e = ⌊L·mult / 2^(shift + z) + 1/2⌋ (≈ 2^15·exp(S·x̃)); factor = ⌊2^32 / Σ e⌋;
 /// out = min(255, (e·factor) >> 24) (≈ 256·softmax). Only keys j < valid[i] exist (valid NULL: all
 /// N); keys past it and rows with none output 0.
-void attend_int_softmax(int rows, int N, const int32_t *x, int ldx, const int32_t *valid,
+/// x + bias (bias: [N], may be NULL) is the row of scores. The AVX2 body runs when the constants keep
+/// u < 2^24, L < 2^42, L·mult < 2^62 and e < 2^30 (every scale SoftmaxConstants accepts) and Σe > 1;
+/// else that row is portable.
+void attend_int_softmax(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *valid,
                         const attend_int_softmax_constants *k, uint8_t *out, int ldo);
+
+/// Bytes of scratch attend_int_attention_head needs.
+size_t attend_int_attention_scratch_size(int queries, int n, int d);
+
+/// One head of integer attention over n keys for its first `queries` query rows: scores[i, j] =
+/// Σ_e (q[i, e])·k[j, e] − 128·Σ_e k[j, e] (q u8 with zero point 128, k s8 7-bit: Q·Kᵀ as an int8 GEMM),
+/// P = attend_int_softmax(scores) (u8 ≈ 256·softmax), out[i, e] = Σ_j P[i, j]·v[j, e] (int32).
+/// q: [queries, d] (stride ldq; rows readable to d rounded up to 4), k, v: [n, d] s8 in [−64, 63]
+/// (stride ldkv), out: [queries, d] (stride ldo); scratch: attend_int_attention_scratch_size bytes.
+void attend_int_attention_head(int queries, int n, int d, const uint8_t *q, int ldq, const int8_t *k, const int8_t *v, int ldkv,
+                               const attend_int_softmax_constants *softmax, int32_t *out, int ldo, void *scratch);
 
 /// Constants of the integer GELU for one input scale S (`IntegerOps.GELUConstants`).
 typedef struct {
@@ -413,7 +442,15 @@ typedef struct {
 
 /// Integer GELU, I-BERT's i-GELU: L = sgn(q)·((min(|q|, −b) + b)² + c) ≈ erf(S·q/√2)/S_erf;
 /// out = q · (⌊L / 2^shift⌋ + one) ≈ GELU(S·q) / (S·S_erf/2), saturated to int32.
-void attend_int_gelu(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out);
+/// The AVX2 body runs when the constants keep L and ⌊L/2^shift⌋ + one in int32 (|b| ≤ 46340: every
+/// model scale; else portable).
+void attend_int_gelu(int body, size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out);
+
+/// The FFN activation in one pass per row: out[i, ·] = requantize_u8(to_hidden, i-GELU(requantize_i32(to_gelu,
+/// x[i, ·]))) — the three kernels above composed (identical integers), one row kept in L1 between them.
+/// x: [rows, N] int32 (stride ldx), out: [rows, N] u8 (stride ldo); to_hidden's range within [0, 255].
+void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int ldx, const attend_int_requant *to_gelu,
+                               const attend_int_gelu_constants *k, const attend_int_requant *to_hidden, uint8_t *out, int ldo);
 
 /// ⌊√n⌋ for n ≥ 0 exactly, by I-BERT's Newton iteration (Alg. 4): x₀ = 2^⌈bits(n)/2⌉,
 /// x_{i+1} = ⌊(x_i + ⌊n/x_i⌋)/2⌋ until it stops decreasing.
@@ -425,7 +462,17 @@ int64_t attend_isqrt(int64_t n);
 /// output 0), out = (y·factor) >> (out_shift + e), so
 /// out ≈ ((x − mean)/std) · 2^(31 − out_shift) / √N. out_shift ≥ 1 + ⌈log2 √N⌉ keeps |out| ≲ 2^30
 /// (saturated to int32); inputs |x| < 2^26 keep Σ y² < 2^63 for N < 2^10.
-void attend_int_layernorm(int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo);
+/// The AVX2 body runs on rows with max − min < 2^31 (else that row is portable).
+void attend_int_layernorm(int body, int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo);
+
+/// A sublayer's end in one pass per row: s = attend_int_residual(a, r) (to [lo, hi]), y =
+/// attend_int_layernorm(s), then out = requantize_u8(to_out, y) when to_out is not NULL and y written
+/// to normalized: [rows, N] (stride ldn) when that is not NULL — the kernels above composed (identical
+/// integers). a: [rows, N] int32, r: [rows, N] u8, out: [rows, N] u8 (stride ldo).
+void attend_int_residual_layernorm(int body, int rows, int N, const int32_t *a, int lda, const int32_t *bias, const int32_t *mult_a,
+                                   const int8_t *shift_a, const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r,
+                                   int32_t lo, int32_t hi, int out_shift, const attend_int_requant *to_out, uint8_t *out, int ldo,
+                                   int32_t *normalized, int ldn);
 
 #ifdef __cplusplus
 }
