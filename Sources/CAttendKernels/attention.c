@@ -163,8 +163,16 @@ void attend_attention_query_tile(const attend_head *head, int i0, int i1, float 
         int j0 = t * bc, nc = min_int(bc, keys - j0);
         int state = classify(&head->mask, i0, i1, j0, j0 + nc);
         if (counts) counts->tiles_total++;
-        if (state == EMPTY) continue;
+        if (state == EMPTY) {
+            if (head->scores)
+                for (int r = 0; r < m; r++)
+                    for (int c = 0; c < nc; c++) head->scores[(size_t)(i0 + r) * head->ld_scores + j0 + c] = -INFINITY;
+            continue;
+        }
         long long allowed = tile_scores(head, i0, m, t, state, s, bc);
+        if (head->scores)
+            for (int r = 0; r < m; r++)
+                memcpy(head->scores + (size_t)(i0 + r) * head->ld_scores + j0, s + (size_t)r * bc, sizeof(float) * (size_t)nc);
         if (counts) {
             counts->tiles_computed++;
             counts->entries_computed += (long long)m * nc;
@@ -211,5 +219,18 @@ void attend_attention_column_sums(const attend_head *head, int tile, int query_t
             attend_exp(p, p, nc);
             for (int c = 0; c < nc; c++) column_sums[j0 + c] += p[c];
         }
+    }
+}
+
+void attend_attention_column_sums_from_scores(int queries, int keys, float scale, const float *scores, int ld,
+                                              const float *lse, float *column_sums, float *scratch) {
+    for (int j = 0; j < keys; j++) column_sums[j] = 0;
+    for (int i = 0; i < queries; i++) {
+        float shift = lse[i];
+        if (shift == -INFINITY) continue;
+        const float *s = scores + (size_t)i * ld;
+        for (int j = 0; j < keys; j++) scratch[j] = scale * s[j] - shift;
+        attend_exp(scratch, scratch, keys);
+        for (int j = 0; j < keys; j++) column_sums[j] += scratch[j];
     }
 }

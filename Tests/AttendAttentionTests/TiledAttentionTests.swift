@@ -57,6 +57,25 @@ struct TiledAttentionTests {
         }
     }
 
+    @Test("column sums from the kept scores (≤ 16 query rows) equal the recomputed ones bit for bit; every mask kind",
+          arguments: [(1, 1, 1), (1, 1025, 64), (3, 97, 17), (16, 1025, 32), (16, 3, 64)])
+    func keptScores(shape: (Int, Int, Int)) {
+        let (nq, nk, d) = shape
+        for (name, mask) in maskKinds(heads: 9, queries: nq, keys: nk, seed: UInt64(nq * 7 + nk)) {
+            let inputs = TestInputs(queries: nq, keys: nk, heads: 9, d: d, mask: mask, seed: UInt64(nq * 100 + nk + d))
+            var (kept, recomputed): ([AttentionResult], [AttentionResult]) = ([], [])
+            let a = inputs.run { kept = TiledAttention.run([$0], logSumExp: true, columnSums: true) }
+            let b = inputs.run { recomputed = TiledAttention.run([$0], logSumExp: true, columnSums: true, keepScoresUpTo: 0) }
+            #expect(a == b, "\(name): outputs")
+            #expect(kept[0].columnSums == recomputed[0].columnSums, "\(nq)×\(nk) d=\(d) \(name): column sums")
+            let want = oracle(inputs)
+            for h in 0..<9 where !mask.skippedHeads.contains(h) {
+                let error = zip(kept[0].columnSums[h], want.columnSums[h]).map { abs(Double($0) - $1) / max(1, $1) }.max() ?? 0
+                #expect(error <= 1e-5, "\(name) head \(h): column sums off by \(error)")
+            }
+        }
+    }
+
     @Test("grouped-query attention: 12 query heads over 3 key/value heads")
     func groupedQuery() {
         let inputs = TestInputs(queries: 70, keys: 130, heads: 12, kvHeads: 3, d: 32, mask: AttentionMask(causal: true, causalOffset: 60), seed: 9)

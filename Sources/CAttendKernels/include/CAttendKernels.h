@@ -199,6 +199,11 @@ typedef struct {
     /// c = min(round(−x · 2^lut_fraction_bits), lut_max_code) (round half away from zero).
     const float *lut_msb, *lut_lsb;
     int lut_fraction_bits, lut_lsb_bits, lut_max_code;
+    /// Where attend_attention_query_tile keeps each row's raw scores q·k (−∞ where masked or in a
+    /// skipped tile): [queries, keys] with stride ld_scores, for
+    /// attend_attention_column_sums_from_scores; NULL to keep none.
+    float *scores;
+    int ld_scores;
 } attend_head;
 
 /// What query tiles computed (accumulated): key tiles visited and not skipped, score entries
@@ -228,6 +233,12 @@ void attend_attention_query_tile(const attend_head *head, int i0, int i1, float 
 /// final lse of every query row; rows of query_tile queries at a time. scratch: query_tile·key_tile.
 void attend_attention_column_sums(const attend_head *head, int tile, int query_tile, const float *lse,
                                   float *column_sums, float *scratch);
+
+/// Column sums Σ_i P[i, j] = Σ_i exp(scale·s[i, j] − lse[i]) of a head whose raw scores s: [queries, keys]
+/// (stride ld) the query tiles kept (attend_head.scores): the same numbers as attend_attention_column_sums
+/// without recomputing Q·Kᵀ. Rows with lse −∞ add nothing. scratch: keys floats.
+void attend_attention_column_sums_from_scores(int queries, int keys, float scale, const float *scores, int ld,
+                                              const float *lse, float *column_sums, float *scratch);
 
 // ---- Hybrid dynamic pruning (HDP, SPEC §4.4) -----------------------------------------------------
 /// Integer scores c = a · bᵀ: a: [m, d] int16 (row stride lda), b: [n, d] int16 (ldb), c: [m, n]
