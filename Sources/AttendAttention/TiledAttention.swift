@@ -22,6 +22,8 @@ public enum TiledAttention {
     /// Runs every problem; writes their outputs and returns lse / column sums on request.
     /// With `softmax`, the online softmax uses that table exponential instead of the exact one
     /// (column sums keep the exact exponential). Tiles without a block layout come from `config`.
+    /// Problems with at most `keepScoresUpTo` query rows get their column sums from the kept scores
+    /// (`storedScoreRows`; 0 always recomputes them).
     public static func run(
         _ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false, softmax lut: LUTExp? = nil,
         config: KernelConfig = .current, keepScoresUpTo: Int = storedScoreRows
