@@ -13,20 +13,15 @@ import CAttendKernels
 /// Work is split over (problem, head, query tile) on `Parallel.threads` threads.
 public enum TiledAttention {
 
-    /// Problems with at most this many query rows (a decoder's generation step has one) keep their
-    /// scores from the query tiles, queries·keys floats per head, so that their column sums need no
-    /// second Q·Kᵀ pass; larger ones recompute the scores per key tile (memory stays O(tile²)).
-    /// Both give the same numbers (tested).
-    public static let storedScoreRows = 16
-
     /// Runs every problem; writes their outputs and returns lse / column sums on request.
-    /// With `softmax`, the online softmax uses that table exponential instead of the exact one
-    /// (column sums keep the exact exponential). Tiles without a block layout come from `config`.
-    /// Problems with at most `keepScoresUpTo` query rows get their column sums from the kept scores
-    /// (`storedScoreRows`; 0 always recomputes them).
+    /// With `softmax`, the online softmax uses that table exponential instead of the exact one.
+    /// Column sums Σ_i P[i, j] are of the probabilities the outputs used: each query tile keeps its
+    /// rows' e^{scale·(s − m_t)} (tile_rows × keys floats per task, never N²) and rescales them at
+    /// the end, with no second Q·Kᵀ pass; the tiles' partial sums are added in tile order, so the
+    /// result does not depend on the thread count. Tiles without a block layout come from `config`.
     public static func run(
         _ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false, softmax lut: LUTExp? = nil,
-        config: KernelConfig = .current, keepScoresUpTo: Int = storedScoreRows
+        config: KernelConfig = .current
     ) -> [AttentionResult] {
         // Tile sizes and packed K/V slots per (problem, kv head).
         let tiles = problems.map { tileSizes($0, config: config) }
@@ -72,62 +67,31 @@ public enum TiledAttention {
         defer { counts.deallocate() }
         let lseRows = problems.map { problem in (0..<problem.heads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(problem.queries, 1)) } }
         defer { for rows in lseRows { for row in rows { row.deallocate() } } }
-        // Problems with few query rows (a decode step's one) keep their scores for the column sums.
-        let keepsScores = problems.map { columnSums && $0.queries <= keepScoresUpTo && $0.keys > 0 }
-        let scoreRows = problems.enumerated().map { p, problem in
-            (0..<problem.heads).map { _ in keepsScores[p] ? UnsafeMutablePointer<Float>.allocate(capacity: problem.queries * problem.keys) : nil }
-        }
-        defer { for rows in scoreRows { for row in rows { row?.deallocate() } } }
-        nonisolated(unsafe) let (countsBase, lse, scores) = (counts, lseRows, scoreRows)
+        // Per-task column sums over the task's rows ([keys] each), added per head in tile order below.
+        let partialOffsets = queryTasks.reduce(into: [0]) { offsets, task in offsets.append(offsets.last! + (columnSums ? problems[task.0].keys : 0)) }
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(partialOffsets.last!, 1))
+        defer { partials.deallocate() }
+        nonisolated(unsafe) let (countsBase, lse, partialBase) = (counts, lseRows, partials)
         Parallel.forEach(queryTasks.count) { index in
             let (p, h, t) = queryTasks[index]
             let problem = problems[p], (bq, bc, d) = (tiles[p].queries, tiles[p].keys, problem.headDim)
             let i0 = t * bq, i1 = min(problem.queries, i0 + bq)
+            let partial = columnSums ? partialBase + partialOffsets[index] : nil
             if problem.mask.skippedHeads.contains(h) || problem.keys == 0 {
                 for i in i0..<i1 { (problem.out + i * problem.ldo + h * d).update(repeating: 0, count: d); lse[p][h][i] = -.infinity }
                 return
             }
-            withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: lse[p][h], lut: lut,
-                     scores: scores[p][h]) { head in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: (i1 - i0) * (bc + d + 2)) { scratch in
-                    attend_attention_query_tile(&head, Int32(i0), Int32(i1), scratch.baseAddress, countsBase + index)
+            withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: lse[p][h], lut: lut) { head in
+                let width = columnSums ? problem.keys : bc, keyTiles = (problem.keys + bc - 1) / bc
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: (i1 - i0) * (width + d + 2 + keyTiles)) { scratch in
+                    attend_attention_query_tile(&head, Int32(i0), Int32(i1), scratch.baseAddress, countsBase + index, partial)
                 }
             }
         }
-
-        // Phase 3: column sums (needs every row's lse): from the kept scores (one task per head), else per
-        // key tile over all query tiles, recomputing Q·Kᵀ.
         if columnSums {
-            var columnTasks: [(Int, Int, Int)] = []  // (problem, head, key tile; −1: from the kept scores)
-            for (p, problem) in problems.enumerated() where problem.keys > 0 {
-                for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
-                    if keepsScores[p] { columnTasks.append((p, h, -1)); continue }
-                    for t in 0..<((problem.keys + tiles[p].keys - 1) / tiles[p].keys) { columnTasks.append((p, h, t)) }
-                }
-            }
-            let sums = problems.map { problem in (0..<problem.heads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(problem.keys, 1)) } }
-            defer { for rows in sums { for row in rows { row.deallocate() } } }
-            nonisolated(unsafe) let sumRows = sums
-            Parallel.forEach(columnTasks.count) { index in
-                let (p, h, t) = columnTasks[index]
-                let problem = problems[p], (bq, bc) = (tiles[p].queries, tiles[p].keys)
-                if t < 0 {
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: problem.keys) { scratch in
-                        attend_attention_column_sums_from_scores(Int32(problem.queries), Int32(problem.keys), problem.scale, scores[p][h],
-                                                                 Int32(problem.keys), lse[p][h], sumRows[p][h], scratch.baseAddress)
-                    }
-                    return
-                }
-                withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: nil, lut: nil) { head in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: bq * bc) { scratch in
-                        attend_attention_column_sums(&head, Int32(t), Int32(bq), lse[p][h], sumRows[p][h], scratch.baseAddress)
-                    }
-                }
-            }
-            for (p, problem) in problems.enumerated() where problem.keys > 0 {
-                for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
-                    results[p].columnSums[h] = Array(UnsafeBufferPointer(start: sums[p][h], count: problem.keys))
-                }
+            for (index, (p, h, _)) in queryTasks.enumerated() where !problems[p].mask.skippedHeads.contains(h) {
+                let partial = partials + partialOffsets[index]
+                results[p].columnSums[h].withUnsafeMutableBufferPointer { sums in for j in sums.indices { sums[j] += partial[j] } }
             }
         }
 
@@ -176,7 +140,7 @@ public enum TiledAttention {
     /// Calls body with the C description of head h of `problem` (pointers valid inside body).
     private static func withHead(
         _ problem: AttentionProblem, head h: Int, keyTile: Int, packed: UnsafePointer<Float>, lse: UnsafeMutablePointer<Float>?,
-        lut: LUTExp?, scores: UnsafeMutablePointer<Float>? = nil, _ body: (inout attend_head) -> Void
+        lut: LUTExp?, _ body: (inout attend_head) -> Void
     ) {
         let mask = problem.mask, d = problem.headDim
         let window = mask.window
@@ -198,7 +162,7 @@ public enum TiledAttention {
                             q: problem.q + h * d, ldq: Int32(problem.ldq), packed: packed, out: problem.out + h * d, ldo: Int32(problem.ldo),
                             lse: lse, mask: cMask, lut_msb: lut == nil ? nil : msb.baseAddress, lut_lsb: lsb.baseAddress,
                             lut_fraction_bits: Int32(lut?.fractionBits ?? 0), lut_lsb_bits: Int32(lut?.lsbBits ?? 0),
-                            lut_max_code: Int32(lut?.maxCode ?? 0), scores: scores, ld_scores: Int32(problem.keys))
+                            lut_max_code: Int32(lut?.maxCode ?? 0))
                         body(&head)
                     }
                 }

@@ -150,29 +150,29 @@ static float online_softmax_row_lut(const attend_head *head, float *s, int n, fl
 }
 
 void attend_attention_query_tile(const attend_head *head, int i0, int i1, float *scratch,
-                                 attend_tile_counts *counts) {
+                                 attend_tile_counts *counts, float *column_sums) {
     int m = i1 - i0, d = head->d, bc = head->key_tile, keys = head->mask.keys;
-    float *s = scratch;                            // [m, bc] scores, then probabilities
-    float *o = s + (size_t)m * bc;                 // [m, d] output accumulator
+    int tiles = (keys + bc - 1) / bc;
+    // With column sums every tile's probabilities stay in a [m, keys] row block; otherwise one tile's.
+    int ld = column_sums ? keys : bc;
+    float *s = scratch;                            // [m, ld] scores, then probabilities e^{scale·(s − m_t)}
+    float *o = s + (size_t)m * ld;                 // [m, d] output accumulator
     float *row_max = o + (size_t)m * d, *row_sum = row_max + m;
+    float *alphas = row_sum + m;                   // [m, tiles] each row's rescaling α_t at tile t
     memset(o, 0, sizeof(float) * (size_t)m * d);
     for (int r = 0; r < m; r++) { row_max[r] = -INFINITY; row_sum[r] = 0; }
     size_t stride = (size_t)d * round16(bc) + (size_t)bc * round16(d);
-    int tiles = (keys + bc - 1) / bc;
     for (int t = 0; t < tiles; t++) {
         int j0 = t * bc, nc = min_int(bc, keys - j0);
+        float *st = column_sums ? s + j0 : s;      // this tile's [m, nc] block (stride ld)
         int state = classify(&head->mask, i0, i1, j0, j0 + nc);
         if (counts) counts->tiles_total++;
         if (state == EMPTY) {
-            if (head->scores)
-                for (int r = 0; r < m; r++)
-                    for (int c = 0; c < nc; c++) head->scores[(size_t)(i0 + r) * head->ld_scores + j0 + c] = -INFINITY;
+            if (column_sums)
+                for (int r = 0; r < m; r++) { memset(st + (size_t)r * ld, 0, sizeof(float) * (size_t)nc); alphas[(size_t)r * tiles + t] = 1; }
             continue;
         }
-        long long allowed = tile_scores(head, i0, m, t, state, s, bc);
-        if (head->scores)
-            for (int r = 0; r < m; r++)
-                memcpy(head->scores + (size_t)(i0 + r) * head->ld_scores + j0, s + (size_t)r * bc, sizeof(float) * (size_t)nc);
+        long long allowed = tile_scores(head, i0, m, t, state, st, ld);
         if (counts) {
             counts->tiles_computed++;
             counts->entries_computed += (long long)m * nc;
@@ -180,14 +180,15 @@ void attend_attention_query_tile(const attend_head *head, int i0, int i1, float 
             counts->keys_read += nc;
         }
         for (int r = 0; r < m; r++) {
-            float *row = s + (size_t)r * bc;
+            float *row = st + (size_t)r * ld;
             float alpha = head->lut_msb ? online_softmax_row_lut(head, row, nc, &row_max[r], &row_sum[r])
                                         : attend_online_softmax_row(row, nc, head->scale, &row_max[r], &row_sum[r]);
             if (alpha != 1.0f)
                 for (int c = 0; c < d; c++) o[(size_t)r * d + c] *= alpha;
+            if (column_sums) alphas[(size_t)r * tiles + t] = alpha;
         }
         const float *pv = head->packed + (size_t)t * stride + (size_t)d * round16(bc);
-        attend_gemm_tile(m, d, nc, s, bc, pv, o, d, 1);
+        attend_gemm_tile(m, d, nc, st, ld, pv, o, d, 1);
     }
     for (int r = 0; r < m; r++) {
         float *out = head->out + (size_t)(i0 + r) * head->ldo;
@@ -200,37 +201,18 @@ void attend_attention_query_tile(const attend_head *head, int i0, int i1, float 
         for (int c = 0; c < d; c++) out[c] = o[(size_t)r * d + c] * inv;
         if (head->lse) head->lse[i0 + r] = head->scale * row_max[r] + logf(row_sum[r]);
     }
-}
-
-void attend_attention_column_sums(const attend_head *head, int tile, int query_tile, const float *lse,
-                                  float *column_sums, float *scratch) {
-    int bc = head->key_tile, j0 = tile * bc, nc = min_int(bc, head->mask.keys - j0);
-    for (int c = 0; c < nc; c++) column_sums[j0 + c] = 0;
-    for (int i0 = 0; i0 < head->queries; i0 += query_tile) {
-        int m = min_int(query_tile, head->queries - i0);
-        int state = classify(&head->mask, i0, i0 + m, j0, j0 + nc);
-        if (state == EMPTY) continue;
-        tile_scores(head, i0, m, tile, state, scratch, bc);
-        for (int r = 0; r < m; r++) {
-            float *p = scratch + (size_t)r * bc;
-            float shift = lse[i0 + r];
-            if (shift == -INFINITY) continue;
-            for (int c = 0; c < nc; c++) p[c] = head->scale * p[c] - shift;
-            attend_exp(p, p, nc);
-            for (int c = 0; c < nc; c++) column_sums[j0 + c] += p[c];
+    if (!column_sums) return;
+    // Tile t's e_t = e^{scale·(s − m_t)} entered the output scaled by α_{t+1}·…·α_{T−1} and then 1/l:
+    // those are its probabilities (with either exponential), summed over this task's rows.
+    memset(column_sums, 0, sizeof(float) * (size_t)keys);
+    for (int r = 0; r < m; r++) {
+        if (row_sum[r] == 0) continue;
+        const float *p = s + (size_t)r * ld;
+        float later = 1.0f / row_sum[r];  // Π_{u > t} α_u / l
+        for (int t = tiles - 1; t >= 0; t--) {
+            int j0 = t * bc, nc = min_int(bc, keys - j0);
+            for (int c = j0; c < j0 + nc; c++) column_sums[c] += p[c] * later;
+            later *= alphas[(size_t)r * tiles + t];
         }
-    }
-}
-
-void attend_attention_column_sums_from_scores(int queries, int keys, float scale, const float *scores, int ld,
-                                              const float *lse, float *column_sums, float *scratch) {
-    for (int j = 0; j < keys; j++) column_sums[j] = 0;
-    for (int i = 0; i < queries; i++) {
-        float shift = lse[i];
-        if (shift == -INFINITY) continue;
-        const float *s = scores + (size_t)i * ld;
-        for (int j = 0; j < keys; j++) scratch[j] = scale * s[j] - shift;
-        attend_exp(scratch, scratch, keys);
-        for (int j = 0; j < keys; j++) column_sums[j] += scratch[j];
     }
 }

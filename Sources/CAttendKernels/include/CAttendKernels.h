@@ -199,11 +199,6 @@ typedef struct {
     /// c = min(round(−x · 2^lut_fraction_bits), lut_max_code) (round half away from zero).
     const float *lut_msb, *lut_lsb;
     int lut_fraction_bits, lut_lsb_bits, lut_max_code;
-    /// Where attend_attention_query_tile keeps each row's raw scores q·k (−∞ where masked or in a
-    /// skipped tile): [queries, keys] with stride ld_scores, for
-    /// attend_attention_column_sums_from_scores; NULL to keep none.
-    float *scores;
-    int ld_scores;
 } attend_head;
 
 /// What query tiles computed (accumulated): key tiles visited and not skipped, score entries
@@ -225,20 +220,13 @@ void attend_attention_pack_tile(const float *k, int ldk, const float *v, int ldv
 
 /// Exact attention for queries [i0, i1) of one head: out = softmax(scale·Q Kᵀ + mask) V and
 /// lse = log Σ_j exp(scale·s_ij) over allowed j, by the online softmax over key tiles; empty tiles
-/// are skipped. scratch: (i1 − i0)·(key_tile + d + 2) floats. counts may be NULL.
+/// are skipped. With column_sums (keys floats, overwritten), also these rows' Σ_i P[i, j] from the
+/// probabilities the output used (each tile's e^{scale·(s − m_t)} kept and weighted at the end by
+/// the later tiles' rescalings α and 1/l, as the output was; no second Q·Kᵀ pass). counts and
+/// column_sums may be NULL.
+/// scratch: (i1 − i0)·(w + d + 2 + tiles) floats, w = keys with column sums, else key_tile.
 void attend_attention_query_tile(const attend_head *head, int i0, int i1, float *scratch,
-                                 attend_tile_counts *counts);
-
-/// Column sums Σ_i P[i, j] of key tile `tile` (j in [tile·key_tile, …)) over all queries, from the
-/// final lse of every query row; rows of query_tile queries at a time. scratch: query_tile·key_tile.
-void attend_attention_column_sums(const attend_head *head, int tile, int query_tile, const float *lse,
-                                  float *column_sums, float *scratch);
-
-/// Column sums Σ_i P[i, j] = Σ_i exp(scale·s[i, j] − lse[i]) of a head whose raw scores s: [queries, keys]
-/// (stride ld) the query tiles kept (attend_head.scores): the same numbers as attend_attention_column_sums
-/// without recomputing Q·Kᵀ. Rows with lse −∞ add nothing. scratch: keys floats.
-void attend_attention_column_sums_from_scores(int queries, int keys, float scale, const float *scores, int ld,
-                                              const float *lse, float *column_sums, float *scratch);
+                                 attend_tile_counts *counts, float *column_sums);
 
 // ---- Hybrid dynamic pruning (HDP, SPEC §4.4) -----------------------------------------------------
 /// Integer scores c = a · bᵀ: a: [m, d] int16 (row stride lda), b: [n, d] int16 (ldb), c: [m, n]
