@@ -9,9 +9,14 @@ import CAttendKernels
 /// reference Zen 4: the 48 KiB score tile, the 96×d output accumulator and the K/V tiles stay in the
 /// 1 MiB L2); with a block layout the tiles are the layout's blocks, so
 /// kept/skipped tiles are exactly kept/skipped blocks; a window over long inputs gets band-wide tiles.
-/// K and V are packed once per head into GEMM panels (O(keys·d) extra memory, never O(N²)).
+/// K and V are packed once per head into GEMM panels (O(keys·d) extra memory, never O(N²)), except
+/// for problems of at most `inPlaceRows` query rows, which read them in place.
 /// Work is split over (problem, head, query tile) on `Parallel.threads` threads.
 public enum TiledAttention {
+    /// Problems with at most this many query rows (a decoder's generation step has one) read K and V
+    /// in place, row by row, instead of packing them into GEMM panels: for so few rows the packing
+    /// would cost more than the products it feeds.
+    public static let inPlaceRows = 4
 
     /// Runs every problem; writes their outputs and returns lse / column sums on request.
     /// With `softmax`, the online softmax uses that table exponential instead of the exact one.
@@ -23,12 +28,13 @@ public enum TiledAttention {
         _ problems: [AttentionProblem], logSumExp: Bool = false, columnSums: Bool = false, softmax lut: LUTExp? = nil,
         config: KernelConfig = .current
     ) -> [AttentionResult] {
-        // Tile sizes and packed K/V slots per (problem, kv head).
+        // Tile sizes and packed K/V slots per (problem, kv head); none for problems read in place.
         let tiles = problems.map { tileSizes($0, config: config) }
+        let inPlace = problems.map { $0.queries <= inPlaceRows }
         var slotOffsets: [[Int]] = []
         var total = 0
         for (p, problem) in problems.enumerated() {
-            let size = attend_attention_packed_size(Int32(problem.keys), Int32(problem.headDim), Int32(tiles[p].keys))
+            let size = inPlace[p] ? 0 : attend_attention_packed_size(Int32(problem.keys), Int32(problem.headDim), Int32(tiles[p].keys))
             slotOffsets.append((0..<problem.kvHeads).map { total + $0 * size })
             total += problem.kvHeads * size
         }
@@ -38,7 +44,7 @@ public enum TiledAttention {
 
         // Phase 1: pack K and V tiles.
         var packTasks: [(Int, Int, Int)] = []  // (problem, kv head, key tile)
-        for (p, problem) in problems.enumerated() where problem.keys > 0 {
+        for (p, problem) in problems.enumerated() where problem.keys > 0 && !inPlace[p] {
             for g in 0..<problem.kvHeads { for t in 0..<((problem.keys + tiles[p].keys - 1) / tiles[p].keys) { packTasks.append((p, g, t)) } }
         }
         Parallel.forEach(packTasks.count) { index in
@@ -81,9 +87,11 @@ public enum TiledAttention {
                 for i in i0..<i1 { (problem.out + i * problem.ldo + h * d).update(repeating: 0, count: d); lse[p][h][i] = -.infinity }
                 return
             }
-            withHead(problem, head: h, keyTile: bc, packed: packedBase + slotOffsets[p][problem.kvHead(of: h)], lse: lse[p][h], lut: lut) { head in
+            let packed = inPlace[p] ? nil : UnsafePointer(packedBase + slotOffsets[p][problem.kvHead(of: h)])
+            withHead(problem, head: h, keyTile: bc, packed: packed, lse: lse[p][h], lut: lut) { head in
                 let width = columnSums ? problem.keys : bc, keyTiles = (problem.keys + bc - 1) / bc
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: (i1 - i0) * (width + d + 2 + keyTiles)) { scratch in
+                let floats = inPlace[p] ? problem.keys + d : (i1 - i0) * (width + d + 2 + keyTiles)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: floats) { scratch in
                     attend_attention_query_tile(&head, Int32(i0), Int32(i1), scratch.baseAddress, countsBase + index, partial)
                 }
             }
@@ -137,12 +145,13 @@ public enum TiledAttention {
         return defaultTile
     }
 
-    /// Calls body with the C description of head h of `problem` (pointers valid inside body).
+    /// Calls body with the C description of head h of `problem` (pointers valid inside body);
+    /// packed nil: K and V are read in place.
     private static func withHead(
-        _ problem: AttentionProblem, head h: Int, keyTile: Int, packed: UnsafePointer<Float>, lse: UnsafeMutablePointer<Float>?,
+        _ problem: AttentionProblem, head h: Int, keyTile: Int, packed: UnsafePointer<Float>?, lse: UnsafeMutablePointer<Float>?,
         lut: LUTExp?, _ body: (inout attend_head) -> Void
     ) {
-        let mask = problem.mask, d = problem.headDim
+        let mask = problem.mask, d = problem.headDim, g = problem.kvHead(of: h)
         let window = mask.window
         let globals = window?.globals ?? []
         globals.map(Int32.init).withUnsafeBufferPointer { globalPointer in
@@ -159,7 +168,8 @@ public enum TiledAttention {
                     (lut?.lsbTable ?? []).withUnsafeBufferPointer { lsb in
                         var head = attend_head(
                             queries: Int32(problem.queries), d: Int32(d), key_tile: Int32(keyTile), scale: problem.scale,
-                            q: problem.q + h * d, ldq: Int32(problem.ldq), packed: packed, out: problem.out + h * d, ldo: Int32(problem.ldo),
+                            q: problem.q + h * d, ldq: Int32(problem.ldq), packed: packed,
+                            k: problem.k + g * d, v: problem.v + g * d, ldk: Int32(problem.ldk), ldv: Int32(problem.ldv), out: problem.out + h * d, ldo: Int32(problem.ldo),
                             lse: lse, mask: cMask, lut_msb: lut == nil ? nil : msb.baseAddress, lut_lsb: lsb.baseAddress,
                             lut_fraction_bits: Int32(lut?.fractionBits ?? 0), lut_lsb_bits: Int32(lut?.lsbBits ?? 0),
                             lut_max_code: Int32(lut?.maxCode ?? 0))

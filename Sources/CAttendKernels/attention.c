@@ -149,8 +149,54 @@ static float online_softmax_row_lut(const attend_head *head, float *s, int n, fl
     return alpha;
 }
 
+/// attend_attention_query_tile without packed tiles (a decode step's few rows): per row, the scores
+/// of every non-empty key tile straight from the K rows, one softmax over the row, then Σ_j p_j v_j
+/// over the V rows with p_j ≠ 0. Tiles are classified over [i0, i1) and counted as the tiled path does.
+static void query_rows_in_place(const attend_head *head, int i0, int i1, float *scratch,
+                                attend_tile_counts *counts, float *column_sums) {
+    int m = i1 - i0, d = head->d, bc = head->key_tile, keys = head->mask.keys;
+    int tiles = (keys + bc - 1) / bc;
+    float *s = scratch, *o = s + keys;  // s: [keys] one row's scores, then probabilities; o: [d]
+    if (column_sums) memset(column_sums, 0, sizeof(float) * (size_t)keys);
+    for (int r = 0; r < m; r++) {
+        int i = i0 + r;
+        for (int t = 0; t < tiles; t++) {
+            int j0 = t * bc, nc = min_int(bc, keys - j0);
+            int state = classify(&head->mask, i0, i1, j0, j0 + nc);
+            if (counts && r == 0) counts->tiles_total++;
+            if (state == EMPTY) {
+                for (int c = 0; c < nc; c++) s[j0 + c] = -INFINITY;
+                continue;
+            }
+            attend_dot_rows(head->q + (size_t)i * head->ldq, head->k + (size_t)j0 * head->ldk, head->ldk, nc, d, s + j0);
+            int allowed = state == PARTIAL ? mask_row(&head->mask, i, j0, nc, s + j0) : nc;
+            if (counts) {
+                if (r == 0) { counts->tiles_computed++; counts->entries_computed += (long long)m * nc; counts->keys_read += nc; }
+                counts->entries_allowed += allowed;
+            }
+        }
+        float row_max = -INFINITY, row_sum = 0;
+        if (head->lut_msb) online_softmax_row_lut(head, s, keys, &row_max, &row_sum);
+        else attend_online_softmax_row(s, keys, head->scale, &row_max, &row_sum);
+        float *out = head->out + (size_t)i * head->ldo;
+        if (row_sum == 0) {  // no allowed key: zeros and LSE −∞ (SPEC §3)
+            memset(out, 0, sizeof(float) * (size_t)d);
+            if (head->lse) head->lse[i] = -INFINITY;
+            continue;
+        }
+        memset(o, 0, sizeof(float) * (size_t)d);
+        attend_weighted_rows(s, head->v, head->ldv, keys, d, o);
+        float inv = 1.0f / row_sum;
+        for (int c = 0; c < d; c++) out[c] = o[c] * inv;
+        if (head->lse) head->lse[i] = head->scale * row_max + logf(row_sum);
+        if (column_sums)
+            for (int j = 0; j < keys; j++) column_sums[j] += s[j] * inv;
+    }
+}
+
 void attend_attention_query_tile(const attend_head *head, int i0, int i1, float *scratch,
                                  attend_tile_counts *counts, float *column_sums) {
+    if (!head->packed) { query_rows_in_place(head, i0, i1, scratch, counts, column_sums); return; }
     int m = i1 - i0, d = head->d, bc = head->key_tile, keys = head->mask.keys;
     int tiles = (keys + bc - 1) / bc;
     // With column sums every tile's probabilities stay in a [m, keys] row block; otherwise one tile's.

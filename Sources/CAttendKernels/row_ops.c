@@ -3,6 +3,7 @@
 #include "CAttendKernels.h"
 #include "simd_target.h"
 #include <math.h>
+#include <string.h>
 
 // ---- exp: Cephes-style range reduction e^x = 2^n · e^r, |r| ≤ ln2/2, degree-6 polynomial. ------
 #define EXP_HI 88.72283905f  // ln(FLT_MAX); above it the result is +inf.
@@ -280,6 +281,99 @@ ATTEND_AVX2 static float online_softmax_row_avx2(float *s, int n, float scale, f
     return alpha;
 }
 #endif
+
+void attend_dot_rows_portable(const float *x, const float *rows, int ld, int n, int d, float *out) {
+    for (int j = 0; j < n; j++) {
+        const float *row = rows + (size_t)j * ld;
+        float sum = 0;
+        for (int c = 0; c < d; c++) sum += x[c] * row[c];
+        out[j] = sum;
+    }
+}
+
+void attend_weighted_rows_portable(const float *w, const float *rows, int ld, int n, int d, float *acc) {
+    for (int j = 0; j < n; j++) {
+        if (w[j] == 0) continue;
+        const float *row = rows + (size_t)j * ld;
+        for (int c = 0; c < d; c++) acc[c] += w[j] * row[c];
+    }
+}
+
+#ifdef ATTEND_HAVE_AVX2
+/// Four rows per step share each load of x; their four sums reduced together by two hadd levels.
+ATTEND_AVX2 static void dot_rows_avx2(const float *x, const float *rows, int ld, int n, int d, float *out) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *r0 = rows + (size_t)j * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c + 8 <= d; c += 8) {
+            __m256 xv = _mm256_loadu_ps(x + c);
+            a0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r0 + c), a0);
+            a1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r1 + c), a1);
+            a2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r2 + c), a2);
+            a3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r3 + c), a3);
+        }
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));  // per lane: sums of rows 0–3
+        float sums[4];
+        _mm_storeu_ps(sums, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+        for (; c < d; c++) { sums[0] += x[c] * r0[c]; sums[1] += x[c] * r1[c]; sums[2] += x[c] * r2[c]; sums[3] += x[c] * r3[c]; }
+        memcpy(out + j, sums, sizeof sums);
+    }
+    for (; j < n; j++) {
+        const float *row = rows + (size_t)j * ld;
+        __m256 a = _mm256_setzero_ps();
+        int c = 0;
+        for (; c + 8 <= d; c += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(row + c), a);
+        float sum = hsum_avx2(a);
+        for (; c < d; c++) sum += x[c] * row[c];
+        out[j] = sum;
+    }
+}
+
+/// 64 columns of acc in 8 registers over all rows (8 independent FMA chains), then 8 at a time.
+ATTEND_AVX2 static void weighted_rows_avx2(const float *w, const float *rows, int ld, int n, int d, float *acc) {
+    int c0 = 0;
+    for (; c0 + 64 <= d; c0 += 64) {
+        __m256 a[8];
+        for (int k = 0; k < 8; k++) a[k] = _mm256_loadu_ps(acc + c0 + 8 * k);
+        for (int j = 0; j < n; j++) {
+            if (w[j] == 0) continue;
+            const float *row = rows + (size_t)j * ld + c0;
+            __m256 wj = _mm256_set1_ps(w[j]);
+            for (int k = 0; k < 8; k++) a[k] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(row + 8 * k), a[k]);
+        }
+        for (int k = 0; k < 8; k++) _mm256_storeu_ps(acc + c0 + 8 * k, a[k]);
+    }
+    for (; c0 + 8 <= d; c0 += 8) {
+        __m256 a = _mm256_loadu_ps(acc + c0);
+        for (int j = 0; j < n; j++)
+            if (w[j] != 0) a = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(rows + (size_t)j * ld + c0), a);
+        _mm256_storeu_ps(acc + c0, a);
+    }
+    if (c0 < d) {
+        for (int j = 0; j < n; j++) {
+            if (w[j] == 0) continue;
+            const float *row = rows + (size_t)j * ld;
+            for (int c = c0; c < d; c++) acc[c] += w[j] * row[c];
+        }
+    }
+}
+#endif
+
+void attend_dot_rows(const float *x, const float *rows, int ld, int n, int d, float *out) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { dot_rows_avx2(x, rows, ld, n, d, out); return; }
+#endif
+    attend_dot_rows_portable(x, rows, ld, n, d, out);
+}
+
+void attend_weighted_rows(const float *w, const float *rows, int ld, int n, int d, float *acc) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { weighted_rows_avx2(w, rows, ld, n, d, acc); return; }
+#endif
+    attend_weighted_rows_portable(w, rows, ld, n, d, acc);
+}
 
 float attend_online_softmax_row(float *s, int n, float scale, float *m, float *l) {
 #ifdef ATTEND_HAVE_AVX2

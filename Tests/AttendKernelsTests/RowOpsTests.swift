@@ -1,4 +1,5 @@
 import AttendKernels
+import CAttendKernels
 import Foundation
 import Testing
 
@@ -22,6 +23,28 @@ struct RowOpsTests {
             #expect(abs(got - want) <= 1e-6 * max(want, 1e-3), "row \(r) col \(i) of \(n)")
         } }
         for i in 0..<n { #expect(x[3 * ld + i] == 0) }
+    }
+
+    @Test("row dot products and weighted row sums (attention read in place): SIMD and portable bodies vs Float64",
+          arguments: [1, 3, 17, 64, 97, 111])
+    func rowsInPlace(d: Int) {
+        for n in Self.widths {
+            let ld = d + 5
+            let x = randomFloats(d, seed: UInt64(d), range: -2...2), rows = randomFloats(n * ld, seed: UInt64(n * 31 + d), range: -2...2)
+            var weights = randomFloats(n, seed: UInt64(n + d), range: 0...1)
+            for j in stride(from: 0, to: n, by: 4) { weights[j] = 0 }  // skipped rows
+            let wantDot = (0..<n).map { j in (0..<d).reduce(0.0) { $0 + Double(x[$1]) * Double(rows[j * ld + $1]) } }
+            let start = randomFloats(d, seed: 7, range: -1...1)
+            let wantSum = (0..<d).map { c in (0..<n).reduce(Double(start[c])) { $0 + Double(weights[$1]) * Double(rows[$1 * ld + c]) } }
+            for (name, dot, weighted) in [("simd", attend_dot_rows, attend_weighted_rows), ("portable", attend_dot_rows_portable, attend_weighted_rows_portable)] {
+                var out = [Float](repeating: .nan, count: n), acc = start
+                dot(x, rows, Int32(ld), Int32(n), Int32(d), &out)
+                weighted(weights, rows, Int32(ld), Int32(n), Int32(d), &acc)
+                let bound = 1e-6 * Double(d)  // |terms| ≤ 4: Float32 summation of d (or n) products
+                for j in 0..<n { #expect(abs(Double(out[j]) - wantDot[j]) <= 4 * bound, "\(name) n=\(n) d=\(d) dot row \(j)") }
+                for c in 0..<d { #expect(abs(Double(acc[c]) - wantSum[c]) <= 1e-6 * Double(n) * 2 + 1e-6, "\(name) n=\(n) d=\(d) sum column \(c)") }
+            }
+        }
     }
 
     @Test("online softmax step vs Float64: fresh and running rows, masked entries, all masked", arguments: widths)

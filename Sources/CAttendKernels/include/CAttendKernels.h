@@ -183,13 +183,16 @@ typedef struct {
 } attend_mask;
 
 /// One attention head: q: [queries, d] (stride ldq); K and V tiles packed by
-/// attend_attention_pack_tile into `packed`; out: [queries, d] (stride ldo); lse: [queries] or NULL.
+/// attend_attention_pack_tile into `packed`, or packed = NULL and k, v: [keys, d] (strides ldk,
+/// ldv) read in place (few query rows); out: [queries, d] (stride ldo); lse: [queries] or NULL.
 typedef struct {
     int queries, d, key_tile;
     float scale;
     const float *q;
     int ldq;
     const float *packed;
+    const float *k, *v;
+    int ldk, ldv;
     float *out;
     int ldo;
     float *lse;
@@ -223,8 +226,10 @@ void attend_attention_pack_tile(const float *k, int ldk, const float *v, int ldv
 /// are skipped. With column_sums (keys floats, overwritten), also these rows' Σ_i P[i, j] from the
 /// probabilities the output used (each tile's e^{scale·(s − m_t)} kept and weighted at the end by
 /// the later tiles' rescalings α and 1/l, as the output was; no second Q·Kᵀ pass). counts and
-/// column_sums may be NULL.
-/// scratch: (i1 − i0)·(w + d + 2 + tiles) floats, w = keys with column sums, else key_tile.
+/// column_sums may be NULL. Without packed tiles (packed = NULL) each row's scores come from the K
+/// rows in place and one softmax over the whole row (tiles classified and counted the same way).
+/// scratch: (i1 − i0)·(w + d + 2 + tiles) floats, w = keys with column sums, else key_tile; without
+/// packed tiles keys + d floats.
 void attend_attention_query_tile(const attend_head *head, int i0, int i1, float *scratch,
                                  attend_tile_counts *counts, float *column_sums);
 
@@ -354,6 +359,16 @@ void attend_softmax_rows(float *x, int rows, int n, int ld, float scale);
 /// *m ← m', and returns α = exp(scale·(m − m')) (0 when m was −∞) by which the caller rescales
 /// its output row. A row with no allowed key so far leaves the state alone, zeroes s, returns 1.
 float attend_online_softmax_row(float *s, int n, float scale, float *m, float *l);
+
+/// out[j] = x · rows[j] for the n rows of d values at stride ld (a few query rows' scores against
+/// K rows read in place). attend_dot_rows_portable is its slow twin (another summation order).
+void attend_dot_rows(const float *x, const float *rows, int ld, int n, int d, float *out);
+void attend_dot_rows_portable(const float *x, const float *rows, int ld, int n, int d, float *out);
+
+/// acc[c] += Σ_j w[j] · rows[j][c] for the n rows of d values at stride ld, rows with w[j] = 0 not
+/// read (P·V over V rows in place). attend_weighted_rows_portable is its slow twin.
+void attend_weighted_rows(const float *w, const float *rows, int ld, int n, int d, float *acc);
+void attend_weighted_rows_portable(const float *w, const float *rows, int ld, int n, int d, float *acc);
 
 /// In place over `rows` rows of n values (stride ld):
 /// x ← (x + residual − μ) / √(σ² + eps) · gamma + beta, where μ, σ² are of (x + residual) per row.
