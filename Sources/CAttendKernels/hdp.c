@@ -289,7 +289,7 @@ void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double
 }
 
 // ---- per-thread scratch -------------------------------------------------------------------------
-enum { SCRATCH_SLOTS = 4 };
+enum { SCRATCH_SLOTS = 5 };
 static _Thread_local struct { void *base; size_t bytes; } scratch_slots[SCRATCH_SLOTS];
 
 void *attend_hdp_thread_scratch(int slot, size_t bytes) {

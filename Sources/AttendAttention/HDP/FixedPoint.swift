@@ -44,8 +44,14 @@ extension FixedPoint {
     /// row the d fraction parts then the d integer parts (`fractionFirst`) or the other way round.
     /// The vectorized C twin of `code` and `split`, which stay the reference.
     public func splitRows(_ x: UnsafePointer<Float>, ld: Int, rows: Int, d: Int, fractionFirst: Bool) -> [Int16] {
-        var parts = [Int16](repeating: 0, count: rows * 2 * d)
-        attend_fixed_point_split(Int32(rows), Int32(d), x, Int32(ld), Int32(totalBits), Int32(fractionBits), fractionFirst ? 1 : 0, &parts)
-        return parts
+        [Int16](unsafeUninitializedCapacity: rows * 2 * d) { parts, count in
+            splitRows(x, ld: ld, rows: rows, d: d, fractionFirst: fractionFirst, into: parts.baseAddress!)
+            count = rows * 2 * d
+        }
+    }
+
+    /// `splitRows` into parts: [rows, 2d] (every entry written).
+    public func splitRows(_ x: UnsafePointer<Float>, ld: Int, rows: Int, d: Int, fractionFirst: Bool, into parts: UnsafeMutablePointer<Int16>) {
+        attend_fixed_point_split(Int32(rows), Int32(d), x, Int32(ld), Int32(totalBits), Int32(fractionBits), fractionFirst ? 1 : 0, parts)
     }
 }

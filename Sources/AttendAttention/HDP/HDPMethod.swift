@@ -88,13 +88,14 @@ public struct HDPMethod: AttentionMethod {
             record.headPruned = problem.mask.skippedHeads.contains(h) ? 1 : 0
             return record
         }
-        let qFI = format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true)   // [nq, 2d]: Q_F | Q_I
-        let kIF = format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false)  // [nk, 2d]: K_I | K_F
-        // S_I: [nq, nk] and θ: [rows, columns] in this thread's scratch (slots 0 and 1), every entry written.
+        // Q and K split (slots 3 and 4), S_I: [nq, nk] and θ: [rows, columns] (slots 0 and 1) in this
+        // thread's scratch, every entry written.
+        let qFI = threadScratch(slot: 3, Int16.self, count: nq * 2 * d)  // [nq, 2d]: Q_F | Q_I
+        let kIF = threadScratch(slot: 4, Int16.self, count: nk * 2 * d)  // [nk, 2d]: K_I | K_F
+        format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true, into: qFI)
+        format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false, into: kIF)
         let scores = threadScratch(slot: 0, Int32.self, count: nq * nk)
-        qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
-            _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d, into: scores)
-        } }
+        _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: qFI + d, ldq: 2 * d, kI: kIF, ldk: 2 * d, into: scores)
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
         let theta = threadScratch(slot: 1, Int64.self, count: rows * columns)
@@ -125,12 +126,12 @@ public struct HDPMethod: AttentionMethod {
         record.pvMACs = keptEntries * d
         (record.kvRowsRead, record.bytesV) = (rowsRead, rowsRead * d * 4)
 
-        withPointers(kept, qFI, kIF) { keptPointer, qFI, kIF in
+        kept.withUnsafeBufferPointer { keptPointer in
             var head = attend_hdp_head(
                 queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
                 k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
                 q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: scores,
-                kept: keptPointer, block: Int32(block), key_blocks: Int32(columns),
+                kept: keptPointer.baseAddress, block: Int32(block), key_blocks: Int32(columns),
                 approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
             attend_hdp_rows(&head, 0, Int32(nq), threadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         }
@@ -155,15 +156,6 @@ public struct HDPMethod: AttentionMethod {
             (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
         }
         return (keptEntries, rowsRead)
-    }
-
-    /// Calls body with base pointers of the arrays (valid inside body only).
-    private func withPointers(
-        _ kept: [UInt8], _ qFI: [Int16], _ kIF: [Int16], _ body: (UnsafePointer<UInt8>, UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void
-    ) {
-        kept.withUnsafeBufferPointer { k in qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in
-            body(k.baseAddress!, a.baseAddress!, b.baseAddress!)
-        } } }
     }
 
     /// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.

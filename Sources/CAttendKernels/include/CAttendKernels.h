@@ -269,8 +269,8 @@ double attend_hdp_importance_total(const int64_t *theta, size_t count);
 void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double rho, unsigned char *kept);
 
 /// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
-/// (0…3), kept and grown across calls (never freed): HDP's per-head S_I and block sums without an
-/// allocation (and its page faults) per head. Valid until the next call with that slot on this
+/// (0…4), kept and grown across calls (never freed): HDP's per-head S_I, block sums and split Q and
+/// K without an allocation (and its page faults) per head. Valid until the next call with that slot on this
 /// thread; NULL when the slot is out of range or memory runs out.
 void *attend_hdp_thread_scratch(int slot, size_t bytes);
 
