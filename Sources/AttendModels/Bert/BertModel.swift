@@ -379,9 +379,10 @@ public final class BertModel: Sendable {
         }
     }
 
-    /// Runs `pass(first row, rows)` over `rows` rows in one chunk per thread; with `mode`, each task then
-    /// quantizes the rows it wrote — `rows` × `width` floats at `data`, stride `width` — into `out`,
-    /// so the values are still in cache and no second hand-off is needed.
+    /// Runs `pass(first row, rows)` over `rows` rows in one chunk per thread; with `mode`, each task
+    /// quantizes the rows it wrote — `width` floats per row at `data`, stride `width` — into `out` as it
+    /// goes, 8 rows at a time while they are in cache, so no second pass or hand-off is needed. (Blocks of
+    /// 8 rows give a pass over `rows · width` values the same split into 8-wide vectors and tail.)
     private func forRowChunks(
         _ rows: Int, width: Int, quantizing mode: ActivationQuantization? = nil, into out: inout QuantizedRows,
         data: UnsafePointer<Float>? = nil, _ pass: (Int, Int) -> Void
@@ -394,10 +395,13 @@ public final class BertModel: Sendable {
                 nonisolated(unsafe) let (dp, sp, zp) = (dp, sp, zp)
                 Parallel.forEach((rows + chunk - 1) / chunk) { c in
                     let r0 = c * chunk, n = min(chunk, rows - r0)
-                    pass(r0, n)
-                    guard let mode, let data else { return }
-                    Int8GEMM.quantizeRows(data + r0 * width, ldx: width, rows: n, k: width, mode,
-                                          data: dp.baseAddress! + r0 * kp, scales: sp.baseAddress! + r0, zeros: zp.baseAddress! + r0)
+                    guard let mode, let data else { return pass(r0, n) }
+                    for b0 in stride(from: r0, to: r0 + n, by: 8) {
+                        let m = min(8, r0 + n - b0)
+                        pass(b0, m)
+                        Int8GEMM.quantizeRows(data + b0 * width, ldx: width, rows: m, k: width, mode,
+                                              data: dp.baseAddress! + b0 * kp, scales: sp.baseAddress! + b0, zeros: zp.baseAddress! + b0)
+                    }
                 }
             }
         } }
