@@ -193,14 +193,19 @@ public final class BertModel: Sendable {
             t = lengths.max() ?? 0
             let rows = batch.count * t
             x = Tensor(zeros: [batch.count, t, config.hiddenSize])
-            qkv = [Float](repeating: 0, count: rows * 3 * config.hiddenSize)
+            // qkv and inner are written whole by their GEMMs before anything reads them: left unzeroed
+            // (a serial memset and page faults per batch otherwise).
+            qkv = Self.unwritten(rows * 3 * config.hiddenSize)
             context = [Float](repeating: 0, count: rows * config.hiddenSize)
-            inner = [Float](repeating: 0, count: rows * config.intermediateSize)
+            inner = Self.unwritten(rows * config.intermediateSize)
             quantizedD = QuantizedRows(rows: int8 ? rows : 0, k: config.hiddenSize)
             quantizedF = QuantizedRows(rows: int8 ? rows : 0, k: config.intermediateSize)
         }
 
         var rows: Int { lengths.count * t }
+
+        /// `count` floats whose values are undefined until written.
+        private static func unwritten(_ count: Int) -> [Float] { [Float](unsafeUninitializedCapacity: count) { _, n in n = count } }
     }
 
     /// Fresh buffers for `batch` with x = the embeddings.
