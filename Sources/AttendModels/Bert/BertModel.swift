@@ -185,7 +185,7 @@ public final class BertModel: Sendable {
         /// Whether `quantizedD` holds x quantized for the next layer's QKV product (by the LayerNorm that wrote x).
         var xQuantized = false
 
-        /// Zeroed buffers for `batch` (with quantized rows when `int8`).
+        /// Buffers for `batch` (with quantized rows when `int8`); x and context zeroed.
         init(batch: [[Int]], config: BertConfig, int8: Bool) {
             lengths = batch.map(\.count)
             states = lengths.map { AttentionState(length: $0) }
