@@ -83,6 +83,44 @@ struct Int8GEMMTests {
         #expect(scales[0] == 1 && zeros[0] == 0 && zeros[1] == 0)
     }
 
+    @Test("quantizeRows (the caller's thread, blocks of rows) equals quantize byte for byte, dynamic and fixed", arguments: [1, 3, 97, 1025])
+    func quantizeRowsInBlocks(k: Int) {
+        let rows = 37, kp = Int8GEMM.paddedK(k)
+        let x = randomFloats(rows * k, seed: UInt64(k) + 5, range: -4...2)
+        for mode in [ActivationQuantization.dynamic, .fixed(scale: 0.03, zero: 117)] { for body in bodies {
+            var whole = QuantizedRows(rows: rows, k: k)
+            x.withUnsafeBufferPointer { Int8GEMM.quantize($0.baseAddress!, ldx: k, into: &whole, rows: rows, mode, body: body) }
+            var data = [UInt8](repeating: 7, count: rows * kp), scales = [Float](repeating: .nan, count: rows), zeros = [Int32](repeating: -1, count: rows)
+            x.withUnsafeBufferPointer { xp in data.withUnsafeMutableBufferPointer { dp in scales.withUnsafeMutableBufferPointer { sp in
+                zeros.withUnsafeMutableBufferPointer { zp in
+                    for r0 in stride(from: 0, to: rows, by: 8) {  // 8, 8, 8, 8, 5 rows
+                        Int8GEMM.quantizeRows(xp.baseAddress! + r0 * k, ldx: k, rows: min(8, rows - r0), k: k, mode, data: dp.baseAddress! + r0 * kp,
+                                              scales: sp.baseAddress! + r0, zeros: zp.baseAddress! + r0, body: body)
+                    }
+                }
+            } } }
+            #expect(data == whole.data && scales == whole.scales && zeros == whole.zeros, "body \(body.name) k=\(k) \(mode)")
+        } }
+    }
+
+    @Test("multiply(_:rows:) writes the first rows only, equal to the product of all rows", arguments: [(1, 17, 3), (13, 40, 97), (200, 33, 130)])
+    func firstRows(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape, used = (m + 1) / 2
+        let x = randomFloats(m * k, seed: 31, range: -2...3), w = randomFloats(n * k, seed: 32), bias = randomFloats(n, seed: 33)
+        let b = Int8PackedMatrix(linearWeight: Tensor(shape: [n, k], data: w))
+        var q = QuantizedRows(rows: m, k: k)
+        x.withUnsafeBufferPointer { Int8GEMM.quantize($0.baseAddress!, ldx: k, into: &q, rows: m) }
+        for body in bodies {
+            var all = [Float](repeating: .nan, count: m * n), first = all
+            bias.withUnsafeBufferPointer { bp in
+                all.withUnsafeMutableBufferPointer { Int8GEMM.multiply(q, b: b, bias: bp.baseAddress, c: $0.baseAddress!, ldc: n, body: body) }
+                first.withUnsafeMutableBufferPointer { Int8GEMM.multiply(q, rows: used, b: b, bias: bp.baseAddress, c: $0.baseAddress!, ldc: n, body: body) }
+            }
+            #expect(Array(first[..<(used * n)]) == Array(all[..<(used * n)]), "body \(body.name) m=\(m)")
+            #expect(first[(used * n)...].allSatisfy { $0.isNaN }, "body \(body.name): rows past \(used) written")
+        }
+    }
+
     /// Quantized products of Float matrices: the error of round-to-nearest quantization is at most half a step
     /// of each operand, so |y − x·w| ≤ Σ_k (½ s_x |w| + ½ s_w |x| + ¼ s_x s_w) per entry (plus Float rounding).
     @Test("dequantized product within the quantization bound of the Float64 product", arguments: [(1, 1, 1), (3, 97, 59), (130, 40, 1025)])

@@ -43,6 +43,24 @@ struct BertQuantizationTests {
         }
     }
 
+    /// The int8 path quantizes each product's input inside the pass that writes it (embeddings, LayerNorm,
+    /// GELU), split by thread count; on the tiny model (F = 37, rows of odd width) the results must not
+    /// depend on that split. (Bit-identity with the unfused path was checked when it was fused: BENCHMARKS.md.)
+    @Test("int8 forward and logits are bit-identical across 1, 2 and 3 threads (dynamic and static)")
+    func threadIndependent() throws {
+        let model = try BertModel(directory: goldens.appendingPathComponent("tiny-bert-f32"))
+        defer { Parallel.threads = Parallel.defaultThreads }
+        for q in [try model.quantized(.dynamic), try model.quantized(.calibrated(try model.calibrateActivations([batch])))] {
+            var outputs: [[Float]] = []
+            for threads in [1, 2, 3] {
+                Parallel.threads = threads
+                let f = try q.forward(batch)
+                outputs.append(f.lastHiddenState.data + f.logits.data + (try q.logits(batch).logits.data))
+            }
+            #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0], "\(q.precision): outputs depend on the thread count")
+        }
+    }
+
     @Test("a quantized model cannot be quantized again; ranges must match the layers")
     func errors() throws {
         let model = try BertModel(directory: goldens.appendingPathComponent("tiny-bert-f32"))

@@ -2,7 +2,7 @@ import CAttendKernels
 
 /// Activations quantized to u8 for the int8 GEMM: rows of `paddedK` bytes with a scale and zero
 /// point each, x[i, k] ≈ scales[i] · (Int(data[i, k]) − zeros[i]).
-public struct QuantizedRows {
+public struct QuantizedRows: Sendable {
     /// Rows M and the inner dimension K (each row stores `Int8GEMM.paddedK(k)` bytes, padding zero).
     public let rows: Int, k: Int
     /// data: [M, paddedK]; scales: [M]; zeros: [M].
@@ -46,20 +46,30 @@ public enum Int8GEMM {
                 nonisolated(unsafe) let (d, s, z) = (dp.baseAddress! + rowOffset * kp, sp.baseAddress! + rowOffset, zp.baseAddress! + rowOffset)
                 let chunk = max(16, (rows + 4 * threads - 1) / (4 * threads))
                 let run = { (c: Int) in
-                    let r0 = c * chunk, n = min(chunk, rows - r0)
-                    switch mode {
-                    case .dynamic:
-                        attend_u8_quantize_rows(body.rawValue, Int32(n), Int32(k), x + r0 * ldx, Int32(ldx), d + r0 * kp, Int32(kp), s + r0, z + r0)
-                    case .fixed(let scale, let zero):
-                        attend_u8_quantize_rows_static(body.rawValue, Int32(n), Int32(k), x + r0 * ldx, Int32(ldx), scale, zero, d + r0 * kp, Int32(kp))
-                        (s + r0).update(repeating: scale, count: n)
-                        (z + r0).update(repeating: zero, count: n)
-                    }
+                    let r0 = c * chunk
+                    quantizeRows(x + r0 * ldx, ldx: ldx, rows: min(chunk, rows - r0), k: k, mode, data: d + r0 * kp, scales: s + r0, zeros: z + r0, body: body)
                 }
                 let chunks = (rows + chunk - 1) / chunk
                 if threads > 1 { Parallel.forEach(chunks, run) } else { for c in 0..<chunks { run(c) } }
             }
         } }
+    }
+
+    /// `quantize` on the calling thread, for a caller that quantizes rows inside its own parallel pass:
+    /// `x: [rows, k]` (stride ldx) → data: [rows, paddedK(k)] u8 (padding zero), scales: [rows], zeros: [rows].
+    public static func quantizeRows(
+        _ x: UnsafePointer<Float>, ldx: Int, rows: Int, k: Int, _ mode: ActivationQuantization,
+        data: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Int32>, body: Int8Body = .auto
+    ) {
+        let kp = paddedK(k)
+        switch mode {
+        case .dynamic:
+            attend_u8_quantize_rows(body.rawValue, Int32(rows), Int32(k), x, Int32(ldx), data, Int32(kp), scales, zeros)
+        case .fixed(let scale, let zero):
+            attend_u8_quantize_rows_static(body.rawValue, Int32(rows), Int32(k), x, Int32(ldx), scale, zero, data, Int32(kp))
+            scales.update(repeating: scale, count: rows)
+            zeros.update(repeating: zero, count: rows)
+        }
     }
 
     /// `c[M, N] = a[M, K] · b` exactly in int32: a: [M, paddedK] u8 (stride lda); c stride ldc.
@@ -80,13 +90,15 @@ public enum Int8GEMM {
 
     /// `c[M, N] = (a · b − zeros_i · Σ_k b[k, n]) · scales_i · b.scales[n] + bias[n]` in Float:
     /// the int8 product of quantized activations `a` and weights `b`, dequantized on the way out.
+    /// The first `rows` rows of `a` take part (all of them when nil).
     public static func multiply(
-        _ a: QuantizedRows, b: Int8PackedMatrix, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int,
+        _ a: QuantizedRows, rows: Int? = nil, b: Int8PackedMatrix, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int,
         threads: Int = Parallel.threads, body: Int8Body = .auto
     ) {
         precondition(body.isAvailable, "int8 body \(body) is not available on this CPU")
         precondition(a.k == b.k, "inner dimensions differ: activations K = \(a.k), weights K = \(b.k)")
-        let (m, kp) = (a.rows, paddedK(a.k))
+        precondition((rows ?? 0) <= a.rows, "multiplying \(rows ?? 0) rows of \(a.rows) quantized rows")
+        let (m, kp) = (rows ?? a.rows, paddedK(a.k))
         nonisolated(unsafe) let (c, bias) = (c, bias)
         a.data.withUnsafeBufferPointer { ap in a.scales.withUnsafeBufferPointer { sp in a.zeros.withUnsafeBufferPointer { zp in
             b.storage.withUnsafeBufferPointer { packed in b.scales.withUnsafeBufferPointer { cs in b.columnSums.withUnsafeBufferPointer { sums in

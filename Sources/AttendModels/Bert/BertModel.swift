@@ -158,7 +158,7 @@ public final class BertModel: Sendable {
         x.withUnsafeMutableBufferPointer { xp in context.withUnsafeMutableBufferPointer { cp in
             projected.withUnsafeMutableBufferPointer { pp in inner.withUnsafeMutableBufferPointer { ip in
                 outputSublayers(w, layer: last, x: xp.baseAddress!, context: cp.baseAddress!, projected: pp.baseAddress!,
-                                inner: ip.baseAddress!, rows: b)
+                                inner: ip.baseAddress!, rows: b, &buffers.quantizedD, &buffers.quantizedF, next: nil)
             } }
         } }
         return BertLogits(logits: head(x, rows: b).logits, workloads: workloads)
@@ -178,27 +178,44 @@ public final class BertModel: Sendable {
         var qkv: [Float]
         var context: [Float]
         var inner: [Float]
+        /// Int8 models: the u8 rows the next product reads (`Int8GEMM.quantize`), [rows, D] and [rows, F];
+        /// no rows for a Float32 model.
+        var quantizedD: QuantizedRows
+        var quantizedF: QuantizedRows
+        /// Whether `quantizedD` holds x quantized for the next layer's QKV product (by the LayerNorm that wrote x).
+        var xQuantized = false
 
-        /// Zeroed buffers for `batch`.
-        init(batch: [[Int]], config: BertConfig) {
+        /// Buffers for `batch` (with quantized rows when `int8`); x and context zeroed.
+        init(batch: [[Int]], config: BertConfig, int8: Bool) {
             lengths = batch.map(\.count)
             states = lengths.map { AttentionState(length: $0) }
             rowPositions = lengths.map { Array(0..<$0) }
             t = lengths.max() ?? 0
             let rows = batch.count * t
             x = Tensor(zeros: [batch.count, t, config.hiddenSize])
-            qkv = [Float](repeating: 0, count: rows * 3 * config.hiddenSize)
+            // qkv and inner are written whole by their GEMMs before anything reads them: left unzeroed
+            // (a serial memset and page faults per batch otherwise).
+            qkv = Self.unwritten(rows * 3 * config.hiddenSize)
             context = [Float](repeating: 0, count: rows * config.hiddenSize)
-            inner = [Float](repeating: 0, count: rows * config.intermediateSize)
+            inner = Self.unwritten(rows * config.intermediateSize)
+            quantizedD = QuantizedRows(rows: int8 ? rows : 0, k: config.hiddenSize)
+            quantizedF = QuantizedRows(rows: int8 ? rows : 0, k: config.intermediateSize)
         }
 
         var rows: Int { lengths.count * t }
+
+        /// `count` floats whose values are undefined until written.
+        private static func unwritten(_ count: Int) -> [Float] { [Float](unsafeUninitializedCapacity: count) { _, n in n = count } }
     }
 
     /// Fresh buffers for `batch` with x = the embeddings.
     func embeddedBuffers(_ batch: [[Int]]) -> LayerBuffers {
-        var buffers = LayerBuffers(batch: batch, config: config)
-        buffers.x.data.withUnsafeMutableBufferPointer { embed(batch, paddedLength: buffers.t, into: $0.baseAddress!) }
+        let first = weights.layers.first?.int8?.qkv
+        var buffers = LayerBuffers(batch: batch, config: config, int8: first != nil)
+        buffers.x.data.withUnsafeMutableBufferPointer {
+            embed(batch, paddedLength: buffers.t, into: $0.baseAddress!, quantizing: first?.activations, into: &buffers.quantizedD)
+        }
+        buffers.xQuantized = first != nil
         return buffers
     }
 
@@ -221,8 +238,11 @@ public final class BertModel: Sendable {
         return (Tensor(shape: [b, config.hiddenSize], data: pooled), Tensor(shape: [b, config.numLabels], data: logits))
     }
 
-    /// out: [B·T, D] = LayerNorm(word[id] + position[t] + tokenType[0]).
-    private func embed(_ batch: [[Int]], paddedLength t: Int, into out: UnsafeMutablePointer<Float>) {
+    /// out: [B·T, D] = LayerNorm(word[id] + position[t] + tokenType[0]), with `mode` also quantized into `q`
+    /// (layer 0's QKV input).
+    private func embed(
+        _ batch: [[Int]], paddedLength t: Int, into out: UnsafeMutablePointer<Float>, quantizing mode: ActivationQuantization?, into q: inout QuantizedRows
+    ) {
         let d = config.hiddenSize
         weights.wordEmbeddings.data.withUnsafeBufferPointer { word in
             weights.positionEmbeddings.data.withUnsafeBufferPointer { position in
@@ -236,7 +256,7 @@ public final class BertModel: Sendable {
                 }
             }
         }
-        layerNorm(out, residual: nil, rows: batch.count * t, weights.embeddingNormGamma, weights.embeddingNormBeta)
+        layerNorm(out, residual: nil, rows: batch.count * t, weights.embeddingNormGamma, weights.embeddingNormBeta, quantizing: mode, into: &q)
     }
 
     /// One post-norm encoder layer, in place on `buffers.x`; returns attention's records
@@ -252,9 +272,11 @@ public final class BertModel: Sendable {
             buffers.qkv.withUnsafeMutableBufferPointer { qp in buffers.inner.withUnsafeMutableBufferPointer { ip in
                 // qkv's storage is free once attention has run: it holds the projections.
                 outputSublayers(w, layer: index, x: xp.baseAddress!, context: cp.baseAddress!, projected: qp.baseAddress!,
-                                inner: ip.baseAddress!, rows: rows)
+                                inner: ip.baseAddress!, rows: rows, &buffers.quantizedD, &buffers.quantizedF,
+                                next: index + 1 < weights.layers.count ? weights.layers[index + 1].int8?.qkv : nil)
             } }
         } }
+        buffers.xQuantized = w.int8 != nil && index + 1 < weights.layers.count
         return workloads
     }
 
@@ -267,9 +289,12 @@ public final class BertModel: Sendable {
         let (d, rows, t, lengths) = (config.hiddenSize, buffers.rows, buffers.t, buffers.lengths)
         let (heads, headDim) = (config.numAttentionHeads, config.headDim)
         var states = buffers.states
+        let quantized = buffers.xQuantized
+        buffers.xQuantized = false
         let workloads = buffers.x.data.withUnsafeBufferPointer { xp in buffers.qkv.withUnsafeMutableBufferPointer { qp in
             buffers.context.withUnsafeMutableBufferPointer { cp in
-                project(w.qkv, w.int8?.qkv, bias: w.qkvBias, layer: index, linear: 0, a: xp.baseAddress!, rows: rows, c: qp.baseAddress!, ldc: 3 * d)
+                project(w.qkv, w.int8?.qkv, bias: w.qkvBias, layer: index, linear: 0, a: xp.baseAddress!, rows: rows, c: qp.baseAddress!, ldc: 3 * d,
+                        &buffers.quantizedD, quantized: quantized)
                 for part in 0..<3 { recorder?.record(layer: index, point: 4 + part, qp.baseAddress!, rows: rows, ld: 3 * d, offset: part * d, width: d) }
                 let (qkv, context) = (qp.baseAddress!, cp.baseAddress!)
                 let problems = lengths.enumerated().map { b, n in
@@ -319,34 +344,34 @@ public final class BertModel: Sendable {
 
     /// The rest of a layer on `rows` rows, in place on x: [rows, D]:
     /// x = LN(x + context·W_o + b_o), then x = LN(x + W₂·GELU(W₁x + b₁) + b₂).
-    /// projected: [rows, D] and inner: [rows, F] are scratch.
+    /// projected: [rows, D] and inner: [rows, F] are scratch. On the int8 path each product's input is
+    /// quantized into qD: [rows, D] or qF: [rows, F] in the pass that writes it (LayerNorm, GELU), and
+    /// with `next` (the next layer's QKV linear) the last LayerNorm quantizes x for it into qD.
     private func outputSublayers(
         _ w: BertLayerWeights, layer: Int, x: UnsafeMutablePointer<Float>, context: UnsafePointer<Float>,
-        projected: UnsafeMutablePointer<Float>, inner: UnsafeMutablePointer<Float>, rows: Int
+        projected: UnsafeMutablePointer<Float>, inner: UnsafeMutablePointer<Float>, rows: Int,
+        _ qD: inout QuantizedRows, _ qF: inout QuantizedRows, next: BertInt8Linear?
     ) {
-        let (d, f) = (config.hiddenSize, config.intermediateSize)
-        project(w.attentionOutput, w.int8?.attentionOutput, bias: w.attentionOutputBias, layer: layer, linear: 1, a: context, rows: rows, c: projected, ldc: d)
+        let (d, f, q) = (config.hiddenSize, config.intermediateSize, w.int8)
+        project(w.attentionOutput, q?.attentionOutput, bias: w.attentionOutputBias, layer: layer, linear: 1, a: context, rows: rows, c: projected, ldc: d, &qD)
         recorder?.record(layer: layer, point: 7, sum: x, projected, count: rows * d)
-        layerNorm(x, residual: projected, rows: rows, w.attentionNormGamma, w.attentionNormBeta)
-        project(w.intermediate, w.int8?.intermediate, bias: w.intermediateBias, layer: layer, linear: 2, a: x, rows: rows, c: inner, ldc: f)
+        layerNorm(x, residual: projected, rows: rows, w.attentionNormGamma, w.attentionNormBeta, quantizing: q?.intermediate.activations, into: &qD)
+        project(w.intermediate, q?.intermediate, bias: w.intermediateBias, layer: layer, linear: 2, a: x, rows: rows, c: inner, ldc: f, &qD, quantized: q != nil)
         recorder?.record(layer: layer, point: 8, inner, rows: rows, ld: f, offset: 0, width: f)
         nonisolated(unsafe) let innerRows = inner
-        let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
-        Parallel.forEach((rows + chunk - 1) / chunk) { c in
-            let r0 = c * chunk
-            RowOps.gelu(innerRows + r0 * f, count: min(chunk, rows - r0) * f)
-        }
-        project(w.output, w.int8?.output, bias: w.outputBias, layer: layer, linear: 3, a: inner, rows: rows, c: projected, ldc: d)
+        forRowChunks(rows, width: f, quantizing: q?.output.activations, into: &qF, data: inner) { r0, n in RowOps.gelu(innerRows + r0 * f, count: n * f) }
+        project(w.output, q?.output, bias: w.outputBias, layer: layer, linear: 3, a: inner, rows: rows, c: projected, ldc: d, &qF, quantized: q != nil)
         recorder?.record(layer: layer, point: 9, sum: x, projected, count: rows * d)
-        layerNorm(x, residual: projected, rows: rows, w.outputNormGamma, w.outputNormBeta)
+        layerNorm(x, residual: projected, rows: rows, w.outputNormGamma, w.outputNormBeta, quantizing: next?.activations, into: &qD)
     }
 
     /// c: [rows, N] (stride ldc) = a: [rows, K] · W + bias, on the int8 GEMM when the layer is quantized
-    /// (activations quantized per `q.activations`, int32 products dequantized), else in Float32.
-    /// `layer`/`linear` name the product for calibration (`recorder`).
+    /// (activations quantized per `q.activations` into `scratch` — unless `quantized` says they already
+    /// are — and the int32 products dequantized), else in Float32. `layer`/`linear` name the product
+    /// for calibration (`recorder`).
     private func project(
         _ w: PackedMatrix, _ q: BertInt8Linear?, bias: [Float], layer: Int, linear: Int,
-        a: UnsafePointer<Float>, rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+        a: UnsafePointer<Float>, rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int, _ scratch: inout QuantizedRows, quantized: Bool = false
     ) {
         recorder?.record(layer: layer, linear: linear, a, count: rows * w.k)
         bias.withUnsafeBufferPointer { bp in
@@ -354,24 +379,53 @@ public final class BertModel: Sendable {
                 GEMM.multiply(m: rows, a: a, lda: w.k, b: w, bias: bp.baseAddress, c: c, ldc: ldc)
                 return
             }
-            var rowsQ = QuantizedRows(rows: rows, k: w.k)
-            Int8GEMM.quantize(a, ldx: w.k, into: &rowsQ, rows: rows, q.activations)
-            Int8GEMM.multiply(rowsQ, b: q.weights, bias: bp.baseAddress, c: c, ldc: ldc)
+            if !quantized { Int8GEMM.quantize(a, ldx: w.k, into: &scratch, rows: rows, q.activations) }
+            Int8GEMM.multiply(scratch, rows: rows, b: q.weights, bias: bp.baseAddress, c: c, ldc: ldc)
         }
     }
 
-    /// In place over rows of x: [rows, D]: x ← LN(x + residual)·γ + β, rows split over the threads.
-    private func layerNorm(_ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, rows: Int, _ gamma: [Float], _ beta: [Float]) {
+    /// Runs `pass(first row, rows)` over `rows` rows in one chunk per thread; with `mode`, each task
+    /// quantizes the rows it wrote — `width` floats per row at `data`, stride `width` — into `out` as it
+    /// goes, 8 rows at a time while they are in cache, so no second pass or hand-off is needed. (Blocks of
+    /// 8 rows give a pass over `rows · width` values the same split into 8-wide vectors and tail.)
+    private func forRowChunks(
+        _ rows: Int, width: Int, quantizing mode: ActivationQuantization? = nil, into out: inout QuantizedRows,
+        data: UnsafePointer<Float>? = nil, _ pass: (Int, Int) -> Void
+    ) {
+        let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
+        let kp = Int8GEMM.paddedK(width)
+        precondition(mode == nil || (out.k == width && out.rows >= rows), "quantized rows [\(out.rows), \(out.k)] cannot hold [\(rows), \(width)]")
+        out.data.withUnsafeMutableBufferPointer { dp in out.scales.withUnsafeMutableBufferPointer { sp in
+            out.zeros.withUnsafeMutableBufferPointer { zp in
+                nonisolated(unsafe) let (dp, sp, zp) = (dp, sp, zp)
+                Parallel.forEach((rows + chunk - 1) / chunk) { c in
+                    let r0 = c * chunk, n = min(chunk, rows - r0)
+                    guard let mode, let data else { return pass(r0, n) }
+                    for b0 in stride(from: r0, to: r0 + n, by: 8) {
+                        let m = min(8, r0 + n - b0)
+                        pass(b0, m)
+                        Int8GEMM.quantizeRows(data + b0 * width, ldx: width, rows: m, k: width, mode,
+                                              data: dp.baseAddress! + b0 * kp, scales: sp.baseAddress! + b0, zeros: zp.baseAddress! + b0)
+                    }
+                }
+            }
+        } }
+    }
+
+    /// In place over rows of x: [rows, D]: x ← LN(x + residual)·γ + β, rows split over the threads;
+    /// with `mode`, the rows are then quantized into `out` in the same pass.
+    private func layerNorm(
+        _ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, rows: Int, _ gamma: [Float], _ beta: [Float],
+        quantizing mode: ActivationQuantization? = nil, into out: inout QuantizedRows
+    ) {
         let d = config.hiddenSize, eps = Float(config.layerNormEps)
         nonisolated(unsafe) let (x, residual) = (x, residual)
-        let chunk = max(1, (rows + Parallel.threads - 1) / Parallel.threads)
         gamma.withUnsafeBufferPointer { g in
             beta.withUnsafeBufferPointer { bt in
                 nonisolated(unsafe) let (g, bt) = (g, bt)
-                Parallel.forEach((rows + chunk - 1) / chunk) { c in
-                    let r0 = c * chunk
+                forRowChunks(rows, width: d, quantizing: mode, into: &out, data: x) { r0, n in
                     RowOps.layerNorm(x + r0 * d, ld: d, residual: residual.map { $0 + r0 * d }, ldr: d,
-                                     rows: min(chunk, rows - r0), n: d, gamma: g.baseAddress!, beta: bt.baseAddress!, eps: eps)
+                                     rows: n, n: d, gamma: g.baseAddress!, beta: bt.baseAddress!, eps: eps)
                 }
             }
         }
