@@ -14,13 +14,19 @@ struct IntegerInferenceTests {
     /// sign, which move the logits by O(1) or more.
     static let logitTolerance: Float = 1.0
 
-    @Test("logits within 1.0 of Float32, equal predictions where the Float32 margin exceeds twice that, bit-identical across threads")
-    func nearFloat() throws {
+    /// The bundled SST-2 classifier, its integer-only twin with scales from `calibration` train
+    /// sentences, and the token ids of the first `sentences` dev sentences.
+    static func integerSetup(calibration: Int, sentences: Int) throws -> (Classifier, Classifier, [[Int]]) {
         let classifier = try Classifier(directory: bundledModel(.sst2))
         let train = try GLUETask.sst2.load(sharedTrainSet(.sst2))
-        let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: 64, seed: 0).map(\.text))
-        let integer = try classifier.integerOnly(ranges)
-        let ids = try classifier.encode(Array(try GLUETask.sst2.load(bundledDevSet(.sst2)).prefix(48)).map(\.text), truncate: false)
+        let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: calibration, seed: 0).map(\.text))
+        let ids = try classifier.encode(Array(try GLUETask.sst2.load(bundledDevSet(.sst2)).prefix(sentences)).map(\.text), truncate: false)
+        return (classifier, try classifier.integerOnly(ranges), ids)
+    }
+
+    @Test("logits within 1.0 of Float32, equal predictions where the Float32 margin exceeds twice that, bit-identical across threads")
+    func nearFloat() throws {
+        let (classifier, integer, ids) = try Self.integerSetup(calibration: 64, sentences: 48)
         let reference = try classifier.classify(ids, batchSize: 16)
         Parallel.threads = 1
         let one = try integer.classify(ids, batchSize: 16)
@@ -44,11 +50,7 @@ struct IntegerInferenceTests {
     /// arithmetic is row-wise exact, so the logits must agree to the bit.
     @Test("[CLS]-only last layer: logits(_:) equals forward(_:).logits bit for bit on real sentences")
     func firstRowsOnly() throws {
-        let classifier = try Classifier(directory: bundledModel(.sst2))
-        let train = try GLUETask.sst2.load(sharedTrainSet(.sst2))
-        let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: 32, seed: 0).map(\.text))
-        let integer = try classifier.integerOnly(ranges)
-        let ids = try classifier.encode(Array(try GLUETask.sst2.load(bundledDevSet(.sst2)).prefix(40)).map(\.text), truncate: false)
+        let (_, integer, ids) = try Self.integerSetup(calibration: 32, sentences: 40)
         for start in stride(from: 0, to: ids.count, by: 16) {
             let batch = Array(ids[start..<min(start + 16, ids.count)])
             let full = try integer.model.forward(batch).logits.data, cls = try integer.model.logits(batch).logits.data
