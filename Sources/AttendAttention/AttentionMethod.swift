@@ -11,6 +11,9 @@ public struct AttentionState: Sendable, Equatable {
     /// method fills them.
     public var tokenImportance: [Float]
     public var headImportance: [Float]
+    /// A decoder layer's K and V rows as integer codes, row r for `positions[r]` (SpAtten's
+    /// progressive quantization with a scale per token: `QuantizedKVCache`); nil until a method keeps them.
+    public var quantizedKV: QuantizedKVCache?
 
     public init(length: Int) {
         positions = Array(0..<length)

@@ -26,7 +26,7 @@ struct SpAttenOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("With --key-bits: LSB bits of K fetched for flat rows (default 4).", valueName: "bits"))
     var lsbBits: Int?
 
-    @Option(name: .long, help: ArgumentHelp("With --key-bits: bits of Q and of V (default key + LSB bits).", valueName: "bits"))
+    @Option(name: .long, help: ArgumentHelp("With --key-bits: bits of Q (default key + LSB bits).", valueName: "bits"))
     var queryBits: Int?
 
     @Option(name: .long, help: ArgumentHelp("With --key-bits: bits of V (default key + LSB bits).", valueName: "bits"))
@@ -36,6 +36,11 @@ struct SpAttenOptions: ParsableArguments {
     var requantThreshold: Double?
 
     @Option(name: .long, help: ArgumentHelp(
+        "With --key-bits: which values share a quantization scale — head: one per head over each call's rows (default); token: one per token and head, so a decoder keeps its K/V cache as codes (int8 MSBs, LSBs apart, int8 V when key, LSB and value bits are ≤ 8) and decode steps read only those.",
+        valueName: "head|token"))
+    var quantScale: ProgressiveQuantization.Granularity?
+
+    @Option(name: .long, help: ArgumentHelp(
         "SpAtten KV-cache pruning (decoders): the W tokens before the newest are never pruned, besides the first and the newest (default \(SpAttenMethod.defaultRecentWindow), chosen on WikiText-2 valid; 0: none).",
         valueName: "W"))
     var spattenRecent: Int?
@@ -43,13 +48,13 @@ struct SpAttenOptions: ParsableArguments {
     /// Whether any SpAtten option was given.
     var given: Bool {
         tokenRatio != nil || tokenRatioStart != nil || referenceLength != nil || headRatio != nil || valueRatio != nil || keyBits != nil
-            || lsbBits != nil || queryBits != nil || valueBits != nil || requantThreshold != nil || spattenRecent != nil
+            || lsbBits != nil || queryBits != nil || valueBits != nil || requantThreshold != nil || quantScale != nil || spattenRecent != nil
     }
 
     /// These settings as a plan.
     func plan() throws -> AttentionPlan {
-        if keyBits == nil && (lsbBits != nil || queryBits != nil || valueBits != nil || requantThreshold != nil) {
-            throw ValidationError("--lsb-bits, --query-bits, --value-bits and --requant-threshold need --key-bits")
+        if keyBits == nil && (lsbBits != nil || queryBits != nil || valueBits != nil || requantThreshold != nil || quantScale != nil) {
+            throw ValidationError("--lsb-bits, --query-bits, --value-bits, --requant-threshold and --quant-scale need --key-bits")
         }
         let quantization = try keyBits.map { keyBits in
             let lsb = lsbBits ?? 4
@@ -59,7 +64,8 @@ struct SpAttenOptions: ParsableArguments {
             }
             let threshold = requantThreshold ?? 0.1
             guard (0...1).contains(threshold) else { throw ValidationError("--requant-threshold must be in [0, 1], got \(threshold)") }
-            return ProgressiveQuantization(keyBits: keyBits, lsbBits: lsb, queryBits: queryBits, valueBits: valueBits, threshold: threshold)
+            return ProgressiveQuantization(keyBits: keyBits, lsbBits: lsb, queryBits: queryBits, valueBits: valueBits, threshold: threshold,
+                                           granularity: quantScale ?? .head)
         }
         var plan = AttentionPlan(method: "spatten", tokenRatio: tokenRatio, tokenRatioStart: tokenRatioStart, referenceLength: referenceLength,
                                  headRatio: headRatio, valueRatio: valueRatio, quantization: quantization)
@@ -67,3 +73,5 @@ struct SpAttenOptions: ParsableArguments {
         return plan
     }
 }
+
+extension ProgressiveQuantization.Granularity: ExpressibleByArgument {}

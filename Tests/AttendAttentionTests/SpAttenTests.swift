@@ -161,6 +161,49 @@ struct SpAttenTests {
         #expect(maxError(fine, want.out) < 1e-3)
     }
 
+    @Test("token-scale quantization: decode rows on the layer's codes equal SpAttenHead on the dequantized values; codes are exact; pruning compacts them",
+          arguments: [(1, 16), (3, 64), (4, 97)])
+    func quantizedCache(queries: Int, d: Int) {
+        let n = 97
+        for threshold in [0.1, 1.0] {
+            let quantization = ProgressiveQuantization(keyBits: 8, lsbBits: 4, valueBits: 8, threshold: threshold, granularity: .token)
+            let inputs = TestInputs(queries: queries, keys: n, heads: 6, kvHeads: 2, d: d, mask: AttentionMask(causal: true, causalOffset: n - queries),
+                                    seed: UInt64(d + queries))
+            let method = SpAttenMethod(schedule: SpAttenSchedule(layers: 4), quantization: quantization)
+            var states = [AttentionState(length: n)], records: [[HeadWorkload]] = []
+            let got = inputs.run { records = method.attend(layer: 0, [$0], states: &states) }
+            var requantized: [Int] = []
+            let want = inputs.run { p in requantized = (0..<6).map { SpAttenHead(p, head: $0, quantization: quantization, valueRatio: 0).requantizedRows } }
+            #expect(zip(got, want).allSatisfy { abs($0 - $1) < 1e-5 }, "queries \(queries), d \(d), θ \(threshold)")
+            #expect(records[0].map { $0.spatten!.requantizedRows } == requantized)
+            if threshold == 1 { #expect(requantized.allSatisfy { $0 == queries }) }
+
+            // The codes: (msb·2^4 + lsb)·s is the 12-bit per-row value, (msb·2^4 + 8)·s the MSB-only one.
+            let cache = states[0].quantizedKV!
+            #expect(cache.rows == n)
+            let full = inputs.k.withUnsafeBufferPointer { ProgressiveQuantization.quantized($0.baseAddress!, ld: d, rows: 2 * n, d: d, bits: 12, perRow: true) }
+            let msb = inputs.k.withUnsafeBufferPointer { ProgressiveQuantization.quantized($0.baseAddress!, ld: d, rows: 2 * n, d: d, bits: 12, droppedLSBs: 4, perRow: true) }
+            for r in 0..<(2 * n) {  // row r: token r / 2, KV head r % 2
+                let s = cache.keyScales[r]
+                for c in 0..<d {
+                    #expect(Float(Int(cache.keyMSBs[r * d + c]) * 16 + Int(cache.keyLSBs[r * d + c])) * s == full[r * d + c])
+                    #expect((Float(cache.keyMSBs[r * d + c]) * 16 + 8) * s == msb[r * d + c])
+                }
+            }
+        }
+        // Pruning (layer 3 of 4 prunes): the codes are those of the surviving rows, in order.
+        let inputs = TestInputs(queries: 1, keys: n, heads: 2, d: d, mask: AttentionMask(causal: true, causalOffset: n - 1), seed: 5)
+        let quantization = ProgressiveQuantization(keyBits: 8, lsbBits: 4, valueBits: 8, granularity: .token)
+        var states = [AttentionState(length: n)]
+        _ = inputs.run { _ = SpAttenMethod(schedule: SpAttenSchedule(layers: 4, tokenRatio: 0.5), quantization: quantization).attend(layer: 3, [$0], states: &states) }
+        let kept = states[0].positions
+        #expect(kept.count < n)
+        let survivors = QuantizedKVCache(kvHeads: 2, headDim: d, quantization: quantization)
+        let (k, v) = (kept.flatMap { inputs.k[($0 * 2 * d)..<($0 * 2 * d + 2 * d)] }, kept.flatMap { inputs.v[($0 * 2 * d)..<($0 * 2 * d + 2 * d)] })
+        survivors.append(k: k, ldk: 2 * d, v: v, ldv: 2 * d, rows: kept.count)
+        #expect(states[0].quantizedKV! == survivors)
+    }
+
     @Test("local value pruning fetches ⌈(1 − r)·keys⌉ V rows, those with the largest probability sums")
     func valuePruning() {
         let inputs = TestInputs(queries: 20, keys: 31, heads: 1, d: 8, seed: 4)

@@ -118,4 +118,24 @@ struct SpAttenDecoderTests {
         #expect(again.logits.data == output.logits.data, "deterministic")
         #expect(output.logits.data.allSatisfy { $0.isFinite })
     }
+    @Test("token-scale quantization: decode steps on each layer's codes give the one-pass logits (dequantized values) within Float32 rounding; with pruning the codes follow the cache rows")
+    func quantizedCache() throws {
+        let model = try LlamaModel(directory: decoderGoldens.appendingPathComponent("tiny-llama"))
+        let quantization = ProgressiveQuantization(keyBits: 8, lsbBits: 4, valueBits: 8, threshold: 0.5, granularity: .token)
+        let method = SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount), quantization: quantization)
+        let (stepwise, cache) = try decode(model, method, steps: 8)
+        #expect((0..<model.layerCount).allSatisfy { cache.states[$0].quantizedKV?.rows == 38 })
+        let tokens = prompt + (0..<8).map { ($0 * 11 + 3) % 97 }
+        let onePass = try model.forward(tokens, cache: model.makeCache(capacity: 8), attention: method, rows: .all).logits
+        let vocabulary = onePass.shape[1]
+        let want = Array(onePass.data[((prompt.count - 1) * vocabulary)...])
+        #expect(stepwise.count == want.count)
+        let scale = want.map(abs).max()!
+        #expect(zip(stepwise, want).allSatisfy { abs($0 - $1) <= 1e-4 * scale }, "largest difference \(zip(stepwise, want).map { abs($0 - $1) }.max()!) of \(scale)")
+
+        let pruning = SpAttenMethod(schedule: SpAttenSchedule(layers: model.layerCount, tokenRatio: 0.5), quantization: quantization)
+        _ = try decode(model, pruning, steps: 12) { cache in
+            for l in 0..<model.layerCount { #expect(cache.states[l].quantizedKV?.rows == cache.rows(layer: l)) }
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import CAttendKernels
 import Foundation
 
 /// One head of SpAtten's attention when progressive quantization or local value pruning is on
@@ -5,7 +6,8 @@ import Foundation
 /// `s_ij = q_i·k_j / √d` with K's MSBs, `p_i = softmax(s_i)`; if `max_j p_ij < θ` the row is
 /// recomputed with the full K. Then local value pruning keeps the V rows of the ⌈(1 − ratio)·keys⌉
 /// keys with the largest Σ_i p_ij and `o_i = Σ_{j kept} p_ij v_j` (pruned V rows are not fetched, the
-/// kept probabilities are not renormalised). Plain loops: the inputs here are short (≤ 512 tokens).
+/// kept probabilities are not renormalised). Plain loops: the inputs here are short (≤ 512 tokens) —
+/// except decode rows on a layer's codes, which run in C.
 struct SpAttenHead {
     /// Column sums Σ_i p_ij: [keys] (before value pruning: the token importance).
     var columnSums: [Float]
@@ -21,11 +23,12 @@ struct SpAttenHead {
         // q: [nq, d], kMSB, kFull, v: [nk, d] — quantized copies, or the inputs as they are.
         let q, kMSB, kFull, v: [Float]
         if let qz = quantization {
-            q = ProgressiveQuantization.quantized(qp, ld: problem.ldq, rows: nq, d: d, bits: qz.queryBits)
-            kFull = ProgressiveQuantization.quantized(kp, ld: problem.ldk, rows: nk, d: d, bits: qz.keyBits + qz.lsbBits)
+            let perRow = qz.granularity == .token
+            q = ProgressiveQuantization.quantized(qp, ld: problem.ldq, rows: nq, d: d, bits: qz.queryBits, perRow: perRow)
+            kFull = ProgressiveQuantization.quantized(kp, ld: problem.ldk, rows: nk, d: d, bits: qz.keyBits + qz.lsbBits, perRow: perRow)
             kMSB = qz.lsbBits == 0 ? kFull
-                : ProgressiveQuantization.quantized(kp, ld: problem.ldk, rows: nk, d: d, bits: qz.keyBits + qz.lsbBits, droppedLSBs: qz.lsbBits)
-            v = ProgressiveQuantization.quantized(vp, ld: problem.ldv, rows: nk, d: d, bits: qz.valueBits)
+                : ProgressiveQuantization.quantized(kp, ld: problem.ldk, rows: nk, d: d, bits: qz.keyBits + qz.lsbBits, droppedLSBs: qz.lsbBits, perRow: perRow)
+            v = ProgressiveQuantization.quantized(vp, ld: problem.ldv, rows: nk, d: d, bits: qz.valueBits, perRow: perRow)
         } else {
             q = Self.copy(qp, ld: problem.ldq, rows: nq, d: d)
             kFull = Self.copy(kp, ld: problem.ldk, rows: nk, d: d)
@@ -64,6 +67,26 @@ struct SpAttenHead {
             for c in 0..<d { o[c] = acc[c] }
         }
         (columnSums, requantizedRows, valuesFetched) = (sums, requantized, keep)
+    }
+
+    /// Runs head h of a causal `problem` of a few query rows on its layer's codes (`cache`, which holds
+    /// the problem's keys), no value pruning: per row `attend_spatten_code_row`, Q quantized per row.
+    init(_ problem: AttentionProblem, head h: Int, codes cache: QuantizedKVCache, quantization qz: ProgressiveQuantization) {
+        let (nq, nk, d) = (problem.queries, problem.keys, problem.headDim)
+        precondition(cache.rows == nk, "SpAtten: \(cache.rows) quantized rows for \(nk) keys")
+        let q = ProgressiveQuantization.quantized(problem.q + h * d, ld: problem.ldq, rows: nq, d: d, bits: qz.queryBits, perRow: true)
+        var sums = [Float](repeating: 0, count: nk), p = sums, scratch = sums
+        var requantized = 0
+        cache.withCodes(head: problem.kvHead(of: h)) { codes in
+            var codes = codes
+            (codes.scale, codes.threshold) = (problem.scale, Float(qz.threshold))
+            for i in 0..<nq {
+                let allowed = Int32(max(0, min(nk, i + problem.mask.causalOffset + 1)))
+                requantized += Int(q.withUnsafeBufferPointer { attend_spatten_code_row(&codes, $0.baseAddress! + i * d, allowed, &p, &scratch, problem.out + i * problem.ldo + h * d) })
+                for j in 0..<Int(allowed) { sums[j] += p[j] }
+            }
+        }
+        (columnSums, requantizedRows, valuesFetched) = (sums, requantized, nk)
     }
 
     /// p[i, 0..<allowed] = softmax_j(q_i·k_j · scale) (max subtracted); p[i, allowed..<nk] = 0.

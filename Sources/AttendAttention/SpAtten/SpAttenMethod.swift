@@ -25,7 +25,13 @@ import AttendKernels
 ///   pruned (zero output, not computed).
 /// - **Local value pruning** (`valueRatio` > 0): per head, only the V rows of the ⌈(1 − ratio)·keys⌉
 ///   keys with the largest probability column sums are fetched (`SpAttenHead`).
-/// - **Progressive quantization** (`quantization`): MSB-first Q·Kᵀ, LSB refetch for flat rows.
+/// - **Progressive quantization** (`quantization`): MSB-first Q·Kᵀ, LSB refetch for flat rows. With
+///   a scale per token (`granularity` `.token`, bits ≤ 8) a causal problem's layer keeps its K and V as
+///   codes in its state (`QuantizedKVCache`: each new row quantized once, pruned rows dropped with their
+///   tokens), and rows of problems of at most `TiledAttention.inPlaceRows` queries (decode steps) run on
+///   the codes in C (`attend_spatten_code_row`): the MSBs and V codes are all they fetch, the LSBs only
+///   when they requantize. Other problems run `SpAttenHead` on the dequantized values, the same
+///   attention in another summation order.
 ///
 /// Without value pruning and quantization the tiled kernel computes attention (column sums on
 /// request), so with every ratio 0 the method is exactly `TiledMethod` (tested). Every head that ran
@@ -75,7 +81,8 @@ public struct SpAttenMethod: AttentionMethod {
         // Column sums only when a selection will read them: a later layer's (encoders), this layer's cache (decoders).
         let causal = problems.contains { $0.mask.causal }
         let accumulates = causal ? schedule.keptFraction(layer: l, length: 1) < 1 : schedule.prunesTokens(after: l)
-        let computed = run(masked, columnSums: accumulates)
+        let codes = masked.enumerated().map { b, p in keptCodes(p, &states[b]) }
+        let computed = run(masked, columnSums: accumulates, codes: codes)
         var records: [[HeadWorkload]] = []
         for (b, problem) in masked.enumerated() {
             if prunesHeads { addHeadImportance(problem, &states[b]) }
@@ -84,10 +91,14 @@ public struct SpAttenMethod: AttentionMethod {
                     for (j, position) in states[b].positions.enumerated() { states[b].tokenImportance[position] += computed[b].columnSums[h][j] }
                 }
             }
-            let before = states[b].positions.count
+            let before = states[b].positions
             let topK = accumulates ? pruneTokens(layer: l, causal: causal, &states[b]) : nil
+            if topK != nil, let cache = codes[b] {
+                let kept = Set(states[b].positions)
+                cache.keep(before.indices.filter { kept.contains(before[$0]) })
+            }
             records.append(spattenRecords(layer: l, problem, computed[b], topK: topK, length: states[b].tokenImportance.count,
-                                          accumulates: accumulates, keptTokens: before))
+                                          accumulates: accumulates, keptTokens: before.count))
         }
         return records
     }
@@ -101,9 +112,24 @@ public struct SpAttenMethod: AttentionMethod {
         var requantized: [Int], valuesFetched: [Int]
     }
 
+    /// A causal problem's codes when its K and V are kept quantized per token (`QuantizedKVCache.fits`):
+    /// the state's cache, created on the first call, with the rows it lacks (the call's new tokens,
+    /// the last `keys − rows` of the problem's K and V) appended.
+    private func keptCodes(_ problem: AttentionProblem, _ state: inout AttentionState) -> QuantizedKVCache? {
+        guard problem.mask.causal, let q = quantization, QuantizedKVCache.fits(q) else { return nil }
+        let cache = state.quantizedKV ?? QuantizedKVCache(kvHeads: problem.kvHeads, headDim: problem.headDim, quantization: q)
+        precondition(cache.rows <= problem.keys && cache.kvHeads == problem.kvHeads && cache.headDim == problem.headDim,
+                     "SpAtten: the layer's quantized cache holds \(cache.rows) rows of \(cache.kvHeads)×\(cache.headDim), the problem \(problem.keys) of \(problem.kvHeads)×\(problem.headDim)")
+        let held = cache.rows
+        cache.append(k: problem.k + held * problem.ldk, ldk: problem.ldk, v: problem.v + held * problem.ldv, ldv: problem.ldv, rows: problem.keys - held)
+        state.quantizedKV = cache
+        return cache
+    }
+
     /// Attention of every problem: the tiled kernel (column sums on request), or `SpAttenHead` per
-    /// head when quantization or value pruning is on.
-    func run(_ problems: [AttentionProblem], columnSums: Bool) -> [Computed] {
+    /// head when quantization or value pruning is on — on the codes (`attend_spatten_code_row`) for
+    /// decode rows of a problem whose K and V are kept quantized (`codes`).
+    func run(_ problems: [AttentionProblem], columnSums: Bool, codes: [QuantizedKVCache?]) -> [Computed] {
         if quantization == nil && valueRatio == 0 {
             return TiledAttention.run(problems, columnSums: columnSums).enumerated().map { p, result in
                 Computed(workloads: result.workloads, columnSums: result.columnSums, requantized: Array(repeating: 0, count: problems[p].heads),
@@ -125,7 +151,12 @@ public struct SpAttenMethod: AttentionMethod {
         nonisolated(unsafe) let output = heads
         Parallel.forEach(tasks.count) { index in
             let (p, h) = tasks[index]
-            output.initializeElement(at: index, to: SpAttenHead(problems[p], head: h, quantization: quantization, valueRatio: valueRatio))
+            let head = if let cache = codes[p], valueRatio == 0, problems[p].queries <= TiledAttention.inPlaceRows {
+                SpAttenHead(problems[p], head: h, codes: cache, quantization: quantization!)
+            } else {
+                SpAttenHead(problems[p], head: h, quantization: quantization, valueRatio: valueRatio)
+            }
+            output.initializeElement(at: index, to: head)
         }
         var computed = problems.map { problem in
             Computed(workloads: [], columnSums: Array(repeating: [], count: problem.heads), requantized: Array(repeating: 0, count: problem.heads),

@@ -370,6 +370,38 @@ void attend_dot_rows_portable(const float *x, const float *rows, int ld, int n, 
 void attend_weighted_rows(const float *w, const float *rows, int ld, int n, int d, float *acc);
 void attend_weighted_rows_portable(const float *w, const float *rows, int ld, int n, int d, float *acc);
 
+/// out[j] = x · rows[j] over n rows of d int8 (or uint8) codes at stride ld, codes converted to
+/// Float32 (SpAtten's quantized K rows). The _portable bodies are their slow twins.
+void attend_dot_i8_rows(const float *x, const int8_t *rows, int ld, int n, int d, float *out);
+void attend_dot_i8_rows_portable(const float *x, const int8_t *rows, int ld, int n, int d, float *out);
+void attend_dot_u8_rows(const float *x, const uint8_t *rows, int ld, int n, int d, float *out);
+void attend_dot_u8_rows_portable(const float *x, const uint8_t *rows, int ld, int n, int d, float *out);
+
+/// acc[c] += Σ_j w[j] · rows[j][c] over n rows of d int8 codes at stride ld, rows with w[j] = 0 not
+/// read (SpAtten's quantized V rows). attend_weighted_i8_rows_portable is its slow twin.
+void attend_weighted_i8_rows(const float *w, const int8_t *rows, int ld, int n, int d, float *acc);
+void attend_weighted_i8_rows_portable(const float *w, const int8_t *rows, int ld, int n, int d, float *acc);
+
+/// One KV head of a cache stored by SpAtten's progressive quantization with a scale per token
+/// (SPEC §4.5): key j = (k_msb[j]·2^lsb_bits + k_lsb[j])·k_scale[j], value j = v_code[j]·v_scale[j].
+typedef struct {
+    const int8_t *k_msb;    // [n, ld] MSB codes ⌊code / 2^lsb_bits⌋
+    const uint8_t *k_lsb;   // [n, ld] LSB codes code − msb·2^lsb_bits in [0, 2^lsb_bits) (unused when lsb_bits = 0)
+    const float *k_scale;   // k_scale[j·scale_ld]
+    const int8_t *v_code;   // [n, ld]
+    const float *v_scale;   // v_scale[j·scale_ld]
+    int ld, scale_ld, n, d, lsb_bits;
+    float scale;            // the attention scale (1/√d)
+    float threshold;        // requantize when the largest MSB probability is below this
+} attend_spatten_codes;
+
+/// One query row q[d] over the first `allowed` keys of kv: s_j = scale · q·k̃_j with k̃_j the MSB-only
+/// key (the dropped LSBs at the midpoint of their range, (msb·2^l + 2^(l−1))·s_j), p = softmax(s);
+/// if max p < threshold (and lsb_bits > 0) the row is recomputed with the full keys. Writes p[0, n)
+/// (0 past `allowed`) and out[d] = Σ_j p_j·v_j; scratch holds n floats. Returns 1 when the row
+/// fetched the LSBs.
+int attend_spatten_code_row(const attend_spatten_codes *kv, const float *q, int allowed, float *p, float *scratch, float *out);
+
 /// In place over `rows` rows of n values (stride ld):
 /// x ← (x + residual − μ) / √(σ² + eps) · gamma + beta, where μ, σ² are of (x + residual) per row.
 /// residual may be NULL.
