@@ -1,145 +1,153 @@
-// SpAtten's progressive quantization over a KV cache stored as integer codes (SPEC §4.5): dot
-// products of Float32 query rows with int8 / uint8 code rows, weighted sums of int8 code rows, and
-// one decode row's attention built from them. AVX2 bodies convert 8 codes at a time to Float32 and
-// use FMA; the portable twins sum in plain order.
+// SpAtten's progressive quantization over a KV cache stored as integer codes (SPEC §4.5): exact
+// integer dot products of int16 query codes with int8 / uint8 key code rows, weighted sums of int8
+// value code rows, and one query row of a KV head's group of query heads built from them. The AVX2
+// bodies widen 16 codes at a time to int16 and multiply-add pairs (`vpmaddwd`, exact in int32), and
+// share each widened key chunk among the group's heads; the portable twins loop in plain order.
 #include "CAttendKernels.h"
 #include "simd_target.h"
 #include <math.h>
 #include <string.h>
 
-void attend_dot_i8_rows_portable(const float *x, const int8_t *rows, int ld, int n, int d, float *out) {
-    for (int j = 0; j < n; j++) {
-        const int8_t *row = rows + (size_t)j * ld;
-        float sum = 0;
-        for (int c = 0; c < d; c++) sum += x[c] * (float)row[c];
-        out[j] = sum;
-    }
+enum { MAX_GROUP = ATTEND_SPATTEN_MAX_GROUP };
+
+void attend_dot_code_rows_portable(const int16_t *q, int m, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout) {
+    for (int h = 0; h < m; h++)
+        for (int j = 0; j < n; j++) {
+            int32_t sum = 0;
+            for (int c = 0; c < d; c++) {
+                int code = is_unsigned ? ((const uint8_t *)rows)[(size_t)j * ld + c] : ((const int8_t *)rows)[(size_t)j * ld + c];
+                sum += (int32_t)q[(size_t)h * d + c] * code;
+            }
+            out[(size_t)h * ldout + j] = sum;
+        }
 }
 
-void attend_dot_u8_rows_portable(const float *x, const uint8_t *rows, int ld, int n, int d, float *out) {
-    for (int j = 0; j < n; j++) {
-        const uint8_t *row = rows + (size_t)j * ld;
-        float sum = 0;
-        for (int c = 0; c < d; c++) sum += x[c] * (float)row[c];
-        out[j] = sum;
-    }
-}
-
-void attend_weighted_i8_rows_portable(const float *w, const int8_t *rows, int ld, int n, int d, float *acc) {
-    for (int j = 0; j < n; j++) {
-        if (w[j] == 0) continue;
-        const int8_t *row = rows + (size_t)j * ld;
-        for (int c = 0; c < d; c++) acc[c] += w[j] * (float)row[c];
-    }
+void attend_weighted_code_rows_portable(const float *w, int ldw, int m, const int8_t *rows, int ld, int n, int d, float *acc, int ldacc) {
+    for (int h = 0; h < m; h++)
+        for (int j = 0; j < n; j++) {
+            float wj = w[(size_t)h * ldw + j];
+            if (wj == 0) continue;
+            for (int c = 0; c < d; c++) acc[(size_t)h * ldacc + c] += wj * (float)rows[(size_t)j * ld + c];
+        }
 }
 
 #ifdef ATTEND_HAVE_AVX2
-ATTEND_AVX2 static inline __m256 load_i8x8(const int8_t *p) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+ATTEND_AVX2 __attribute__((always_inline)) static inline __m256i widen16(const void *p, int is_unsigned) {
+    __m128i bytes = _mm_loadu_si128((const __m128i *)p);
+    return is_unsigned ? _mm256_cvtepu8_epi16(bytes) : _mm256_cvtepi8_epi16(bytes);
 }
 
-ATTEND_AVX2 static inline __m256 load_u8x8(const uint8_t *p) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
-}
-
-ATTEND_AVX2 static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
-/// Four rows per step share each load of x; their sums reduced together by two hadd levels (as
-/// dot_rows_avx2 for Float32 rows). LOAD converts 8 codes of one row to Float32.
-#define DOT_CODE_ROWS(name, type, load)                                                                   \
-    ATTEND_AVX2 static void name(const float *x, const type *rows, int ld, int n, int d, float *out) {  \
-        int j = 0;                                                                                      \
-        for (; j + 4 <= n; j += 4) {                                                                    \
-            const type *r0 = rows + (size_t)j * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;        \
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                 \
-            int c = 0;                                                                                  \
-            for (; c + 8 <= d; c += 8) {                                                                \
-                __m256 xv = _mm256_loadu_ps(x + c);                                                     \
-                a0 = _mm256_fmadd_ps(xv, load(r0 + c), a0);                                             \
-                a1 = _mm256_fmadd_ps(xv, load(r1 + c), a1);                                             \
-                a2 = _mm256_fmadd_ps(xv, load(r2 + c), a2);                                             \
-                a3 = _mm256_fmadd_ps(xv, load(r3 + c), a3);                                             \
-            }                                                                                           \
-            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));                  \
-            float sums[4];                                                                              \
-            _mm_storeu_ps(sums, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));    \
-            for (; c < d; c++) {                                                                        \
-                sums[0] += x[c] * (float)r0[c]; sums[1] += x[c] * (float)r1[c];                         \
-                sums[2] += x[c] * (float)r2[c]; sums[3] += x[c] * (float)r3[c];                         \
-            }                                                                                           \
-            memcpy(out + j, sums, sizeof sums);                                                         \
-        }                                                                                               \
-        for (; j < n; j++) {                                                                            \
-            const type *row = rows + (size_t)j * ld;                                                    \
-            __m256 a = _mm256_setzero_ps();                                                             \
-            int c = 0;                                                                                  \
-            for (; c + 8 <= d; c += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(x + c), load(row + c), a);  \
-            float sum = hsum8(a);                                                                       \
-            for (; c < d; c++) sum += x[c] * (float)row[c];                                             \
-            out[j] = sum;                                                                               \
-        }                                                                                               \
+/// Four rows at a time; per row and 16-code chunk the widened codes feed the M heads' `vpmaddwd`;
+/// each head's four row sums come out of one hadd tree. Columns past the last full chunk of 16 and
+/// rows past the last group of four are summed in scalar code (exact either way).
+ATTEND_AVX2 __attribute__((always_inline)) static inline void dot_code_rows_avx2_m(const int16_t *q, const int M, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout) {
+    const size_t size = is_unsigned ? sizeof(uint8_t) : sizeof(int8_t);
+    const char *base = rows;
+    int d16 = d & ~15, j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m256i acc[MAX_GROUP][4];
+        for (int h = 0; h < M; h++) for (int r = 0; r < 4; r++) acc[h][r] = _mm256_setzero_si256();
+        for (int c = 0; c < d16; c += 16) {
+            for (int r = 0; r < 4; r++) {
+                __m256i k = widen16(base + ((size_t)(j + r) * ld + c) * size, is_unsigned);
+                for (int h = 0; h < M; h++)
+                    acc[h][r] = _mm256_add_epi32(acc[h][r], _mm256_madd_epi16(k, _mm256_loadu_si256((const __m256i *)(q + (size_t)h * d + c))));
+            }
+        }
+        for (int h = 0; h < M; h++) {
+            __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[h][0], acc[h][1]), _mm256_hadd_epi32(acc[h][2], acc[h][3]));
+            __m128i s = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+            int32_t sums[4];
+            _mm_storeu_si128((__m128i *)sums, s);
+            for (int r = 0; r < 4; r++) {
+                for (int c = d16; c < d; c++) {
+                    size_t at = (size_t)(j + r) * ld + c;
+                    int code = is_unsigned ? ((const uint8_t *)rows)[at] : ((const int8_t *)rows)[at];
+                    sums[r] += (int32_t)q[(size_t)h * d + c] * code;
+                }
+                out[(size_t)h * ldout + j + r] = sums[r];
+            }
+        }
     }
+    if (j < n) {  // the last rows, as the portable body (each head's out row offset by j)
+        for (int h = 0; h < M; h++)
+            for (int jj = j; jj < n; jj++) {
+                int32_t sum = 0;
+                for (int c = 0; c < d; c++) {
+                    size_t at = (size_t)jj * ld + c;
+                    int code = is_unsigned ? ((const uint8_t *)rows)[at] : ((const int8_t *)rows)[at];
+                    sum += (int32_t)q[(size_t)h * d + c] * code;
+                }
+                out[(size_t)h * ldout + jj] = sum;
+            }
+    }
+}
 
-DOT_CODE_ROWS(dot_i8_rows_avx2, int8_t, load_i8x8)
-DOT_CODE_ROWS(dot_u8_rows_avx2, uint8_t, load_u8x8)
+ATTEND_AVX2 static void dot_code_rows_avx2(const int16_t *q, int m, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout) {
+    // Constant group sizes and signedness (always inlined) keep the accumulators in registers and the widening branch-free.
+#define DOT_CASE(M) \
+    if (is_unsigned) dot_code_rows_avx2_m(q, M, rows, 1, ld, n, d, out, ldout); else dot_code_rows_avx2_m(q, M, rows, 0, ld, n, d, out, ldout); \
+    return;
+    switch (m) {
+    case 1: DOT_CASE(1)
+    case 2: DOT_CASE(2)
+    case 3: DOT_CASE(3)
+    default: DOT_CASE(4)
+    }
+#undef DOT_CASE
+}
 
-/// 64 columns of acc in 8 registers over all rows (8 independent FMA chains), then 8 at a time.
-ATTEND_AVX2 static void weighted_i8_rows_avx2(const float *w, const int8_t *rows, int ld, int n, int d, float *acc) {
+/// Per block of 32 columns: M × 4 accumulators over all rows, each row's codes converted once.
+ATTEND_AVX2 __attribute__((always_inline)) static inline void weighted_code_rows_avx2_m(const float *w, int ldw, const int M, const int8_t *rows, int ld, int n, int d, float *acc, int ldacc) {
     int c0 = 0;
-    for (; c0 + 64 <= d; c0 += 64) {
-        __m256 a[8];
-        for (int k = 0; k < 8; k++) a[k] = _mm256_loadu_ps(acc + c0 + 8 * k);
+    for (; c0 + 32 <= d; c0 += 32) {
+        __m256 a[MAX_GROUP][4];
+        for (int h = 0; h < M; h++) for (int k = 0; k < 4; k++) a[h][k] = _mm256_loadu_ps(acc + (size_t)h * ldacc + c0 + 8 * k);
         for (int j = 0; j < n; j++) {
-            if (w[j] == 0) continue;
             const int8_t *row = rows + (size_t)j * ld + c0;
-            __m256 wj = _mm256_set1_ps(w[j]);
-            for (int k = 0; k < 8; k++) a[k] = _mm256_fmadd_ps(wj, load_i8x8(row + 8 * k), a[k]);
+            __m256 v[4];
+            for (int k = 0; k < 4; k++) v[k] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + 8 * k))));
+            for (int h = 0; h < M; h++) {
+                __m256 wj = _mm256_set1_ps(w[(size_t)h * ldw + j]);
+                for (int k = 0; k < 4; k++) a[h][k] = _mm256_fmadd_ps(wj, v[k], a[h][k]);
+            }
         }
-        for (int k = 0; k < 8; k++) _mm256_storeu_ps(acc + c0 + 8 * k, a[k]);
+        for (int h = 0; h < M; h++) for (int k = 0; k < 4; k++) _mm256_storeu_ps(acc + (size_t)h * ldacc + c0 + 8 * k, a[h][k]);
     }
-    for (; c0 + 8 <= d; c0 += 8) {
-        __m256 a = _mm256_loadu_ps(acc + c0);
-        for (int j = 0; j < n; j++)
-            if (w[j] != 0) a = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), load_i8x8(rows + (size_t)j * ld + c0), a);
-        _mm256_storeu_ps(acc + c0, a);
+    if (c0 < d)  // the last columns, as the portable body
+        for (int h = 0; h < M; h++)
+            for (int j = 0; j < n; j++) {
+                float wj = w[(size_t)h * ldw + j];
+                for (int c = c0; c < d; c++) acc[(size_t)h * ldacc + c] += wj * (float)rows[(size_t)j * ld + c];
+            }
+}
+
+ATTEND_AVX2 static void weighted_code_rows_avx2(const float *w, int ldw, int m, const int8_t *rows, int ld, int n, int d, float *acc, int ldacc) {
+    switch (m) {
+    case 1: weighted_code_rows_avx2_m(w, ldw, 1, rows, ld, n, d, acc, ldacc); return;
+    case 2: weighted_code_rows_avx2_m(w, ldw, 2, rows, ld, n, d, acc, ldacc); return;
+    case 3: weighted_code_rows_avx2_m(w, ldw, 3, rows, ld, n, d, acc, ldacc); return;
+    default: weighted_code_rows_avx2_m(w, ldw, 4, rows, ld, n, d, acc, ldacc); return;
     }
-    if (c0 < d) {
-        for (int j = 0; j < n; j++) {
-            if (w[j] == 0) continue;
-            const int8_t *row = rows + (size_t)j * ld;
-            for (int c = c0; c < d; c++) acc[c] += w[j] * (float)row[c];
-        }
-    }
 }
 #endif
 
-void attend_dot_i8_rows(const float *x, const int8_t *rows, int ld, int n, int d, float *out) {
+void attend_dot_code_rows(const int16_t *q, int m, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout) {
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) { dot_i8_rows_avx2(x, rows, ld, n, d, out); return; }
+    if (attend_cpu_has_avx2_fma() && m >= 1 && m <= MAX_GROUP) { dot_code_rows_avx2(q, m, rows, is_unsigned, ld, n, d, out, ldout); return; }
 #endif
-    attend_dot_i8_rows_portable(x, rows, ld, n, d, out);
+    attend_dot_code_rows_portable(q, m, rows, is_unsigned, ld, n, d, out, ldout);
 }
 
-void attend_dot_u8_rows(const float *x, const uint8_t *rows, int ld, int n, int d, float *out) {
+void attend_weighted_code_rows(const float *w, int ldw, int m, const int8_t *rows, int ld, int n, int d, float *acc, int ldacc) {
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) { dot_u8_rows_avx2(x, rows, ld, n, d, out); return; }
+    if (attend_cpu_has_avx2_fma() && m >= 1 && m <= MAX_GROUP) { weighted_code_rows_avx2(w, ldw, m, rows, ld, n, d, acc, ldacc); return; }
 #endif
-    attend_dot_u8_rows_portable(x, rows, ld, n, d, out);
+    attend_weighted_code_rows_portable(w, ldw, m, rows, ld, n, d, acc, ldacc);
 }
 
-void attend_weighted_i8_rows(const float *w, const int8_t *rows, int ld, int n, int d, float *acc) {
-#ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) { weighted_i8_rows_avx2(w, rows, ld, n, d, acc); return; }
-#endif
-    attend_weighted_i8_rows_portable(w, rows, ld, n, d, acc);
-}
-
-/// p[0, n) ← softmax over the first `allowed` of raw scores s (scale applied), 0 beyond; returns
-/// the largest probability (1/Σ: the row's largest entry is e^0 = 1 before normalising).
+/// p[0, n) ← softmax over the first `allowed` raw scores (scale applied), 0 beyond; returns the
+/// largest probability (1/Σ: the row's largest entry is e^0 = 1 before normalising).
 static float softmax_prefix(float *p, int allowed, int n, float scale) {
     float m = -INFINITY, l = 0;
     attend_online_softmax_row(p, allowed, scale, &m, &l);
@@ -149,27 +157,34 @@ static float softmax_prefix(float *p, int allowed, int n, float scale) {
     return inv;
 }
 
-int attend_spatten_code_row(const attend_spatten_codes *kv, const float *q, int allowed, float *p, float *scratch, float *out) {
+void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, const float *q_scales, int m, int allowed,
+                              float *p, void *scratch, float *out, int ldo, int *requantized) {
     int n = kv->n, d = kv->d, l = kv->lsb_bits;
-    memset(out, 0, sizeof(float) * (size_t)d);
-    if (allowed <= 0) { memset(p, 0, sizeof(float) * (size_t)n); return 0; }
-    // MSB-only value of an element: (msb·2^l + 2^(l−1))·s_j (the midpoint of the dropped range), msb·s_j when l = 0.
-    float *msb_dots = scratch;  // [allowed] q·msb_j
-    attend_dot_i8_rows(q, kv->k_msb, kv->ld, allowed, d, msb_dots);
-    float q_sum = 0;
-    for (int c = 0; c < d; c++) q_sum += q[c];
+    for (int h = 0; h < m; h++) { memset(out + (size_t)h * ldo, 0, sizeof(float) * (size_t)d); requantized[h] = 0; }
+    if (allowed <= 0) { memset(p, 0, sizeof(float) * (size_t)m * n); return; }
+    int32_t *msb_dots = scratch;                 // [m, n]: q_code·msb_j, exact
+    int32_t *lsb_dots = msb_dots + (size_t)m * n; // [n]: q_code·lsb_j of a row that requantizes
+    float *w = (float *)(lsb_dots + n);          // [m, n]: p_j · v_scale_j
+    attend_dot_code_rows(q, m, kv->k_msb, 0, kv->ld, allowed, d, msb_dots, n);
+    // MSB-only key: (msb·2^l + 2^(l−1))·s_j (the midpoint of the dropped range), msb·s_j when l = 0.
     float step = (float)(1 << l), half = l > 0 ? (float)(1 << (l - 1)) : 0.0f;
-    for (int j = 0; j < allowed; j++) p[j] = kv->k_scale[(size_t)j * kv->scale_ld] * (step * msb_dots[j] + half * q_sum);
-    float peak = softmax_prefix(p, allowed, n, kv->scale);
-    int requantized = 0;
-    if (l > 0 && peak < kv->threshold) {  // a flat row: fetch the LSBs, recompute with the full code msb·2^l + lsb
-        attend_dot_u8_rows(q, kv->k_lsb, kv->ld, allowed, d, p);
-        for (int j = 0; j < allowed; j++) p[j] = kv->k_scale[(size_t)j * kv->scale_ld] * (step * msb_dots[j] + p[j]);
-        softmax_prefix(p, allowed, n, kv->scale);
-        requantized = 1;
+    for (int h = 0; h < m; h++) {
+        const int16_t *qh = q + (size_t)h * d;
+        const int32_t *dots = msb_dots + (size_t)h * n;
+        float *ph = p + (size_t)h * n;
+        int32_t q_sum = 0;
+        for (int c = 0; c < d; c++) q_sum += qh[c];
+        for (int j = 0; j < allowed; j++)
+            ph[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (step * (float)dots[j] + half * (float)q_sum);
+        float peak = softmax_prefix(ph, allowed, n, kv->scale);
+        if (l > 0 && peak < kv->threshold) {  // a flat row: fetch the LSBs, recompute with the full code msb·2^l + lsb
+            attend_dot_code_rows(qh, 1, kv->k_lsb, 1, kv->ld, allowed, d, lsb_dots, n);
+            for (int j = 0; j < allowed; j++)
+                ph[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (float)((int64_t)dots[j] * (1 << l) + lsb_dots[j]);
+            softmax_prefix(ph, allowed, n, kv->scale);
+            requantized[h] = 1;
+        }
+        for (int j = 0; j < allowed; j++) w[(size_t)h * n + j] = ph[j] * kv->v_scale[(size_t)j * kv->scale_ld];
     }
-    float *w = scratch;  // [allowed] p_j · v_scale_j
-    for (int j = 0; j < allowed; j++) w[j] = p[j] * kv->v_scale[(size_t)j * kv->scale_ld];
-    attend_weighted_i8_rows(w, kv->v_code, kv->ld, allowed, d, out);
-    return requantized;
+    attend_weighted_code_rows(w, n, m, kv->v_code, kv->ld, allowed, d, out, ldo);
 }

@@ -161,13 +161,14 @@ struct SpAttenTests {
         #expect(maxError(fine, want.out) < 1e-3)
     }
 
-    @Test("token-scale quantization: decode rows on the layer's codes equal SpAttenHead on the dequantized values; codes are exact; pruning compacts them",
-          arguments: [(1, 16), (3, 64), (4, 97)])
-    func quantizedCache(queries: Int, d: Int) {
+    @Test("token-scale quantization: causal rows on the layer's codes equal SpAttenHead on the dequantized values; codes are exact; pruning compacts them",
+          arguments: [(1, 16, 2), (3, 64, 2), (4, 97, 2), (97, 8, 1)])
+    func quantizedCache(queries: Int, d: Int, kvHeads: Int) {
         let n = 97
         for threshold in [0.1, 1.0] {
             let quantization = ProgressiveQuantization(keyBits: 8, lsbBits: 4, valueBits: 8, threshold: threshold, granularity: .token)
-            let inputs = TestInputs(queries: queries, keys: n, heads: 6, kvHeads: 2, d: d, mask: AttentionMask(causal: true, causalOffset: n - queries),
+            // 6 heads: groups of 3 on 2 KV heads, or 4 + 2 on one.
+            let inputs = TestInputs(queries: queries, keys: n, heads: 6, kvHeads: kvHeads, d: d, mask: AttentionMask(causal: true, causalOffset: n - queries),
                                     seed: UInt64(d + queries))
             let method = SpAttenMethod(schedule: SpAttenSchedule(layers: 4), quantization: quantization)
             var states = [AttentionState(length: n)], records: [[HeadWorkload]] = []
@@ -176,18 +177,19 @@ struct SpAttenTests {
             let want = inputs.run { p in requantized = (0..<6).map { SpAttenHead(p, head: $0, quantization: quantization, valueRatio: 0).requantizedRows } }
             #expect(zip(got, want).allSatisfy { abs($0 - $1) < 1e-5 }, "queries \(queries), d \(d), θ \(threshold)")
             #expect(records[0].map { $0.spatten!.requantizedRows } == requantized)
-            if threshold == 1 { #expect(requantized.allSatisfy { $0 == queries }) }
+            if threshold == 1 { #expect(requantized.allSatisfy { $0 == min(queries, n - 1) }) }  // a row with one allowed key has p = 1
 
             // The codes: (msb·2^4 + lsb)·s is the 12-bit per-row value, (msb·2^4 + 8)·s the MSB-only one.
             let cache = states[0].quantizedKV!
             #expect(cache.rows == n)
-            let full = inputs.k.withUnsafeBufferPointer { ProgressiveQuantization.quantized($0.baseAddress!, ld: d, rows: 2 * n, d: d, bits: 12, perRow: true) }
-            let msb = inputs.k.withUnsafeBufferPointer { ProgressiveQuantization.quantized($0.baseAddress!, ld: d, rows: 2 * n, d: d, bits: 12, droppedLSBs: 4, perRow: true) }
-            for r in 0..<(2 * n) {  // row r: token r / 2, KV head r % 2
-                let s = cache.keyScales[r]
+            let full = inputs.k.withUnsafeBufferPointer { ProgressiveQuantization.quantized($0.baseAddress!, ld: d, rows: kvHeads * n, d: d, bits: 12, perRow: true) }
+            let msb = inputs.k.withUnsafeBufferPointer { ProgressiveQuantization.quantized($0.baseAddress!, ld: d, rows: kvHeads * n, d: d, bits: 12, droppedLSBs: 4, perRow: true) }
+            for r in 0..<(kvHeads * n) {  // row r: token t = r / kvHeads, KV head g = r % kvHeads
+                let (t, codes) = (r / kvHeads, cache.heads[r % kvHeads])
+                let s = codes.keyScales[t]
                 for c in 0..<d {
-                    #expect(Float(Int(cache.keyMSBs[r * d + c]) * 16 + Int(cache.keyLSBs[r * d + c])) * s == full[r * d + c])
-                    #expect((Float(cache.keyMSBs[r * d + c]) * 16 + 8) * s == msb[r * d + c])
+                    #expect(Float(Int(codes.keyMSBs[t * d + c]) * 16 + Int(codes.keyLSBs[t * d + c])) * s == full[r * d + c])
+                    #expect((Float(codes.keyMSBs[t * d + c]) * 16 + 8) * s == msb[r * d + c])
                 }
             }
         }

@@ -7,7 +7,7 @@ import Foundation
 /// recomputed with the full K. Then local value pruning keeps the V rows of the ⌈(1 − ratio)·keys⌉
 /// keys with the largest Σ_i p_ij and `o_i = Σ_{j kept} p_ij v_j` (pruned V rows are not fetched, the
 /// kept probabilities are not renormalised). Plain loops: the inputs here are short (≤ 512 tokens) —
-/// except decode rows on a layer's codes, which run in C.
+/// except a decoder layer's rows on its codes, which run in C.
 struct SpAttenHead {
     /// Column sums Σ_i p_ij: [keys] (before value pruning: the token importance).
     var columnSums: [Float]
@@ -69,24 +69,42 @@ struct SpAttenHead {
         (columnSums, requantizedRows, valuesFetched) = (sums, requantized, keep)
     }
 
-    /// Runs head h of a causal `problem` of a few query rows on its layer's codes (`cache`, which holds
-    /// the problem's keys), no value pruning: per row `attend_spatten_code_row`, Q quantized per row.
-    init(_ problem: AttentionProblem, head h: Int, codes cache: QuantizedKVCache, quantization qz: ProgressiveQuantization) {
-        let (nq, nk, d) = (problem.queries, problem.keys, problem.headDim)
-        precondition(cache.rows == nk, "SpAtten: \(cache.rows) quantized rows for \(nk) keys")
-        let q = ProgressiveQuantization.quantized(problem.q + h * d, ld: problem.ldq, rows: nq, d: d, bits: qz.queryBits, perRow: true)
-        var sums = [Float](repeating: 0, count: nk), p = sums, scratch = sums
-        var requantized = 0
-        cache.withCodes(head: problem.kvHead(of: h)) { codes in
+    private init(columnSums: [Float], requantizedRows: Int, valuesFetched: Int) {
+        (self.columnSums, self.requantizedRows, self.valuesFetched) = (columnSums, requantizedRows, valuesFetched)
+    }
+
+    /// Runs `heads` (at most ATTEND_SPATTEN_MAX_GROUP, sharing one KV head) of a causal `problem` on its
+    /// layer's codes (`cache`, which holds the problem's keys), no value pruning: per query row
+    /// `attend_spatten_code_rows`, Q quantized per row and head (codes and scale, queryBits bits).
+    static func onCodes(_ problem: AttentionProblem, heads: [Int], codes cache: QuantizedKVCache, quantization qz: ProgressiveQuantization) -> [SpAttenHead] {
+        let (nq, nk, d, m) = (problem.queries, problem.keys, problem.headDim, heads.count)
+        let g = problem.kvHead(of: heads[0])
+        precondition(cache.rows == nk && (1...Int(ATTEND_SPATTEN_MAX_GROUP)).contains(m) && heads.allSatisfy { problem.kvHead(of: $0) == g },
+                     "SpAtten: \(cache.rows) quantized rows for \(nk) keys, \(m) heads of KV head \(g)")
+        var q = [Int16](repeating: 0, count: m * d), qScales = [Float](repeating: 0, count: m)
+        var sums = [Float](repeating: 0, count: m * nk), p = sums
+        var scratch = [Int32](repeating: 0, count: (2 * m + 1) * nk), out = [Float](repeating: 0, count: m * d)
+        var requantized = [Int](repeating: 0, count: m), flags = [Int32](repeating: 0, count: m)
+        cache.withCodes(head: g) { codes in
             var codes = codes
             (codes.scale, codes.threshold) = (problem.scale, Float(qz.threshold))
             for i in 0..<nq {
-                let allowed = Int32(max(0, min(nk, i + problem.mask.causalOffset + 1)))
-                requantized += Int(q.withUnsafeBufferPointer { attend_spatten_code_row(&codes, $0.baseAddress! + i * d, allowed, &p, &scratch, problem.out + i * problem.ldo + h * d) })
-                for j in 0..<Int(allowed) { sums[j] += p[j] }
+                for (r, h) in heads.enumerated() {
+                    let row = problem.q + i * problem.ldq + h * d
+                    let s = ProgressiveQuantization.scale(row, ld: d, rows: 1, d: d, bits: qz.queryBits)
+                    qScales[r] = s
+                    for c in 0..<d { q[r * d + c] = s > 0 ? Int16(ProgressiveQuantization.code(row[c], scale: s, bits: qz.queryBits)) : 0 }
+                }
+                let allowed = max(0, min(nk, i + problem.mask.causalOffset + 1))
+                attend_spatten_code_rows(&codes, q, qScales, Int32(m), Int32(allowed), &p, &scratch, &out, Int32(d), &flags)
+                for (r, h) in heads.enumerated() {
+ for c in 0..<d { problem.out[i * problem.ldo + h * d + c] = out[r * d + c] }
+                    requantized[r] += Int(flags[r])
+                    for j in 0..<allowed { sums[r * nk + j] += p[r * nk + j] }
+                }
             }
         }
-        (columnSums, requantizedRows, valuesFetched) = (sums, requantized, nk)
+        return (0..<m).map { r in SpAttenHead(columnSums: Array(sums[(r * nk)..<((r + 1) * nk)]), requantizedRows: requantized[r], valuesFetched: nk) }
     }
 
     /// p[i, 0..<allowed] = softmax_j(q_i·k_j · scale) (max subtracted); p[i, allowed..<nk] = 0.

@@ -1,4 +1,5 @@
 import AttendKernels
+import CAttendKernels
 
 /// SpAtten (Wang, Zhang, Han, HPCA 2021, arXiv 2012.09852; SPEC §4.5), each technique switchable:
 ///
@@ -28,10 +29,10 @@ import AttendKernels
 /// - **Progressive quantization** (`quantization`): MSB-first Q·Kᵀ, LSB refetch for flat rows. With
 ///   a scale per token (`granularity` `.token`, bits ≤ 8) a causal problem's layer keeps its K and V as
 ///   codes in its state (`QuantizedKVCache`: each new row quantized once, pruned rows dropped with their
-///   tokens), and rows of problems of at most `TiledAttention.inPlaceRows` queries (decode steps) run on
-///   the codes in C (`attend_spatten_code_row`): the MSBs and V codes are all they fetch, the LSBs only
-///   when they requantize. Other problems run `SpAttenHead` on the dequantized values, the same
-///   attention in another summation order.
+///   tokens), and its query rows (prompt and decode) run on the codes in C (`attend_spatten_code_row`):
+///   the MSBs and V codes are all they fetch, the LSBs only when they requantize — the same attention
+///   as `SpAttenHead` on the dequantized values (tested), in another summation order. Local value
+///   pruning still runs `SpAttenHead`.
 ///
 /// Without value pruning and quantization the tiled kernel computes attention (column sums on
 /// request), so with every ratio 0 the method is exactly `TiledMethod` (tested). Every head that ran
@@ -87,15 +88,23 @@ public struct SpAttenMethod: AttentionMethod {
         for (b, problem) in masked.enumerated() {
             if prunesHeads { addHeadImportance(problem, &states[b]) }
             if accumulates {
-                for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
-                    for (j, position) in states[b].positions.enumerated() { states[b].tokenImportance[position] += computed[b].columnSums[h][j] }
+                let positions = states[b].positions
+                states[b].tokenImportance.withUnsafeMutableBufferPointer { importance in
+                    for h in 0..<problem.heads where !problem.mask.skippedHeads.contains(h) {
+                        computed[b].columnSums[h].withUnsafeBufferPointer { sums in
+                            for (j, position) in positions.enumerated() { importance[position] += sums[j] }
+                        }
+                    }
                 }
             }
             let before = states[b].positions
             let topK = accumulates ? pruneTokens(layer: l, causal: causal, &states[b]) : nil
-            if topK != nil, let cache = codes[b] {
-                let kept = Set(states[b].positions)
-                cache.keep(before.indices.filter { kept.contains(before[$0]) })
+            if topK != nil, let cache = codes[b] {  // both position lists ascend: walk them together
+                var index = 0
+                cache.keep(states[b].positions.map { position in
+                    while before[index] != position { index += 1 }
+                    return index
+                })
             }
             records.append(spattenRecords(layer: l, problem, computed[b], topK: topK, length: states[b].tokenImportance.count,
                                           accumulates: accumulates, keptTokens: before.count))
@@ -112,11 +121,12 @@ public struct SpAttenMethod: AttentionMethod {
         var requantized: [Int], valuesFetched: [Int]
     }
 
-    /// A causal problem's codes when its K and V are kept quantized per token (`QuantizedKVCache.fits`):
+    /// A causal problem's codes when its K and V are kept quantized per token (`QuantizedKVCache.fits`;
+    /// other settings run `SpAttenHead` on every call):
     /// the state's cache, created on the first call, with the rows it lacks (the call's new tokens,
     /// the last `keys − rows` of the problem's K and V) appended.
     private func keptCodes(_ problem: AttentionProblem, _ state: inout AttentionState) -> QuantizedKVCache? {
-        guard problem.mask.causal, let q = quantization, QuantizedKVCache.fits(q) else { return nil }
+        guard problem.mask.causal, let q = quantization, QuantizedKVCache.fits(q, headDim: problem.headDim) else { return nil }
         let cache = state.quantizedKV ?? QuantizedKVCache(kvHeads: problem.kvHeads, headDim: problem.headDim, quantization: q)
         precondition(cache.rows <= problem.keys && cache.kvHeads == problem.kvHeads && cache.headDim == problem.headDim,
                      "SpAtten: the layer's quantized cache holds \(cache.rows) rows of \(cache.kvHeads)×\(cache.headDim), the problem \(problem.keys) of \(problem.kvHeads)×\(problem.headDim)")
@@ -127,8 +137,8 @@ public struct SpAttenMethod: AttentionMethod {
     }
 
     /// Attention of every problem: the tiled kernel (column sums on request), or `SpAttenHead` per
-    /// head when quantization or value pruning is on — on the codes (`attend_spatten_code_row`) for
-    /// decode rows of a problem whose K and V are kept quantized (`codes`).
+    /// head when quantization or value pruning is on — on the codes (`attend_spatten_code_row`) for a
+    /// problem whose K and V are kept quantized (`codes`) when no values are pruned.
     func run(_ problems: [AttentionProblem], columnSums: Bool, codes: [QuantizedKVCache?]) -> [Computed] {
         if quantization == nil && valueRatio == 0 {
             return TiledAttention.run(problems, columnSums: columnSums).enumerated().map { p, result in
@@ -136,36 +146,42 @@ public struct SpAttenMethod: AttentionMethod {
                          valuesFetched: Array(repeating: problems[p].keys, count: problems[p].heads))
             }
         }
-        var tasks: [(problem: Int, head: Int)] = []
+        // A task: heads of one problem — one head, or on the codes up to ATTEND_SPATTEN_MAX_GROUP heads sharing a KV head.
+        var tasks: [(problem: Int, heads: [Int])] = []
         for (p, problem) in problems.enumerated() {
-            for h in 0..<problem.heads {
-                if problem.mask.skippedHeads.contains(h) {
+            let onCodes = codes[p] != nil && valueRatio == 0
+            for g in 0..<(onCodes ? problem.kvHeads : 1) {
+                let heads = (0..<problem.heads).filter { !onCodes || problem.kvHead(of: $0) == g }
+                for h in heads where problem.mask.skippedHeads.contains(h) {
                     for i in 0..<problem.queries { (problem.out + i * problem.ldo + h * problem.headDim).update(repeating: 0, count: problem.headDim) }
-                } else {
-                    tasks.append((p, h))
                 }
+                let running = heads.filter { !problem.mask.skippedHeads.contains($0) }
+                let size = onCodes ? Int(ATTEND_SPATTEN_MAX_GROUP) : 1
+                for start in stride(from: 0, to: running.count, by: size) { tasks.append((p, Array(running[start..<min(start + size, running.count)]))) }
             }
         }
-        let heads = UnsafeMutableBufferPointer<SpAttenHead>.allocate(capacity: max(tasks.count, 1))
-        defer { heads.deallocate() }
-        nonisolated(unsafe) let output = heads
+        let results = UnsafeMutableBufferPointer<[SpAttenHead]>.allocate(capacity: max(tasks.count, 1))
+        defer { results.deinitialize().deallocate() }
+        nonisolated(unsafe) let output = results
         Parallel.forEach(tasks.count) { index in
-            let (p, h) = tasks[index]
-            let head = if let cache = codes[p], valueRatio == 0, problems[p].queries <= TiledAttention.inPlaceRows {
-                SpAttenHead(problems[p], head: h, codes: cache, quantization: quantization!)
+            let (p, heads) = tasks[index]
+            let computed = if let cache = codes[p], valueRatio == 0 {
+                SpAttenHead.onCodes(problems[p], heads: heads, codes: cache, quantization: quantization!)
             } else {
-                SpAttenHead(problems[p], head: h, quantization: quantization, valueRatio: valueRatio)
+                [SpAttenHead(problems[p], head: heads[0], quantization: quantization, valueRatio: valueRatio)]
             }
-            output.initializeElement(at: index, to: head)
+            output.initializeElement(at: index, to: computed)
         }
         var computed = problems.map { problem in
             Computed(workloads: [], columnSums: Array(repeating: [], count: problem.heads), requantized: Array(repeating: 0, count: problem.heads),
                      valuesFetched: Array(repeating: 0, count: problem.heads))
         }
-        for (index, (p, h)) in tasks.enumerated() {
-            computed[p].columnSums[h] = heads[index].columnSums
-            computed[p].requantized[h] = heads[index].requantizedRows
-            computed[p].valuesFetched[h] = heads[index].valuesFetched
+        for (index, (p, heads)) in tasks.enumerated() {
+            for (head, h) in zip(results[index], heads) {
+                computed[p].columnSums[h] = head.columnSums
+                computed[p].requantized[h] = head.requantizedRows
+                computed[p].valuesFetched[h] = head.valuesFetched
+            }
         }
         for (p, problem) in problems.enumerated() {
             let (nq, nk, d) = (problem.queries, problem.keys, problem.headDim)

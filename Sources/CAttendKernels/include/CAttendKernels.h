@@ -370,17 +370,21 @@ void attend_dot_rows_portable(const float *x, const float *rows, int ld, int n, 
 void attend_weighted_rows(const float *w, const float *rows, int ld, int n, int d, float *acc);
 void attend_weighted_rows_portable(const float *w, const float *rows, int ld, int n, int d, float *acc);
 
-/// out[j] = x · rows[j] over n rows of d int8 (or uint8) codes at stride ld, codes converted to
-/// Float32 (SpAtten's quantized K rows). The _portable bodies are their slow twins.
-void attend_dot_i8_rows(const float *x, const int8_t *rows, int ld, int n, int d, float *out);
-void attend_dot_i8_rows_portable(const float *x, const int8_t *rows, int ld, int n, int d, float *out);
-void attend_dot_u8_rows(const float *x, const uint8_t *rows, int ld, int n, int d, float *out);
-void attend_dot_u8_rows_portable(const float *x, const uint8_t *rows, int ld, int n, int d, float *out);
+/// The most query heads `attend_dot_code_rows`, `attend_weighted_code_rows` and
+/// `attend_spatten_code_rows` take at once (a KV head's group is split into chunks of at most this).
+#define ATTEND_SPATTEN_MAX_GROUP 4
 
-/// acc[c] += Σ_j w[j] · rows[j][c] over n rows of d int8 codes at stride ld, rows with w[j] = 0 not
-/// read (SpAtten's quantized V rows). attend_weighted_i8_rows_portable is its slow twin.
-void attend_weighted_i8_rows(const float *w, const int8_t *rows, int ld, int n, int d, float *acc);
-void attend_weighted_i8_rows_portable(const float *w, const int8_t *rows, int ld, int n, int d, float *acc);
+/// out[h·ldout + j] = q_h · rows[j] for the m query code rows q_h = q[h·d, (h+1)·d) (int16) and the n
+/// rows of d codes at stride ld (int8, or uint8 when is_unsigned), in int32 arithmetic — exact while
+/// d·max|q|·max|code| < 2^31, which the caller ensures. attend_dot_code_rows_portable is its slow twin
+/// (the same integers).
+void attend_dot_code_rows(const int16_t *q, int m, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout);
+void attend_dot_code_rows_portable(const int16_t *q, int m, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout);
+
+/// acc[h·ldacc + c] += Σ_j w[h·ldw + j] · rows[j][c] for h < m over n rows of d int8 codes at stride
+/// ld (each row read once for the m heads). attend_weighted_code_rows_portable is its slow twin.
+void attend_weighted_code_rows(const float *w, int ldw, int m, const int8_t *rows, int ld, int n, int d, float *acc, int ldacc);
+void attend_weighted_code_rows_portable(const float *w, int ldw, int m, const int8_t *rows, int ld, int n, int d, float *acc, int ldacc);
 
 /// One KV head of a cache stored by SpAtten's progressive quantization with a scale per token
 /// (SPEC §4.5): key j = (k_msb[j]·2^lsb_bits + k_lsb[j])·k_scale[j], value j = v_code[j]·v_scale[j].
@@ -395,12 +399,15 @@ typedef struct {
     float threshold;        // requantize when the largest MSB probability is below this
 } attend_spatten_codes;
 
-/// One query row q[d] over the first `allowed` keys of kv: s_j = scale · q·k̃_j with k̃_j the MSB-only
-/// key (the dropped LSBs at the midpoint of their range, (msb·2^l + 2^(l−1))·s_j), p = softmax(s);
-/// if max p < threshold (and lsb_bits > 0) the row is recomputed with the full keys. Writes p[0, n)
-/// (0 past `allowed`) and out[d] = Σ_j p_j·v_j; scratch holds n floats. Returns 1 when the row
-/// fetched the LSBs.
-int attend_spatten_code_row(const attend_spatten_codes *kv, const float *q, int allowed, float *p, float *scratch, float *out);
+/// One query row of m query heads sharing KV head kv (their codes q[h·d, (h+1)·d), int16, scales
+/// q_scales[h]) over its first `allowed` keys: s_hj = scale · q̃_h·k̃_j with k̃_j the MSB-only key (the
+/// dropped LSBs at the midpoint of their range, (msb·2^l + 2^(l−1))·s_j), p_h = softmax(s_h); a head
+/// whose max p_h < threshold (with lsb_bits > 0) fetches the LSBs and is recomputed with the full keys
+/// (requantized[h] = 1). The products are exact integers scaled once: q̃·k̃ = s_q·s_j·Σ q_code·key_code.
+/// Writes p[h·n + j] (0 past `allowed`) and out[h·ldo + c] = Σ_j p_hj·v_j. scratch: (2m + 1)·n
+/// 4-byte words. m ≤ ATTEND_SPATTEN_MAX_GROUP.
+void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, const float *q_scales, int m, int allowed,
+                              float *p, void *scratch, float *out, int ldo, int *requantized);
 
 /// In place over `rows` rows of n values (stride ld):
 /// x ← (x + residual − μ) / √(σ² + eps) · gamma + beta, where μ, σ² are of (x + residual) per row.
