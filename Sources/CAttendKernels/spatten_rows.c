@@ -158,33 +158,40 @@ static float softmax_prefix(float *p, int allowed, int n, float scale) {
 }
 
 void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, const float *q_scales, int m, int allowed,
-                              float *p, void *scratch, float *out, int ldo, int *requantized) {
+                              float *column_sums, void *scratch, float *const *out, int *requantized) {
     int n = kv->n, d = kv->d, l = kv->lsb_bits;
-    for (int h = 0; h < m; h++) { memset(out + (size_t)h * ldo, 0, sizeof(float) * (size_t)d); requantized[h] = 0; }
-    if (allowed <= 0) { memset(p, 0, sizeof(float) * (size_t)m * n); return; }
-    int32_t *msb_dots = scratch;                 // [m, n]: q_code·msb_j, exact
-    int32_t *lsb_dots = msb_dots + (size_t)m * n; // [n]: q_code·lsb_j of a row that requantizes
-    float *w = (float *)(lsb_dots + n);          // [m, n]: p_j · v_scale_j
+    for (int h = 0; h < m; h++) { memset(out[h], 0, sizeof(float) * (size_t)d); requantized[h] = 0; }
+    if (allowed <= 0) return;
+    int32_t *msb_dots = scratch;                  // [m, n]: q_code·msb_j, exact
+    int32_t *lsb_dots = msb_dots + (size_t)m * n;  // [n]: q_code·lsb_j of a row that requantizes
+    float *w = (float *)(lsb_dots + n);           // [m, n]: p_j · v_scale_j
+    float *p = w + (size_t)m * n;                 // [n]: one head's probabilities
+    float *acc = p + n;                           // [m, d]: the grouped output rows
     attend_dot_code_rows(q, m, kv->k_msb, 0, kv->ld, allowed, d, msb_dots, n);
     // MSB-only key: (msb·2^l + 2^(l−1))·s_j (the midpoint of the dropped range), msb·s_j when l = 0.
     float step = (float)(1 << l), half = l > 0 ? (float)(1 << (l - 1)) : 0.0f;
     for (int h = 0; h < m; h++) {
         const int16_t *qh = q + (size_t)h * d;
         const int32_t *dots = msb_dots + (size_t)h * n;
-        float *ph = p + (size_t)h * n;
         int32_t q_sum = 0;
         for (int c = 0; c < d; c++) q_sum += qh[c];
         for (int j = 0; j < allowed; j++)
-            ph[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (step * (float)dots[j] + half * (float)q_sum);
-        float peak = softmax_prefix(ph, allowed, n, kv->scale);
+            p[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (step * (float)dots[j] + half * (float)q_sum);
+        float peak = softmax_prefix(p, allowed, allowed, kv->scale);
         if (l > 0 && peak < kv->threshold) {  // a flat row: fetch the LSBs, recompute with the full code msb·2^l + lsb
             attend_dot_code_rows(qh, 1, kv->k_lsb, 1, kv->ld, allowed, d, lsb_dots, n);
             for (int j = 0; j < allowed; j++)
-                ph[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (float)((int64_t)dots[j] * (1 << l) + lsb_dots[j]);
-            softmax_prefix(ph, allowed, n, kv->scale);
+                p[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (float)((int64_t)dots[j] * (1 << l) + lsb_dots[j]);
+            softmax_prefix(p, allowed, allowed, kv->scale);
             requantized[h] = 1;
         }
-        for (int j = 0; j < allowed; j++) w[(size_t)h * n + j] = ph[j] * kv->v_scale[(size_t)j * kv->scale_ld];
+        float *wh = w + (size_t)h * n, *sums = column_sums ? column_sums + (size_t)h * n : 0;
+        for (int j = 0; j < allowed; j++) wh[j] = p[j] * kv->v_scale[(size_t)j * kv->scale_ld];
+        if (sums) for (int j = 0; j < allowed; j++) sums[j] += p[j];
     }
-    attend_weighted_code_rows(w, n, m, kv->v_code, kv->ld, allowed, d, out, ldo);
+    if (m == 1) { attend_weighted_code_rows(w, n, 1, kv->v_code, kv->ld, allowed, d, out[0], d); return; }
+    // The grouped sum writes m rows of d at one stride: into scratch, then to each head's output.
+    memset(acc, 0, sizeof(float) * (size_t)m * d);
+    attend_weighted_code_rows(w, n, m, kv->v_code, kv->ld, allowed, d, acc, d);
+    for (int h = 0; h < m; h++) memcpy(out[h], acc + (size_t)h * d, sizeof(float) * (size_t)d);
 }

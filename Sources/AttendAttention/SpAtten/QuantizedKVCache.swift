@@ -48,9 +48,6 @@ public final class QuantizedKVCache: @unchecked Sendable, Equatable {
     public func append(k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int, rows n: Int) {
         let (bits, step, d) = (keyBits + lsbBits, Float(1 << lsbBits), headDim)
         for g in 0..<kvHeads {
-            heads[g].keyMSBs.reserveCapacity((rows + n) * d)
-            heads[g].keyLSBs.reserveCapacity((rows + n) * d)
-            heads[g].values.reserveCapacity((rows + n) * d)
             for i in 0..<n {
                 let key = k + i * ldk + g * d, value = v + i * ldv + g * d
                 let ks = ProgressiveQuantization.scale(key, ld: d, rows: 1, d: d, bits: bits)

@@ -82,9 +82,10 @@ struct SpAttenHead {
         precondition(cache.rows == nk && (1...Int(ATTEND_SPATTEN_MAX_GROUP)).contains(m) && heads.allSatisfy { problem.kvHead(of: $0) == g },
                      "SpAtten: \(cache.rows) quantized rows for \(nk) keys, \(m) heads of KV head \(g)")
         var q = [Int16](repeating: 0, count: m * d), qScales = [Float](repeating: 0, count: m)
-        var sums = [Float](repeating: 0, count: m * nk), p = sums
-        var scratch = [Int32](repeating: 0, count: (2 * m + 1) * nk), out = [Float](repeating: 0, count: m * d)
-        var requantized = [Int](repeating: 0, count: m), flags = [Int32](repeating: 0, count: m)
+        var sums = [Float](repeating: 0, count: m * nk), requantized = [Int](repeating: 0, count: m), flags = [Int32](repeating: 0, count: m)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 4 * ((2 * m + 2) * nk + m * d), alignment: 64)
+        defer { scratch.deallocate() }
+        var outputs = [UnsafeMutablePointer<Float>?](repeating: nil, count: m)
         cache.withCodes(head: g) { codes in
             var codes = codes
             (codes.scale, codes.threshold) = (problem.scale, Float(qz.threshold))
@@ -94,14 +95,11 @@ struct SpAttenHead {
                     let s = ProgressiveQuantization.scale(row, ld: d, rows: 1, d: d, bits: qz.queryBits)
                     qScales[r] = s
                     for c in 0..<d { q[r * d + c] = s > 0 ? Int16(ProgressiveQuantization.code(row[c], scale: s, bits: qz.queryBits)) : 0 }
+                    outputs[r] = problem.out + i * problem.ldo + h * d
                 }
                 let allowed = max(0, min(nk, i + problem.mask.causalOffset + 1))
-                attend_spatten_code_rows(&codes, q, qScales, Int32(m), Int32(allowed), &p, &scratch, &out, Int32(d), &flags)
-                for (r, h) in heads.enumerated() {
- for c in 0..<d { problem.out[i * problem.ldo + h * d + c] = out[r * d + c] }
-                    requantized[r] += Int(flags[r])
-                    for j in 0..<allowed { sums[r * nk + j] += p[r * nk + j] }
-                }
+                attend_spatten_code_rows(&codes, q, qScales, Int32(m), Int32(allowed), &sums, scratch, outputs, &flags)
+                for r in 0..<m { requantized[r] += Int(flags[r]) }
             }
         }
         return (0..<m).map { r in SpAttenHead(columnSums: Array(sums[(r * nk)..<((r + 1) * nk)]), requantizedRows: requantized[r], valuesFetched: nk) }

@@ -69,17 +69,17 @@ public final class KVCache: @unchecked Sendable {
     func update(layer l: Int, newPositions: [Int], state: AttentionState) {
         let present = states[l].positions + newPositions
         if state.positions.count != present.count {
-            let keep = Set(state.positions)
-            precondition(keep.isSubset(of: present), "an attention method re-admitted a pruned token")
-            let (k, v) = (keys(layer: l), values(layer: l))
+            // Both lists ascend: walk them together, moving each kept row down to its new index.
+            let (k, v, kept) = (keys(layer: l), values(layer: l), state.positions)
             var row = 0
-            for (index, position) in present.enumerated() where keep.contains(position) {
+            for (index, position) in present.enumerated() where row < kept.count && kept[row] == position {
                 if index != row {
                     (k + row * width).update(from: k + index * width, count: width)
                     (v + row * width).update(from: v + index * width, count: width)
                 }
                 row += 1
             }
+            precondition(row == kept.count, "an attention method re-admitted a pruned token or reordered the positions")
         }
         states[l] = state
     }

@@ -404,10 +404,10 @@ typedef struct {
 /// dropped LSBs at the midpoint of their range, (msb·2^l + 2^(l−1))·s_j), p_h = softmax(s_h); a head
 /// whose max p_h < threshold (with lsb_bits > 0) fetches the LSBs and is recomputed with the full keys
 /// (requantized[h] = 1). The products are exact integers scaled once: q̃·k̃ = s_q·s_j·Σ q_code·key_code.
-/// Writes p[h·n + j] (0 past `allowed`) and out[h·ldo + c] = Σ_j p_hj·v_j. scratch: (2m + 1)·n
-/// 4-byte words. m ≤ ATTEND_SPATTEN_MAX_GROUP.
+/// Writes out[h][0, d) = Σ_j p_hj·v_j and, when column_sums is not NULL, adds p_hj to
+/// column_sums[h·n + j]. scratch: (2m + 2)·n + m·d 4-byte words. m ≤ ATTEND_SPATTEN_MAX_GROUP.
 void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, const float *q_scales, int m, int allowed,
-                              float *p, void *scratch, float *out, int ldo, int *requantized);
+                              float *column_sums, void *scratch, float *const *out, int *requantized);
 
 /// In place over `rows` rows of n values (stride ld):
 /// x ← (x + residual − μ) / √(σ² + eps) · gamma + beta, where μ, σ² are of (x + residual) per row.
