@@ -176,17 +176,17 @@ void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, 
         int32_t q_sum = 0;
         for (int c = 0; c < d; c++) q_sum += qh[c];
         for (int j = 0; j < allowed; j++)
-            p[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (step * (float)dots[j] + half * (float)q_sum);
+            p[j] = q_scales[h] * kv->k_scale[j] * (step * (float)dots[j] + half * (float)q_sum);
         float peak = softmax_prefix(p, allowed, allowed, kv->scale);
         if (l > 0 && peak < kv->threshold) {  // a flat row: fetch the LSBs, recompute with the full code msb·2^l + lsb
             attend_dot_code_rows(qh, 1, kv->k_lsb, 1, kv->ld, allowed, d, lsb_dots, n);
             for (int j = 0; j < allowed; j++)
-                p[j] = q_scales[h] * kv->k_scale[(size_t)j * kv->scale_ld] * (float)((int64_t)dots[j] * (1 << l) + lsb_dots[j]);
+                p[j] = q_scales[h] * kv->k_scale[j] * (float)((int64_t)dots[j] * (1 << l) + lsb_dots[j]);
             softmax_prefix(p, allowed, allowed, kv->scale);
             requantized[h] = 1;
         }
         float *wh = w + (size_t)h * n, *sums = column_sums ? column_sums + (size_t)h * n : 0;
-        for (int j = 0; j < allowed; j++) wh[j] = p[j] * kv->v_scale[(size_t)j * kv->scale_ld];
+        for (int j = 0; j < allowed; j++) wh[j] = p[j] * kv->v_scale[j];
         if (sums) for (int j = 0; j < allowed; j++) sums[j] += p[j];
     }
     if (m == 1) { attend_weighted_code_rows(w, n, 1, kv->v_code, kv->ld, allowed, d, out[0], d); return; }

@@ -103,7 +103,7 @@ public final class QuantizedKVCache: @unchecked Sendable, Equatable {
                         h.valueScales.withUnsafeBufferPointer { vs in
                             var codes = attend_spatten_codes()
                             (codes.k_msb, codes.k_lsb, codes.v_code, codes.k_scale, codes.v_scale) = (msb.baseAddress, lsb.baseAddress, v.baseAddress, ks.baseAddress, vs.baseAddress)
-                            (codes.ld, codes.scale_ld, codes.n, codes.d, codes.lsb_bits) = (Int32(headDim), 1, Int32(rows), Int32(headDim), Int32(lsbBits))
+                            (codes.ld, codes.n, codes.d, codes.lsb_bits) = (Int32(headDim), Int32(rows), Int32(headDim), Int32(lsbBits))
                             return body(codes)
                         }
                     }

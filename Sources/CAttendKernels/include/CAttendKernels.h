@@ -391,10 +391,10 @@ void attend_weighted_code_rows_portable(const float *w, int ldw, int m, const in
 typedef struct {
     const int8_t *k_msb;    // [n, ld] MSB codes ⌊code / 2^lsb_bits⌋
     const uint8_t *k_lsb;   // [n, ld] LSB codes code − msb·2^lsb_bits in [0, 2^lsb_bits) (unused when lsb_bits = 0)
-    const float *k_scale;   // k_scale[j·scale_ld]
+    const float *k_scale;   // [n]
     const int8_t *v_code;   // [n, ld]
-    const float *v_scale;   // v_scale[j·scale_ld]
-    int ld, scale_ld, n, d, lsb_bits;
+    const float *v_scale;   // [n]
+    int ld, n, d, lsb_bits;
     float scale;            // the attention scale (1/√d)
     float threshold;        // requantize when the largest MSB probability is below this
 } attend_spatten_codes;
