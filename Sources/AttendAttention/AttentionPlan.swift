@@ -5,7 +5,8 @@ import Foundation
 /// `{"method": "tiled", "softmax": "lut", "lut": {"integer_bits": 4, "fraction_bits": 8, "lsb_bits": 6}}`,
 /// `{"method": "hdp", "block_size": 2, "block_ratio": 0.3, "head_threshold": 4, "approximate": true, "softmax": "polynomial"}`,
 /// `{"method": "spatten", "token_ratio": 0.2, "token_ratio_start": 0.1, "head_ratio": 0.25, "value_ratio": 0.5,
-/// "quantization": {"key_bits": 6, "lsb_bits": 4, "threshold": 0.1}}`.
+/// "quantization": {"key_bits": 6, "lsb_bits": 4, "threshold": 0.1, "granularity": "head"}}` (granularity `token`: a
+/// scale per token, so a decoder keeps its KV cache as codes).
 /// Keys other than these (and a search's `search` record) are rejected, so a misspelt setting is
 /// an error rather than silently ignored.
 public struct AttentionPlan: Codable, Sendable, Equatable {

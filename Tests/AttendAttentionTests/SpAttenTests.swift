@@ -236,5 +236,10 @@ struct SpAttenTests {
         #expect(throws: AttentionPlanError.self) {
             try AttentionPlan.load(json: Data(#"{"method": "spatten", "quantization": {"key_bits": 1}}"#.utf8), source: "q.json")
         }
+        let token = #"{"method": "spatten", "quantization": {"key_bits": 8, "value_bits": 8, "granularity": "token"}}"#
+        #expect(try AttentionPlan.load(json: Data(token.utf8), source: "t.json").quantization?.granularity == .token)
+        #expect(throws: AttentionPlanError.self) {
+            try AttentionPlan.load(json: Data(#"{"method": "spatten", "quantization": {"key_bits": 8, "granularity": "row"}}"#.utf8), source: "r.json")
+        }
     }
 }

@@ -48,4 +48,23 @@ struct SpAttenCLITests {
         let result = try attend(["eval", "--task", "sst2", "--limit", "2", "--trace", path, "--trace-format", "spatten"])
         #expect(result.status == 1 && result.stderr.contains(path) && result.stderr.contains("--attention spatten"))
     }
+    @Test("--quant-scale: needs --key-bits, rejects other values, and token scales run a decoder on its quantized cache")
+    func quantScale() throws {
+        let alone = try attend(["eval", "--task", "sst2", "--limit", "2", "--attention", "spatten", "--quant-scale", "token"])
+        #expect(alone.status != 0 && alone.stderr.contains("--quant-scale") && alone.stderr.contains("--key-bits"))
+        let unknown = try attend(["eval", "--task", "sst2", "--limit", "2", "--attention", "spatten", "--key-bits", "8", "--quant-scale", "row"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("row"))
+        let model = repositoryRoot.appendingPathComponent("models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        let text = repositoryRoot.appendingPathComponent("../shared/data/wikitext2/test.txt").path
+        var perplexities: [Double] = []
+        for scale in ["head", "token"] {
+            let result = try attend(["perplexity", "-m", model, "-f", text, "--bytes", "8000", "-c", "32", "--chunks", "1", "--stepwise", "--json", "-t", "1",
+                                     "--attention", "spatten", "--key-bits", "8", "--value-bits", "8", "--quant-scale", scale])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            perplexities.append(try #require(object["perplexity"] as? Double))
+        }
+        // Both quantize the same values to the same bits, with scales over a head or over a token: close, not equal.
+        #expect(perplexities[0] != perplexities[1] && abs(perplexities[0] / perplexities[1] - 1) < 0.05, "\(perplexities)")
+    }
 }

@@ -29,7 +29,7 @@ import CAttendKernels
 /// - **Progressive quantization** (`quantization`): MSB-first Q·Kᵀ, LSB refetch for flat rows. With
 ///   a scale per token (`granularity` `.token`, bits ≤ 8) a causal problem's layer keeps its K and V as
 ///   codes in its state (`QuantizedKVCache`: each new row quantized once, pruned rows dropped with their
-///   tokens), and its query rows (prompt and decode) run on the codes in C (`attend_spatten_code_row`):
+///   tokens), and its query rows (prompt and decode) run on the codes in C (`attend_spatten_code_rows`):
 ///   the MSBs and V codes are all they fetch, the LSBs only when they requantize — the same attention
 ///   as `SpAttenHead` on the dequantized values (tested), in another summation order. Local value
 ///   pruning still runs `SpAttenHead`.
@@ -137,7 +137,7 @@ public struct SpAttenMethod: AttentionMethod {
     }
 
     /// Attention of every problem: the tiled kernel (column sums on request), or `SpAttenHead` per
-    /// head when quantization or value pruning is on — on the codes (`attend_spatten_code_row`) for a
+    /// head when quantization or value pruning is on — on the codes (`attend_spatten_code_rows`) for a
     /// problem whose K and V are kept quantized (`codes`) when no values are pruned.
     func run(_ problems: [AttentionProblem], columnSums: Bool, codes: [QuantizedKVCache?]) -> [Computed] {
         if quantization == nil && valueRatio == 0 {
