@@ -59,4 +59,20 @@ struct ConfigTests {
             try edited { $0.replacingOccurrences(of: "\"value\": 256", with: "\"value\": 1e400") }
         }
     }
+    @Test("a clock or memory so extreme that a cycle count would not fit an Int is an error naming the key, never a trap")
+    func extremeRates() throws {
+        func shippedText(_ file: String) throws -> String { try String(contentsOf: hardwareFolder.appendingPathComponent(file), encoding: .utf8) }
+        let hdp = try shippedText("hdp-edge.json").replacingOccurrences(of: #""frequency_mhz": { "value": 500"#, with: #""frequency_mhz": { "value": 1e300"#)
+        do { _ = try HDPConfig.load(hdp, file: "edge.json"); Issue.record("1e300 MHz loaded") } catch { #expect(error.key == "dram_gbps" && error.reason.contains("cycles")) }
+        let spatten = try shippedText("spatten.json").replacingOccurrences(of: #""frequency_mhz": { "value": 1000"#, with: #""frequency_mhz": { "value": 1e300"#)
+        do { _ = try SpAttenConfig.load(spatten, file: "spatten.json"); Issue.record("1e300 MHz loaded") } catch { #expect(error.key == "dram_gbps" && error.reason.contains("burst")) }
+        let io = try shippedText("io-a100.json")
+        for (from, to, key) in [(#""on_chip_kib": { "value": 192"#, #""on_chip_kib": { "value": 1e300"#, "on_chip_kib"),
+                                (#""word_bytes": { "value": 2"#, #""word_bytes": { "value": 1e300"#, "word_bytes")] {
+            do { _ = try IOHierarchy.load(io.replacingOccurrences(of: from, with: to), file: "io.json"); Issue.record("\(key) 1e300 loaded") } catch {
+                #expect(error.key == key && error.reason.contains("2147483647"))
+            }
+        }
+        for file in ["hdp-edge.json", "spatten.json", "io-a100.json"] { _ = try shipped(file) }  // the shipped rates pass
+    }
 }

@@ -36,9 +36,16 @@ public struct HDPConfig: Sendable, Equatable {
             sparsityEngineBlocksPerCycle: try r.count("sparsity_engine_blocks_per_cycle"),
             technologyNM: try r.number("technology_nm", minimum: 1), voltageV: try r.number("voltage_v", minimum: 0.1), energyTable: try r.string("energy_table"),
             sources: [:])
+        // Transfer cycles are bytes × this, an Int: a DRAM slower than a byte per 10^6 cycles is a typo, not a design.
+        guard config.cyclesPerDRAMByte <= 1e6 else {
+            throw r.error("dram_gbps", "a byte would take \(config.cyclesPerDRAMByte) cycles at frequency_mhz \(config.frequencyMHz); expected ≤ 10^6")
+        }
         try r.finish()
         var out = config
         out.sources = r.sources
         return out
     }
+
+    /// Clock cycles per byte moved at the configured DRAM bandwidth: f / bandwidth.
+    public var cyclesPerDRAMByte: Double { frequencyMHz * 1e6 / (dramGBps * 1e9) }
 }

@@ -85,10 +85,12 @@ public struct IOHierarchy: Sendable, Equatable {
         let kind = try r.string("kind")
         guard kind == "io" else { throw r.error("kind", "expected \"io\", got \"\(kind)\"") }
         let name = try r.string("name")
-        let onChip = try r.quantity("on_chip_kib", minimum: 0.001), word = try r.quantity("word_bytes", minimum: 1, integer: true)
+        let onChip = try r.quantity("on_chip_kib", minimum: 0.001), word = try r.count("word_bytes")
+        // The model counts on-chip words as an Int (KiB · 1024 / word bytes).
+        guard onChip.value <= Double(Int32.max) else { throw r.error("on_chip_kib", "must be ≤ \(Int32.max), got \(onChip.value)") }
         let bandwidth = try r.quantity("slow_memory_gbps", minimum: 0.001)
         try r.finish()
-        return IOHierarchy(name: name, onChipKiB: onChip.value, wordBytes: Int(word.value), slowMemoryGBps: bandwidth.value,
-                           sources: ["on_chip_kib": onChip.source, "word_bytes": word.source, "slow_memory_gbps": bandwidth.source])
+        return IOHierarchy(name: name, onChipKiB: onChip.value, wordBytes: word, slowMemoryGBps: bandwidth.value,
+                           sources: ["on_chip_kib": onChip.source, "word_bytes": r.sources["word_bytes"] ?? "", "slow_memory_gbps": bandwidth.source])
     }
 }

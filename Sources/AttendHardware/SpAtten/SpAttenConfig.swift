@@ -42,9 +42,18 @@ public struct SpAttenConfig: Sendable, Equatable {
             dramEnergyPerBitPJ: try r.number("dram_energy_per_bit_pj", minimum: 0), unquantizedBits: try r.count("unquantized_bits"),
             reportedPowerW: try r.number("reported_power_w", minimum: 0), reportedDRAMPowerW: try r.number("reported_dram_power_w", minimum: 0),
             reportedAreaMM2: try r.number("reported_area_mm2", minimum: 0), energyTable: try r.string("energy_table"), sources: [:])
+        // DRAM cycles are bursts × this, an Int: a burst taking more than 10^6 cycles is a typo, not a design.
+        guard config.cyclesPerBurst <= 1e6 else {
+            throw r.error("dram_gbps", "a \(config.dramBurstBytes)-byte burst would take \(config.cyclesPerBurst) cycles on one of \(config.dramChannels) channels at frequency_mhz \(config.frequencyMHz); expected ≤ 10^6")
+        }
         try r.finish()
         config.sources = r.sources
         return config
+    }
+
+    /// Cycles one channel takes for a burst: ⌈burst bytes / (dram_gbps / channels per cycle)⌉, at least 1.
+    var cyclesPerBurst: Double {
+        max(1, (Double(dramBurstBytes) / (dramGBps * 1e3 / frequencyMHz / Double(dramChannels))).rounded(.up))
     }
 
     /// Keys (or value rows) the Q·K (P·V) unit takes per cycle: ⌊multipliers / d⌋, at least 1
@@ -61,8 +70,6 @@ public struct SpAttenConfig: Sendable, Equatable {
     /// Cycles to move `bursts` DRAM transactions: ⌈bursts / channels⌉ · (cycles per burst on one
     /// channel), one channel moving dram_gbps / channels.
     public func dramCycles(bursts: Int) -> Int {
-        let bytesPerChannelCycle = dramGBps * 1e3 / frequencyMHz / Double(dramChannels)
-        let perBurst = max(1, Int((Double(dramBurstBytes) / bytesPerChannelCycle).rounded(.up)))
-        return (bursts + dramChannels - 1) / dramChannels * perBurst
+        (bursts + dramChannels - 1) / dramChannels * Int(cyclesPerBurst)
     }
 }
