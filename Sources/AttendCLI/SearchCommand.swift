@@ -66,13 +66,13 @@ struct SearchWindows: ParsableCommand {
         let (split, trainURL) = try calibration.split()
         let classifier = try model.precision.apply(to: try Classifier(directory: directory), task: task)
         let search = WindowSearch(classifier: classifier, task: task, calibration: split, candidates: parsedCandidates!, criterion: calibration.criterion)
-        printError("search windows: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.seed))")
+        printError("search windows: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.sampling.seed))")
         let outcome = try search.run { printError("  " + $0) }
         let unbounded = 1 << 20
         let plan = PlanFile(
             windows: outcome.windows.map { $0 ?? unbounded }, cls_attends_all: true,
-            search: .init(task: task.rawValue, model: Bundled.recordedPath(directory), train: Bundled.recordedPath(trainURL), calibration: split.count, seed: calibration.seed,
-                          max_drop: maxDrop, confidence: calibration.confidence, candidates: search.candidates, metric: task.metricName, baseline: outcome.baseline,
+            search: .init(task: task.rawValue, model: Bundled.recordedPath(directory), train: Bundled.recordedPath(trainURL), calibration: split.count, seed: calibration.sampling.seed,
+                          max_drop: maxDrop, confidence: calibration.sampling.confidence, candidates: search.candidates, metric: task.metricName, baseline: outcome.baseline,
                           score: outcome.score, unbounded_window: unbounded, order: "phase 2 shrinks layers first to last",
                           inner_products_removed: outcome.innerProductsRemoved, softmax_exponentials_removed: outcome.exponentialsRemoved,
                           trace: outcome.trace))
@@ -81,14 +81,9 @@ struct SearchWindows: ParsableCommand {
     }
 }
 
-/// Options every calibration search shares: the task, the allowed drop, the seeded split of train, the output.
-struct CalibrationOptions: ParsableArguments {
-    @Option(name: .long, help: "The task: sst2 or cola.")
-    var task: GLUETask
-
-    @Option(name: .long, help: ArgumentHelp("Largest allowed drop of the calibration score, in points (accuracy % or MCC × 100).", valueName: "points"))
-    var maxDrop: Double
-
+/// The seeded calibration split of a task's train set and the bootstrap that judges a drop on it —
+/// what every encoder search shares (`CalibrationOptions`, `search spatten`).
+struct TrainSplitOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "With c > 0 a setting also needs its drop within --max-drop at the c-quantile of a paired bootstrap (1000 resamples of the calibration split, seeded by --seed); 0 compares the calibration scores only.",
         valueName: "c"))
@@ -97,31 +92,52 @@ struct CalibrationOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Calibration sentences drawn from the train set.", valueName: "n"))
     var calibration = 1000
 
-    @Option(name: .long, help: ArgumentHelp("Seed of the calibration draw.", valueName: "s"))
+    @Option(name: .long, help: ArgumentHelp("Seed of the calibration draw and of the bootstrap.", valueName: "s"))
     var seed: UInt64 = 0
 
     @Option(name: .long, help: ArgumentHelp("Train file in GLUE format (default: ../shared/data/<task>/train.tsv).", valueName: "file"))
     var train: String?
+
+    func validate() throws {
+        if !(0..<1).contains(confidence) { throw ValidationError("--confidence must be in [0, 1), got \(confidence)") }
+        if calibration < 1 { throw ValidationError("--calibration must be at least 1, got \(calibration)") }
+    }
+
+    /// When a setting passes.
+    func criterion(maxDrop: Double) -> DropCriterion { DropCriterion(maxDrop: maxDrop, confidence: confidence, seed: seed) }
+
+    /// The calibration split drawn from the task's train file, and that file.
+    func split(for task: GLUETask) throws -> ([LabeledSentence], URL) {
+        let trainURL = try train.map { URL(fileURLWithPath: $0) }
+            ?? Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/\(task.rawValue)/train.tsv")
+        let examples = try task.load(trainURL)
+        return (calibrationSplit(examples, count: min(calibration, examples.count), seed: seed), trainURL)
+    }
+}
+
+/// Options every calibration search of a plan for one task shares: the task, the allowed drop, the
+/// seeded split of train, the output.
+struct CalibrationOptions: ParsableArguments {
+    @Option(name: .long, help: "The task: sst2 or cola.")
+    var task: GLUETask
+
+    @Option(name: .long, help: ArgumentHelp("Largest allowed drop of the calibration score, in points (accuracy % or MCC × 100).", valueName: "points"))
+    var maxDrop: Double
+
+    @OptionGroup var sampling: TrainSplitOptions
 
     @Option(name: .long, help: ArgumentHelp("Where to write the plan (JSON).", valueName: "file"))
     var out: String
 
     func validate() throws {
         if maxDrop < 0 { throw ValidationError("--max-drop must be ≥ 0, got \(maxDrop)") }
-        if !(0..<1).contains(confidence) { throw ValidationError("--confidence must be in [0, 1), got \(confidence)") }
-        if calibration < 1 { throw ValidationError("--calibration must be at least 1, got \(calibration)") }
     }
 
     /// When a setting passes.
-    var criterion: DropCriterion { DropCriterion(maxDrop: maxDrop, confidence: confidence, seed: seed) }
+    var criterion: DropCriterion { sampling.criterion(maxDrop: maxDrop) }
 
     /// The calibration split drawn from the train file, and that file.
-    func split() throws -> ([LabeledSentence], URL) {
-        let trainURL = try train.map { URL(fileURLWithPath: $0) }
-            ?? Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/\(task.rawValue)/train.tsv")
-        let examples = try task.load(trainURL)
-        return (calibrationSplit(examples, count: min(calibration, examples.count), seed: seed), trainURL)
-    }
+    func split() throws -> ([LabeledSentence], URL) { try sampling.split(for: task) }
 }
 
 /// Writes a plan file as sorted, indented JSON.
@@ -132,3 +148,4 @@ func writePlan(_ plan: some Encodable, to path: String) throws {
         throw CLIError("\(path): cannot write the plan (\((error as NSError).localizedDescription))")
     }
 }
+

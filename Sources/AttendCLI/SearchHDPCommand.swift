@@ -68,13 +68,13 @@ struct SearchHDP: ParsableCommand {
         let base = try model.hdp.plan(softmax: model.softmax).makeMethod(layers: classifier.model.config.numHiddenLayers) as! HDPMethod
         let search = HDPSearch(classifier: classifier, task: task, calibration: split, criterion: calibration.criterion,
                                ratios: values(ratios)!, headQuantiles: values(headQuantiles)!, base: base)
-        printError("search hdp: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.seed))")
+        printError("search hdp: \(split.count) calibration sentences from \(trainURL.path) (seed \(calibration.sampling.seed))")
         let outcome = try search.run { printError("  " + $0) }
         let plan = PlanFile(
             block_size: base.block, block_ratio: outcome.blockRatio, head_threshold: outcome.headThreshold, approximate: base.approximate,
             softmax: base.polynomialSoftmax ? "polynomial" : "exact",
-            search: .init(task: task.rawValue, model: Bundled.recordedPath(directory), train: Bundled.recordedPath(trainURL), calibration: split.count, seed: calibration.seed,
-                          max_drop: calibration.maxDrop, confidence: calibration.confidence, metric: task.metricName, baseline: outcome.baseline, score: outcome.chosen.score,
+            search: .init(task: task.rawValue, model: Bundled.recordedPath(directory), train: Bundled.recordedPath(trainURL), calibration: split.count, seed: calibration.sampling.seed,
+                          max_drop: calibration.maxDrop, confidence: calibration.sampling.confidence, metric: task.metricName, baseline: outcome.baseline, score: outcome.chosen.score,
                           block_sparsity: outcome.chosen.blockSparsity, heads_pruned: outcome.chosen.headsPruned,
                           order: "stage 1 sweeps block_ratio with no head pruning; stage 2 sweeps head_threshold at quantiles of head importance",
                           trace: outcome.trace))

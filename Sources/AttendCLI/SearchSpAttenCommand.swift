@@ -29,17 +29,7 @@ struct SearchSpAtten: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Encoders: largest allowed drop of the calibration score, in points.", valueName: "points"))
     var maxDrop: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Encoders: c in [0, 1) for a bootstrap bound on the drop (0: point estimate only).", valueName: "c"))
-    var confidence = 0.0
-
-    @Option(name: .long, help: ArgumentHelp("Encoders: calibration sentences drawn from the train set.", valueName: "n"))
-    var calibration = 1000
-
-    @Option(name: .long, help: ArgumentHelp("Encoders: seed of the calibration draw and of the bootstrap.", valueName: "s"))
-    var seed: UInt64 = 0
-
-    @Option(name: .long, help: ArgumentHelp("Encoders: train file in GLUE format (default ../shared/data/<task>/train.tsv).", valueName: "file"))
-    var train: String?
+    @OptionGroup(title: "Encoders: the calibration split") var sampling: TrainSplitOptions
 
     @Option(name: .long, help: ArgumentHelp("Decoders: largest allowed perplexity increase over dense, in percent.", valueName: "pct"))
     var maxPplIncrease: Double?
@@ -113,8 +103,6 @@ struct SearchSpAtten: ParsableCommand {
         switch (task, maxDrop, maxPplIncrease) {
         case (.some, .some(let drop), nil):
             if drop < 0 { throw ValidationError("--max-drop must be ≥ 0, got \(drop)") }
-            if !(0..<1).contains(confidence) { throw ValidationError("--confidence must be in [0, 1), got \(confidence)") }
-            if calibration < 1 { throw ValidationError("--calibration must be at least 1, got \(calibration)") }
             if file != nil || spattenRecent != nil { throw ValidationError("--file and --spatten-recent apply to a decoder search (--max-ppl-increase)") }
         case (nil, nil, .some(let increase)):
             if increase < 0 { throw ValidationError("--max-ppl-increase must be ≥ 0, got \(increase)") }
@@ -123,7 +111,7 @@ struct SearchSpAtten: ParsableCommand {
             if let spattenRecent, Self.windows(spattenRecent) == nil {
                 throw ValidationError("--spatten-recent: expected comma-separated integers ≥ 0, got '\(spattenRecent)'")
             }
-            if train != nil || confidence != 0 { throw ValidationError("--train and --confidence apply to an encoder search (--task, --max-drop)") }
+            if sampling.train != nil || sampling.confidence != 0 { throw ValidationError("--train and --confidence apply to an encoder search (--task, --max-drop)") }
         case (_, _, .some):
             throw ValidationError("give --task and --max-drop (encoders) or --max-ppl-increase (decoders), not both")
         default:
@@ -171,17 +159,13 @@ struct SearchSpAtten: ParsableCommand {
         let record: PlanFile.Record
         if let task, let maxDrop {
             let directory = try model.map { URL(fileURLWithPath: $0) } ?? Bundled.model(for: task)
-            let trainURL = try train.map { URL(fileURLWithPath: $0) }
-                ?? Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/\(task.rawValue)/train.tsv")
-            let examples = try task.load(trainURL)
-            let split = calibrationSplit(examples, count: min(calibration, examples.count), seed: seed)
+            let (split, trainURL) = try sampling.split(for: task)
             let classifier = try Classifier(directory: directory)
-            printError("search spatten: \(split.count) calibration sentences from \(trainURL.path) (seed \(seed)), \(candidates.count) settings")
-            let criterion = DropCriterion(maxDrop: maxDrop, confidence: confidence, seed: seed)
-            outcome = try SpAttenSearch(classifier: classifier, task: task, calibration: split, criterion: criterion, candidates: candidates)
+            printError("search spatten: \(split.count) calibration sentences from \(trainURL.path) (seed \(sampling.seed)), \(candidates.count) settings")
+            outcome = try SpAttenSearch(classifier: classifier, task: task, calibration: split, criterion: sampling.criterion(maxDrop: maxDrop), candidates: candidates)
                 .run { printError("  " + $0) }
-            record = .init(model: Bundled.recordedPath(directory), data: Bundled.recordedPath(trainURL), task: task.rawValue, calibration: split.count, seed: seed, max_drop: maxDrop,
-                           confidence: confidence, max_ppl_increase: nil, context: nil, chunks: nil, metric: task.metricName,
+            record = .init(model: Bundled.recordedPath(directory), data: Bundled.recordedPath(trainURL), task: task.rawValue, calibration: split.count, seed: sampling.seed, max_drop: maxDrop,
+                           confidence: sampling.confidence, max_ppl_increase: nil, context: nil, chunks: nil, metric: task.metricName,
                            baseline: outcome.baseline, score: outcome.chosen.score, dram_bytes: outcome.chosen.traffic,
                            dense_dram_bytes: outcome.trace[0].traffic, order: order, trace: outcome.trace)
         } else {
