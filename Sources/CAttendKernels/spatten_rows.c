@@ -38,18 +38,17 @@ ATTEND_AVX2 __attribute__((always_inline)) static inline __m256i widen16(const v
 }
 
 /// Four rows at a time; per row and 16-code chunk the widened codes feed the M heads' `vpmaddwd`;
-/// each head's four row sums come out of one hadd tree. Columns past the last full chunk of 16 and
-/// rows past the last group of four are summed in scalar code (exact either way).
+/// each head's four row sums come out of one hadd tree. Columns past the last full chunk of 16 are
+/// summed in scalar code, rows past the last group of four by the portable body (exact either way).
 ATTEND_AVX2 __attribute__((always_inline)) static inline void dot_code_rows_avx2_m(const int16_t *q, const int M, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout) {
-    const size_t size = is_unsigned ? sizeof(uint8_t) : sizeof(int8_t);
-    const char *base = rows;
+    const char *base = rows;  // one byte per code, signed or not
     int d16 = d & ~15, j = 0;
     for (; j + 4 <= n; j += 4) {
         __m256i acc[MAX_GROUP][4];
         for (int h = 0; h < M; h++) for (int r = 0; r < 4; r++) acc[h][r] = _mm256_setzero_si256();
         for (int c = 0; c < d16; c += 16) {
             for (int r = 0; r < 4; r++) {
-                __m256i k = widen16(base + ((size_t)(j + r) * ld + c) * size, is_unsigned);
+                __m256i k = widen16(base + (size_t)(j + r) * ld + c, is_unsigned);
                 for (int h = 0; h < M; h++)
                     acc[h][r] = _mm256_add_epi32(acc[h][r], _mm256_madd_epi16(k, _mm256_loadu_si256((const __m256i *)(q + (size_t)h * d + c))));
             }
@@ -69,18 +68,7 @@ ATTEND_AVX2 __attribute__((always_inline)) static inline void dot_code_rows_avx2
             }
         }
     }
-    if (j < n) {  // the last rows, as the portable body (each head's out row offset by j)
-        for (int h = 0; h < M; h++)
-            for (int jj = j; jj < n; jj++) {
-                int32_t sum = 0;
-                for (int c = 0; c < d; c++) {
-                    size_t at = (size_t)jj * ld + c;
-                    int code = is_unsigned ? ((const uint8_t *)rows)[at] : ((const int8_t *)rows)[at];
-                    sum += (int32_t)q[(size_t)h * d + c] * code;
-                }
-                out[(size_t)h * ldout + jj] = sum;
-            }
-    }
+    if (j < n) attend_dot_code_rows_portable(q, M, base + (size_t)j * ld, is_unsigned, ld, n - j, d, out + j, ldout);
 }
 
 ATTEND_AVX2 static void dot_code_rows_avx2(const int16_t *q, int m, const void *rows, int is_unsigned, int ld, int n, int d, int32_t *out, int ldout) {
@@ -114,12 +102,7 @@ ATTEND_AVX2 __attribute__((always_inline)) static inline void weighted_code_rows
         }
         for (int h = 0; h < M; h++) for (int k = 0; k < 4; k++) _mm256_storeu_ps(acc + (size_t)h * ldacc + c0 + 8 * k, a[h][k]);
     }
-    if (c0 < d)  // the last columns, as the portable body
-        for (int h = 0; h < M; h++)
-            for (int j = 0; j < n; j++) {
-                float wj = w[(size_t)h * ldw + j];
-                for (int c = c0; c < d; c++) acc[(size_t)h * ldacc + c] += wj * (float)rows[(size_t)j * ld + c];
-            }
+    if (c0 < d) attend_weighted_code_rows_portable(w, ldw, M, rows + c0, ld, n, d - c0, acc + c0, ldacc);  // the last columns
 }
 
 ATTEND_AVX2 static void weighted_code_rows_avx2(const float *w, int ldw, int m, const int8_t *rows, int ld, int n, int d, float *acc, int ldacc) {
@@ -146,14 +129,13 @@ void attend_weighted_code_rows(const float *w, int ldw, int m, const int8_t *row
     attend_weighted_code_rows_portable(w, ldw, m, rows, ld, n, d, acc, ldacc);
 }
 
-/// p[0, n) ← softmax over the first `allowed` raw scores (scale applied), 0 beyond; returns the
-/// largest probability (1/Σ: the row's largest entry is e^0 = 1 before normalising).
-static float softmax_prefix(float *p, int allowed, int n, float scale) {
+/// p[0, n) ← softmax of the raw scores p (scale applied); returns the largest probability (1/Σ: the
+/// row's largest entry is e^0 = 1 before normalising).
+static float softmax_row(float *p, int n, float scale) {
     float m = -INFINITY, l = 0;
-    attend_online_softmax_row(p, allowed, scale, &m, &l);
+    attend_online_softmax_row(p, n, scale, &m, &l);
     float inv = 1.0f / l;
-    for (int j = 0; j < allowed; j++) p[j] *= inv;
-    for (int j = allowed; j < n; j++) p[j] = 0;
+    for (int j = 0; j < n; j++) p[j] *= inv;
     return inv;
 }
 
@@ -177,12 +159,12 @@ void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, 
         for (int c = 0; c < d; c++) q_sum += qh[c];
         for (int j = 0; j < allowed; j++)
             p[j] = q_scales[h] * kv->k_scale[j] * (step * (float)dots[j] + half * (float)q_sum);
-        float peak = softmax_prefix(p, allowed, allowed, kv->scale);
+        float peak = softmax_row(p, allowed, kv->scale);
         if (l > 0 && peak < kv->threshold) {  // a flat row: fetch the LSBs, recompute with the full code msb·2^l + lsb
             attend_dot_code_rows(qh, 1, kv->k_lsb, 1, kv->ld, allowed, d, lsb_dots, n);
             for (int j = 0; j < allowed; j++)
                 p[j] = q_scales[h] * kv->k_scale[j] * (float)((int64_t)dots[j] * (1 << l) + lsb_dots[j]);
-            softmax_prefix(p, allowed, allowed, kv->scale);
+            softmax_row(p, allowed, kv->scale);
             requantized[h] = 1;
         }
         float *wh = w + (size_t)h * n, *sums = column_sums ? column_sums + (size_t)h * n : 0;
