@@ -149,7 +149,7 @@ void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, 
     float *w = (float *)(lsb_dots + n);           // [m, n]: p_j · v_scale_j
     float *p = w + (size_t)m * n;                 // [n]: one head's probabilities
     float *acc = p + n;                           // [m, d]: the grouped output rows
-    attend_dot_code_rows(q, m, kv->k_msb, 0, kv->ld, allowed, d, msb_dots, n);
+    attend_dot_code_rows(q, m, kv->k_msb, 0, d, allowed, d, msb_dots, n);
     // MSB-only key: (msb·2^l + 2^(l−1))·s_j (the midpoint of the dropped range), msb·s_j when l = 0.
     float step = (float)(1 << l), half = l > 0 ? (float)(1 << (l - 1)) : 0.0f;
     for (int h = 0; h < m; h++) {
@@ -161,7 +161,7 @@ void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, 
             p[j] = q_scales[h] * kv->k_scale[j] * (step * (float)dots[j] + half * (float)q_sum);
         float peak = softmax_row(p, allowed, kv->scale);
         if (l > 0 && peak < kv->threshold) {  // a flat row: fetch the LSBs, recompute with the full code msb·2^l + lsb
-            attend_dot_code_rows(qh, 1, kv->k_lsb, 1, kv->ld, allowed, d, lsb_dots, n);
+            attend_dot_code_rows(qh, 1, kv->k_lsb, 1, d, allowed, d, lsb_dots, n);
             for (int j = 0; j < allowed; j++)
                 p[j] = q_scales[h] * kv->k_scale[j] * (float)((int64_t)dots[j] * (1 << l) + lsb_dots[j]);
             softmax_row(p, allowed, kv->scale);
@@ -171,9 +171,9 @@ void attend_spatten_code_rows(const attend_spatten_codes *kv, const int16_t *q, 
         for (int j = 0; j < allowed; j++) wh[j] = p[j] * kv->v_scale[j];
         if (sums) for (int j = 0; j < allowed; j++) sums[j] += p[j];
     }
-    if (m == 1) { attend_weighted_code_rows(w, n, 1, kv->v_code, kv->ld, allowed, d, out[0], d); return; }
+    if (m == 1) { attend_weighted_code_rows(w, n, 1, kv->v_code, d, allowed, d, out[0], d); return; }
     // The grouped sum writes m rows of d at one stride: into scratch, then to each head's output.
     memset(acc, 0, sizeof(float) * (size_t)m * d);
-    attend_weighted_code_rows(w, n, m, kv->v_code, kv->ld, allowed, d, acc, d);
+    attend_weighted_code_rows(w, n, m, kv->v_code, d, allowed, d, acc, d);
     for (int h = 0; h < m; h++) memcpy(out[h], acc + (size_t)h * d, sizeof(float) * (size_t)d);
 }

@@ -17,10 +17,10 @@ import CAttendKernels
 public final class QuantizedKVCache: @unchecked Sendable, Equatable {
     public let kvHeads: Int, headDim: Int
     public let keyBits: Int, lsbBits: Int, valueBits: Int
-    /// Rows held.
-    public private(set) var rows = 0
     /// Per KV head.
     private(set) var heads: [HeadCodes]
+    /// Rows held.
+    public var rows: Int { heads[0].keyScales.count }
 
     /// One KV head's rows.
     struct HeadCodes: Equatable {
@@ -39,7 +39,7 @@ public final class QuantizedKVCache: @unchecked Sendable, Equatable {
     }
 
     public init(kvHeads: Int, headDim: Int, quantization q: ProgressiveQuantization) {
-        precondition(Self.fits(q, headDim: headDim), "QuantizedKVCache: the setting's codes do not fit (see fits)")
+        precondition(kvHeads >= 1 && Self.fits(q, headDim: headDim), "QuantizedKVCache: needs a KV head and a setting whose codes fit (see fits)")
         (self.kvHeads, self.headDim, keyBits, lsbBits, valueBits) = (kvHeads, headDim, q.keyBits, q.lsbBits, q.valueBits)
         heads = Array(repeating: HeadCodes(), count: kvHeads)
     }
@@ -63,7 +63,6 @@ public final class QuantizedKVCache: @unchecked Sendable, Equatable {
                 }
             }
         }
-        rows += n
     }
 
     /// Keeps rows `kept` (ascending indices of rows held), compacted to the front in that order.
@@ -90,7 +89,6 @@ public final class QuantizedKVCache: @unchecked Sendable, Equatable {
             compact(&heads[g].keyScales, 1)
             compact(&heads[g].valueScales, 1)
         }
-        rows = kept.count
     }
 
     /// Runs `body` with KV head g's codes as the C kernel reads them (rows 0..<rows).
@@ -103,7 +101,7 @@ public final class QuantizedKVCache: @unchecked Sendable, Equatable {
                         h.valueScales.withUnsafeBufferPointer { vs in
                             var codes = attend_spatten_codes()
                             (codes.k_msb, codes.k_lsb, codes.v_code, codes.k_scale, codes.v_scale) = (msb.baseAddress, lsb.baseAddress, v.baseAddress, ks.baseAddress, vs.baseAddress)
-                            (codes.ld, codes.n, codes.d, codes.lsb_bits) = (Int32(headDim), Int32(rows), Int32(headDim), Int32(lsbBits))
+                            (codes.n, codes.d, codes.lsb_bits) = (Int32(rows), Int32(headDim), Int32(lsbBits))
                             return body(codes)
                         }
                     }
@@ -113,6 +111,6 @@ public final class QuantizedKVCache: @unchecked Sendable, Equatable {
     }
 
     public static func == (a: QuantizedKVCache, b: QuantizedKVCache) -> Bool {
-        a === b || (a.kvHeads, a.headDim, a.keyBits, a.lsbBits, a.valueBits, a.rows) == (b.kvHeads, b.headDim, b.keyBits, b.lsbBits, b.valueBits, b.rows) && a.heads == b.heads
+        a === b || (a.kvHeads, a.headDim, a.keyBits, a.lsbBits, a.valueBits) == (b.kvHeads, b.headDim, b.keyBits, b.lsbBits, b.valueBits) && a.heads == b.heads
     }
 }

@@ -121,12 +121,12 @@ public struct SpAttenMethod: AttentionMethod {
         var requantized: [Int], valuesFetched: [Int]
     }
 
-    /// A causal problem's codes when its K and V are kept quantized per token (`QuantizedKVCache.fits`;
-    /// other settings run `SpAttenHead` on every call):
-    /// the state's cache, created on the first call, with the rows it lacks (the call's new tokens,
-    /// the last `keys − rows` of the problem's K and V) appended.
+    /// A causal problem's codes when its K and V are kept quantized per token (`QuantizedKVCache.fits`,
+    /// no value pruning; other settings run `SpAttenHead` on every call): the state's cache, created on
+    /// the first call, with the rows it lacks (the call's new tokens, the last `keys − rows` of the
+    /// problem's K and V) appended.
     private func keptCodes(_ problem: AttentionProblem, _ state: inout AttentionState) -> QuantizedKVCache? {
-        guard problem.mask.causal, let q = quantization, QuantizedKVCache.fits(q, headDim: problem.headDim) else { return nil }
+        guard problem.mask.causal, valueRatio == 0, let q = quantization, QuantizedKVCache.fits(q, headDim: problem.headDim) else { return nil }
         let cache = state.quantizedKV ?? QuantizedKVCache(kvHeads: problem.kvHeads, headDim: problem.headDim, quantization: q)
         precondition(cache.rows <= problem.keys && cache.kvHeads == problem.kvHeads && cache.headDim == problem.headDim,
                      "SpAtten: the layer's quantized cache holds \(cache.rows) rows of \(cache.kvHeads)×\(cache.headDim), the problem \(problem.keys) of \(problem.kvHeads)×\(problem.headDim)")
@@ -138,7 +138,7 @@ public struct SpAttenMethod: AttentionMethod {
 
     /// Attention of every problem: the tiled kernel (column sums on request), or `SpAttenHead` per
     /// head when quantization or value pruning is on — on the codes (`attend_spatten_code_rows`) for a
-    /// problem whose K and V are kept quantized (`codes`) when no values are pruned.
+    /// problem whose K and V are kept quantized (`codes`).
     func run(_ problems: [AttentionProblem], columnSums: Bool, codes: [QuantizedKVCache?]) -> [Computed] {
         if quantization == nil && valueRatio == 0 {
             return TiledAttention.run(problems, columnSums: columnSums).enumerated().map { p, result in
@@ -149,7 +149,7 @@ public struct SpAttenMethod: AttentionMethod {
         // A task: heads of one problem — one head, or on the codes up to ATTEND_SPATTEN_MAX_GROUP heads sharing a KV head.
         var tasks: [(problem: Int, heads: [Int])] = []
         for (p, problem) in problems.enumerated() {
-            let onCodes = codes[p] != nil && valueRatio == 0
+            let onCodes = codes[p] != nil
             for g in 0..<(onCodes ? problem.kvHeads : 1) {
                 let heads = (0..<problem.heads).filter { !onCodes || problem.kvHead(of: $0) == g }
                 for h in heads where problem.mask.skippedHeads.contains(h) {
@@ -165,7 +165,7 @@ public struct SpAttenMethod: AttentionMethod {
         nonisolated(unsafe) let output = results
         Parallel.forEach(tasks.count) { index in
             let (p, heads) = tasks[index]
-            let computed = if let cache = codes[p], valueRatio == 0 {
+            let computed = if let cache = codes[p] {
                 SpAttenHead.onCodes(problems[p], heads: heads, codes: cache, quantization: quantization!)
             } else {
                 [SpAttenHead(problems[p], head: heads[0], quantization: quantization, valueRatio: valueRatio)]

@@ -167,7 +167,7 @@ public struct HDPAccelerator: Sendable {
 
     /// Cycles to move `bytes` to or from DRAM at the configured bandwidth.
     public func transferCycles(bytes: Int) -> Int {
-        Int((Double(bytes) / (config.dramGBps * 1e9) * config.frequencyMHz * 1e6).rounded(.up))  // ≤ bytes · 10^6 (HDPConfig.load)
+        Int(config.dramCycles(bytes: Double(bytes)).rounded(.up))  // ≤ bytes · 10^6 (HDPConfig.load)
     }
 
     /// One head of an HDP record (blockRows = blockColumns = b, keptBlocks recorded).

@@ -37,8 +37,8 @@ public struct HDPConfig: Sendable, Equatable {
             technologyNM: try r.number("technology_nm", minimum: 1), voltageV: try r.number("voltage_v", minimum: 0.1), energyTable: try r.string("energy_table"),
             sources: [:])
         // Transfer cycles are bytes × this, an Int: a DRAM slower than a byte per 10^6 cycles is a typo, not a design.
-        guard config.cyclesPerDRAMByte <= 1e6 else {
-            throw r.error("dram_gbps", "a byte would take \(config.cyclesPerDRAMByte) cycles at frequency_mhz \(config.frequencyMHz); expected ≤ 10^6")
+        guard config.dramCycles(bytes: 1) <= 1e6 else {
+            throw r.error("dram_gbps", "a byte would take \(config.dramCycles(bytes: 1)) cycles at frequency_mhz \(config.frequencyMHz); expected ≤ 10^6")
         }
         try r.finish()
         var out = config
@@ -46,6 +46,6 @@ public struct HDPConfig: Sendable, Equatable {
         return out
     }
 
-    /// Clock cycles per byte moved at the configured DRAM bandwidth: f / bandwidth.
-    public var cyclesPerDRAMByte: Double { frequencyMHz * 1e6 / (dramGBps * 1e9) }
+    /// Clock cycles to move `bytes` at the configured DRAM bandwidth: bytes / bandwidth · f.
+    public func dramCycles(bytes: Double) -> Double { bytes / (dramGBps * 1e9) * frequencyMHz * 1e6 }
 }

@@ -389,12 +389,12 @@ void attend_weighted_code_rows_portable(const float *w, int ldw, int m, const in
 /// One KV head of a cache stored by SpAtten's progressive quantization with a scale per token
 /// (SPEC §4.5): key j = (k_msb[j]·2^lsb_bits + k_lsb[j])·k_scale[j], value j = v_code[j]·v_scale[j].
 typedef struct {
-    const int8_t *k_msb;    // [n, ld] MSB codes ⌊code / 2^lsb_bits⌋
-    const uint8_t *k_lsb;   // [n, ld] LSB codes code − msb·2^lsb_bits in [0, 2^lsb_bits) (unused when lsb_bits = 0)
+    const int8_t *k_msb;    // [n, d] MSB codes ⌊code / 2^lsb_bits⌋
+    const uint8_t *k_lsb;   // [n, d] LSB codes code − msb·2^lsb_bits in [0, 2^lsb_bits) (unused when lsb_bits = 0)
     const float *k_scale;   // [n]
-    const int8_t *v_code;   // [n, ld]
+    const int8_t *v_code;   // [n, d]
     const float *v_scale;   // [n]
-    int ld, n, d, lsb_bits;
+    int n, d, lsb_bits;
     float scale;            // the attention scale (1/√d)
     float threshold;        // requantize when the largest MSB probability is below this
 } attend_spatten_codes;
