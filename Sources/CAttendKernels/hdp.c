@@ -11,6 +11,14 @@
 /// Kept out of line so that profiles name each stage of the VNNI body (called once per block-row or pair).
 #define NOINLINE __attribute__((noinline))
 
+/// Rows of Q, K and V lie a whole QKV row apart (a page or more: the hardware prefetchers do not
+/// follow them), and a batch's QKV output is larger than the caches; loops that read them row by row
+/// ask for the row PREFETCH_ROWS ahead themselves.
+enum { PREFETCH_ROWS = 8 };
+INLINE void prefetch_row(const float *row, int d) {
+    for (int c = 0; c < d; c += 16) __builtin_prefetch(row + c, 0, 3);
+}
+
 // ---- integer scores ---------------------------------------------------------------------------
 INLINE int32_t dot_i16(const int16_t *a, const int16_t *b, int d) {
     int32_t sum = 0;
@@ -340,6 +348,7 @@ ATTEND_AVX2 static void fixed_point_split_avx2(int rows, int d, const float *x, 
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * ldx;
         int16_t *o = out + (size_t)r * 2 * d;
+        if (r + PREFETCH_ROWS < rows) prefetch_row(xr + (size_t)PREFETCH_ROWS * ldx, d);
         for (int c = 0; c < body; c += 8) {
             __m256 v = _mm256_mul_ps(_mm256_loadu_ps(xr + c), scale);
             __m256 whole = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
@@ -566,6 +575,11 @@ void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float
 // loads); pruned keys are masked to −∞, the kept entries compacted, exponentiated, normalized and
 // multiplied by their V rows in key order — the AVX2 body's arithmetic, so outputs are bit-identical
 // (Fetch-Upon-Mask holds for V; K panels are streamed).
+enum { PANEL = 16 };      // keys per panel of the VNNI body
+enum { HDP_BATCH = 4 };   // query pairs whose softmax sums run side by side (2 · HDP_BATCH chains)
+
+static inline int round_up_int(int x, int m) { return (x + m - 1) / m * m; }
+
 #ifdef ATTEND_HAVE_AVX2
 #define HDP_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,bmi,bmi2,fma")))
 
@@ -592,10 +606,6 @@ static int hdp_vnni_fits(const attend_hdp_head *h, int i0, int i1) {
     int d = h->d;
     return parts_fit_s8(h->q_fi + (size_t)i0 * 2 * d + d, i1 - i0, d, 2 * d) && parts_fit_s8(h->k_if, h->keys, d, 2 * d);
 }
-
-enum { PANEL = 16 };
-
-static inline int round_up_int(int x, int m) { return (x + m - 1) / m * m; }
 
 /// Packs K_I and K_F of every key (k_if: [keys, 2d], integer parts then fractions) into panels:
 /// panel p, group g: bytes [64g, 64g + 64) of its K_I block are keys 16p…16p+15 × dims 4g…4g+3.
@@ -719,29 +729,38 @@ HDP_VNNI static inline void hdp_compact_exponentials(const attend_hdp_head *h, f
     }
 }
 
-/// x ← x · (1 / Σ x) with Σ in key order, one add at a time: the same rounding as the other bodies'
-/// sums, so that outputs — and every later layer's fixed-point codes — are bit-identical to theirs.
-HDP_VNNI static inline void hdp_normalize_pair(const attend_hdp_head *h, float *x0, float *x1, int n, int pair) {
-    float sum0 = 0, sum1 = 0;
-    if (pair) {
-        for (int t = 0; t < n; t++) { sum0 += x0[t]; sum1 += x1[t]; }  // two chains side by side
-    } else {
-        for (int t = 0; t < n; t++) sum0 += x0[t];
+/// x_c ← x_c · (1 / Σ x_c) for the rows x_c: [count_c] of up to 2 · HDP_BATCH query rows (chains
+/// null past `chains`), each Σ in key order one add at a time — the rounding of the other bodies'
+/// sums, so that outputs, and every later layer's fixed-point codes, are bit-identical to theirs.
+/// The chains are independent, so they run side by side: each row is first padded with zeros to
+/// the longest count (x + 0 = x exactly for the sums of e^x ≥ 0) and the adds interleave, hiding the
+/// add latency that one row alone is bound by. Rows need room for the longest count.
+HDP_VNNI static void hdp_normalize_rows(const attend_hdp_head *h, float *const x[2 * HDP_BATCH], const int count[2 * HDP_BATCH],
+                                        int chains, const float *zeros) {
+    int longest = 0;
+    for (int c = 0; c < chains; c++) longest = count[c] > longest ? count[c] : longest;
+    const float *row[2 * HDP_BATCH];
+    for (int c = 0; c < 2 * HDP_BATCH; c++) {
+        if (c < chains) memset(x[c] + count[c], 0, sizeof(float) * (size_t)(longest - count[c]));
+        row[c] = c < chains ? x[c] : zeros;
     }
-    float inv0 = h->polynomial ? attend_linear_reciprocal(sum0) : 1.0f / sum0;
-    float inv1 = h->polynomial ? attend_linear_reciprocal(sum1) : 1.0f / sum1;
-    __m512 i0 = _mm512_set1_ps(inv0), i1 = _mm512_set1_ps(inv1);
-    for (int t = 0; t < n; t += PANEL) {
-        __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
-        _mm512_mask_storeu_ps(x0 + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x0 + t), i0));
-        if (pair) _mm512_mask_storeu_ps(x1 + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x1 + t), i1));
+    float sum[2 * HDP_BATCH] = {0};
+    for (int t = 0; t < longest; t++)
+        for (int c = 0; c < 2 * HDP_BATCH; c++) sum[c] += row[c][t];
+    for (int c = 0; c < chains; c++) {
+        __m512 inv = _mm512_set1_ps(h->polynomial ? attend_linear_reciprocal(sum[c]) : 1.0f / sum[c]);
+        for (int t = 0; t < count[c]; t += PANEL) {
+            __mmask16 live = count[c] - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (count[c] - t)) - 1);
+            _mm512_mask_storeu_ps(x[c] + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x[c] + t), inv));
+        }
     }
 }
 
 /// The pair's exponentials e^(s − max) over the kept keys (pruned keys −∞ in s): the kept entries are
-/// first compacted in place (e0, e1: [count] over s0, s1; each panel is read before any later write
+/// compacted in place (e0, e1: [count] over s0, s1; each panel is read before any later write
 /// reaches it: count ≤ 16p) with the kept keys' positions into index: [count], then exponentiated
-/// 16 at a time, so no exponential is spent on a pruned key, and normalized. Returns count.
+/// 16 at a time, so no exponential is spent on a pruned key. Returns count; normalizing is
+/// hdp_normalize_rows's.
 HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
                                                    float *s0, float *s1, int *index) {
     int panels = (h->keys + PANEL - 1) / PANEL, count = 0;
@@ -757,7 +776,6 @@ HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, con
     }
     hdp_compact_exponentials(h, s0, count);
     if (pair) hdp_compact_exponentials(h, s1, count);
-    hdp_normalize_pair(h, s0, s1, count, pair);
     return count;
 }
 
@@ -805,33 +823,53 @@ NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int 
     }
 }
 
+/// Rows [i0, i1) in batches of up to HDP_BATCH query pairs (the two rows of a pair share a block-row):
+/// per pair its kept-key masks, scores and exponentials, then the batch's softmax sums side by side,
+/// then each pair's P·V.
 HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, float *scratch) {
     int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 8), nkp = round_up_int(nk, PANEL);
-    float *s0 = scratch, *s1 = s0 + nkp;                        // [nkp] scores, then exponentials
-    int *index = (int *)(s1 + nkp);                             // [nkp] positions of the kept keys
-    uint16_t *masks = (uint16_t *)(index + nkp);                // [nkp / 16] kept-key bits of the block-row
-    uint8_t *packed = (uint8_t *)(index + nkp + nkp / 32 + 1);  // [nkp · 2dp] key panels
+    float *scores = scratch;                                      // [HDP_BATCH][2][nkp] scores, then probabilities
+    float *zeros = scores + (size_t)2 * HDP_BATCH * nkp;          // [nkp] the sums' padding for absent rows
+    int *index = (int *)(zeros + nkp);                            // [HDP_BATCH][nkp] positions of the kept keys
+    uint16_t *masks = (uint16_t *)(index + (size_t)HDP_BATCH * nkp);  // [HDP_BATCH][nkp / 16] kept-key bits
+    uint8_t *packed = (uint8_t *)(masks + (size_t)HDP_BATCH * nkp / PANEL);  // [nkp · 2dp] key panels
     float *values = (float *)(((uintptr_t)(packed + (size_t)nkp * 2 * dp) + 63) & ~(uintptr_t)63);  // [nk, d]
     unsigned char *any_kept = (unsigned char *)(values + (size_t)nk * d);                           // [key blocks]
+    memset(zeros, 0, sizeof(float) * (size_t)nkp);
     hdp_pack_key_panels(h, dp, packed);
     hdp_copy_kept_values(h, i0, i1, any_kept, values);
-    for (int i = i0; i < i1; i = (i / b + 1) * b) {
-        int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1;
-        hdp_key_masks(h, r, masks);
-        int any = 0;
-        for (int p = 0; p < nkp / PANEL; p++) any |= masks[p];
-        for (int first = i; first < row_end; first += 2) {  // query rows first, first + 1 of the block-row
-            int pair = first + 1 < row_end;
-            float *o0 = h->out + (size_t)first * h->ldo, *o1 = pair ? o0 + h->ldo : NULL;
+    for (int i = i0; i < i1;) {
+        int first[HDP_BATCH], pair[HDP_BATCH], kept[HDP_BATCH], count[2 * HDP_BATCH], pairs = 0, chains = 0;
+        float *rows[2 * HDP_BATCH];  // the batch's rows of probabilities (chains) and their counts
+        for (; pairs < HDP_BATCH && i < i1; pairs++) {  // query rows first, first + 1 of one block-row
+            int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1, k = pairs;
+            first[k] = i;
+            pair[k] = i + 1 < row_end;
+            i = i + 2 < row_end ? i + 2 : row_end;
+            float *s0 = scores + (size_t)2 * k * nkp, *s1 = s0 + nkp;
+            uint16_t *m = masks + (size_t)k * nkp / PANEL;
+            int *at = index + (size_t)k * nkp;
+            hdp_key_masks(h, r, m);
+            int any = 0;
+            for (int p = 0; p < nkp / PANEL; p++) any |= m[p];
             if (!any) {  // a fully masked row outputs zeros (SPEC §3)
+                float *o0 = h->out + (size_t)first[k] * h->ldo;
                 for (int c = 0; c < d; c++) o0[c] = 0;
-                if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
+                if (pair[k]) for (int c = 0; c < d; c++) o0[h->ldo + c] = 0;
+                kept[k] = 0;
                 continue;
             }
             float max0, max1;
-            hdp_scores_vnni(h, first, pair, dp, packed, masks, s0, s1, &max0, &max1);
-            int count = hdp_exponentials_vnni(h, masks, pair, max0, max1, s0, s1, index);
-            hdp_times_v_vnni(h, values, d, index, count, s0, pair ? s1 : s0, o0, o1);
+            hdp_scores_vnni(h, first[k], pair[k], dp, packed, m, s0, s1, &max0, &max1);
+            kept[k] = hdp_exponentials_vnni(h, m, pair[k], max0, max1, s0, s1, at);
+            rows[chains] = s0, count[chains++] = kept[k];
+            if (pair[k]) rows[chains] = s1, count[chains++] = kept[k];
+        }
+        hdp_normalize_rows(h, rows, count, chains, zeros);
+        for (int k = 0; k < pairs; k++) {
+            if (!kept[k]) continue;
+            float *s0 = scores + (size_t)2 * k * nkp, *o0 = h->out + (size_t)first[k] * h->ldo;
+            hdp_times_v_vnni(h, values, d, index + (size_t)k * nkp, kept[k], s0, pair[k] ? s0 + nkp : s0, o0, pair[k] ? o0 + h->ldo : NULL);
         }
     }
 }
@@ -839,7 +877,8 @@ HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, flo
 
 size_t attend_hdp_scratch_size(int keys, int d) {
     size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 8);
-    size_t vnni = 3 * nkp + nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4 + 16 + (size_t)keys * (size_t)d + (size_t)keys / 4 + 1;
+    size_t vnni = (2 * HDP_BATCH + 1) * nkp + HDP_BATCH * nkp + HDP_BATCH * nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4 + 16 +
+                  (size_t)keys * (size_t)d + (size_t)keys / 4 + 1;
     return vnni > 3 * (size_t)keys ? vnni : 3 * (size_t)keys;
 }
 
