@@ -46,9 +46,8 @@ RULES = [
 # --hdp: HDP's stages (SPEC §4.4), first match from the leaf upwards among samples under HDPMethod.
 HDP_RULES = [
     ("fixed-point split", ("fixed_point_split",)),
-    ("S_I (int8 GEMM)", ("IntegerScores", "kernel_vnni", "emit_raw", "attend_i8_pack_b", "int8_operands", "subtract_column_sums",
-                         "attend_int_scores", "attend_u8s8_gemm")),
-    ("block sums", ("block_abs_sums",)),
+    ("S_I and block sums", ("IntegerScores", "kernel_vnni", "importance_tile", "attend_i8_pack_b", "int8_operands",
+                            "attend_int_scores", "attend_u8s8_multiply", "attend_hdp_importance", "block_abs_sums")),
     ("selection", ("row_balanced", "row_stats", "row_at_least", "int64_sum_or", "importance_total", "BlockSelection")),
     ("kept-block scores", ("hdp_scores_vnni", "approximate_scores", "hdp_key_masks", "hdp_pack_key_panels")),
     ("softmax", ("hdp_exponentials_vnni", "ibert_exp", "attend_exp")),

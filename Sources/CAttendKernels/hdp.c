@@ -2,6 +2,7 @@
 // and the per-row execution of the kept blocks. Bodies are written once as always-inline functions
 // and instantiated twice: with AVX2 enabled (chosen at run time) and portable.
 #include "CAttendKernels.h"
+#include "int8_gemm_driver.h"
 #include "simd_target.h"
 #include <math.h>
 #include <stdlib.h>
@@ -150,24 +151,98 @@ int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, 
     return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
 }
 
-INLINE void subtract_column_sums_body(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
-    for (int i = 0; i < m; i++) {
-        int32_t *row = s + (size_t)i * lds;
-        for (int j = 0; j < n; j++) row[j] = (int32_t)((uint32_t)row[j] - (uint32_t)factor * (uint32_t)sums[j]);  // wrapping
+/// S_I and θ from the int8 GEMM's tiles: the offset correction, the store, and the block sums of
+/// |S_I| while the tile is in registers and L1, instead of two more passes over the n² matrix.
+typedef struct {
+    int32_t *s;
+    int lds, block, key_blocks, int32_blocks;
+    const int32_t *column_sums;
+    int32_t offset;
+    int64_t *theta;
+} importance_context;
+
+INLINE int64_t abs64(int32_t v) { return v < 0 ? -(int64_t)v : (int64_t)v; }
+
+INLINE void importance_tile_body(const int32_t *tile, int i0, int rows, int n0, int columns, const importance_context *e) {
+    enum { NR = ATTEND_I8_NR };
+    int32_t v[8 * NR];  // the corrected tile (rows ≤ 8, the int8 GEMM's largest MR)
+    for (int r = 0; r < rows; r++) {
+        int32_t *to = e->s + (size_t)(i0 + r) * e->lds + n0;
+        for (int j = 0; j < columns; j++)  // wrapping, as the int32 sums themselves
+            to[j] = v[r * NR + j] = (int32_t)((uint32_t)tile[r * NR + j] - (uint32_t)e->offset * (uint32_t)e->column_sums[n0 + j]);
+    }
+    int b = e->block;
+    if (b == 2) {  // tiles start at even rows and columns, so every block lies in one tile: θ written once
+        for (int r = 0; r < rows; r += 2) {
+            const int32_t *x0 = v + r * NR, *x1 = r + 1 < rows ? x0 + NR : NULL;
+            int64_t *out = e->theta + (size_t)((i0 + r) / 2) * e->key_blocks + n0 / 2;
+            if (x1 && columns == NR) {  // the common full tile, in loops that vectorize
+                for (int c = 0; c < NR / 2; c++) out[c] = abs64(x0[2 * c]) + abs64(x0[2 * c + 1]) + abs64(x1[2 * c]) + abs64(x1[2 * c + 1]);
+                continue;
+            }
+            for (int c = 0; 2 * c < columns; c++) {
+                int64_t sum = 0;
+                for (int j = 2 * c; j < 2 * c + 2 && j < columns; j++) sum += abs64(x0[j]) + (x1 ? abs64(x1[j]) : 0);
+                out[c] = sum;
+            }
+        }
+    } else {  // blocks may span tiles: θ was zeroed, every entry adds to its block
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < columns; j++) e->theta[(size_t)((i0 + r) / b) * e->key_blocks + (n0 + j) / b] += abs64(v[r * NR + j]);
     }
 }
 
+_Static_assert(ATTEND_I8_MC % 8 == 0, "tiles of 2-row blocks must start at even rows");
+
+static void importance_tile_portable(const int32_t *tile, int i0, int rows, int n0, int columns, void *context) {
+    importance_tile_body(tile, i0, rows, n0, columns, context);
+}
+
 #ifdef ATTEND_HAVE_AVX2
-ATTEND_AVX2 static void subtract_column_sums_avx2(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
-    subtract_column_sums_body(m, n, s, lds, factor, sums);
+/// Full tiles of 2 × 2 blocks in registers: per pair of rows the corrected sums stored, |·| of the two
+/// rows added, adjacent columns added (vphaddd) and widened to the 8 blocks' θ. Four |S_I| of a block
+/// fit an int32 when K < 2^16 (|S_I| ≤ K·128·64); other tiles take the portable body.
+ATTEND_AVX2 static void importance_tile_avx2(const int32_t *tile, int i0, int rows, int n0, int columns, void *context) {
+    const importance_context *e = context;
+    if (e->block != 2 || columns != ATTEND_I8_NR || rows % 2 || !e->int32_blocks) {
+        importance_tile_body(tile, i0, rows, n0, columns, e);
+        return;
+    }
+    const __m256i offset = _mm256_set1_epi32(e->offset);
+    const __m256i c0 = _mm256_mullo_epi32(offset, _mm256_loadu_si256((const __m256i *)(e->column_sums + n0)));
+    const __m256i c1 = _mm256_mullo_epi32(offset, _mm256_loadu_si256((const __m256i *)(e->column_sums + n0 + 8)));
+    for (int r = 0; r < rows; r += 2) {
+        const int32_t *t0 = tile + r * ATTEND_I8_NR, *t1 = t0 + ATTEND_I8_NR;
+        __m256i x00 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)t0), c0);
+        __m256i x01 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(t0 + 8)), c1);
+        __m256i x10 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)t1), c0);
+        __m256i x11 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(t1 + 8)), c1);
+        int32_t *s0 = e->s + (size_t)(i0 + r) * e->lds + n0, *s1 = s0 + e->lds;
+        _mm256_storeu_si256((__m256i *)s0, x00);
+        _mm256_storeu_si256((__m256i *)(s0 + 8), x01);
+        _mm256_storeu_si256((__m256i *)s1, x10);
+        _mm256_storeu_si256((__m256i *)(s1 + 8), x11);
+        __m256i low = _mm256_add_epi32(_mm256_abs_epi32(x00), _mm256_abs_epi32(x10));   // columns 0…7
+        __m256i high = _mm256_add_epi32(_mm256_abs_epi32(x01), _mm256_abs_epi32(x11));  // columns 8…15
+        // Per 128-bit lane vphaddd gives blocks [0 1 4 5 | 2 3 6 7]; the 64-bit permute restores 0…7.
+        __m256i blocks = _mm256_permute4x64_epi64(_mm256_hadd_epi32(low, high), 0xD8);
+        int64_t *out = e->theta + (size_t)((i0 + r) / 2) * e->key_blocks + n0 / 2;
+        _mm256_storeu_si256((__m256i *)out, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(blocks)));
+        _mm256_storeu_si256((__m256i *)(out + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(blocks, 1)));
+    }
 }
 #endif
 
-void attend_hdp_subtract_column_sums(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums) {
+void attend_hdp_importance(int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
+                           int32_t offset, int32_t *s, int lds, int block, int64_t *theta) {
+    int rows = (M + block - 1) / block, key_blocks = (N + block - 1) / block;
+    if (block != 2) memset(theta, 0, sizeof(int64_t) * (size_t)rows * (size_t)key_blocks);
+    importance_context e = {s, lds, block, key_blocks, K < (1 << 16), column_sums, offset, theta};
+    attend_i8_emit emit = importance_tile_portable;
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) { subtract_column_sums_avx2(m, n, s, lds, factor, sums); return; }
+    if (attend_cpu_has_avx2_fma()) emit = importance_tile_avx2;
 #endif
-    subtract_column_sums_body(m, n, s, lds, factor, sums);
+    attend_u8s8_multiply(ATTEND_I8_AUTO, M, N, K, a, lda, packed, 0, (N + ATTEND_I8_NR - 1) / ATTEND_I8_NR, emit, &e);
 }
 
 // ---- decisions ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 // (row, half) vpmaddubsw + vpmaddwd + vpaddd. AVX-512 VNNI: MR = 8, 8 zmm accumulators; per group
 // one 64-byte B load, 8 broadcasts and 8 vpdpbusd.
 #include "CAttendKernels.h"
+#include "int8_gemm_driver.h"
 #include "simd_target.h"
 #include <math.h>
 #include <string.h>
@@ -246,10 +247,8 @@ void attend_u8_quantize_rows_static(int body, int rows, int K, const float *x, i
 
 // ---- driver -----------------------------------------------------------------------------------
 
-/// Rows [0, M) × panels [panel_begin, panel_end): each MR×16 tile of int32 sums goes to `emit`.
-static void multiply(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
-                     int panel_begin, int panel_end,
-                     void (*emit)(const int32_t *tile, int i0, int rows, int n0, int columns, void *context), void *context) {
+void attend_u8s8_multiply(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
+                          int panel_begin, int panel_end, attend_i8_emit emit, void *context) {
     i8_kernel kernel;
     int mr;
     choose(body, &kernel, &mr);
@@ -285,7 +284,7 @@ static void emit_raw(const int32_t *tile, int i0, int rows, int n0, int columns,
 void attend_u8s8_gemm(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
                       int panel_begin, int panel_end, int32_t *c, int ldc) {
     raw_context out = {c, ldc};
-    multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_raw, &out);
+    attend_u8s8_multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_raw, &out);
 }
 
 typedef struct {
@@ -346,9 +345,9 @@ void attend_u8s8_gemm_dequantized(int body, int M, int N, int K, const uint8_t *
     dequant_context e = {row_scales, row_zeros, column_scales, column_sums, bias, c, ldc};
 #ifdef ATTEND_HAVE_AVX2
     if (resolve(body) != ATTEND_I8_PORTABLE) {
-        multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_dequantized_avx2, &e);
+        attend_u8s8_multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_dequantized_avx2, &e);
         return;
     }
 #endif
-    multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_dequantized, &e);
+    attend_u8s8_multiply(body, M, N, K, a, lda, packed, panel_begin, panel_end, emit_dequantized, &e);
 }

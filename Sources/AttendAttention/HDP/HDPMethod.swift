@@ -95,11 +95,10 @@ public struct HDPMethod: AttentionMethod {
         format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true, into: qFI)
         format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false, into: kIF)
         let scores = threadScratch(slot: 0, Int32.self, count: nq * nk)
-        _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: qFI + d, ldq: 2 * d, kI: kIF, ldk: 2 * d, into: scores)
+        let theta = threadScratch(slot: 1, Int64.self, count: rows * columns)
+        IntegerScores.compute(nq: nq, nk: nk, d: d, qI: qFI + d, ldq: 2 * d, kI: kIF, ldk: 2 * d, block: block, into: scores, importance: theta)
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
-        let theta = threadScratch(slot: 1, Int64.self, count: rows * columns)
-        attend_block_abs_sums(Int32(nq), Int32(nk), scores, Int32(nk), Int32(block), theta)
         record.headImportance = Int(attend_hdp_importance_total(theta, rows * columns))
         if case let .integerThreshold(tau) = heads, Double(record.headImportance) / Double(nq * nk) < tau {
             zeroOutput()

@@ -257,8 +257,12 @@ void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, i
 int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
                              uint8_t *a, int lda, int8_t *bt);
 
-/// s[i, j] −= factor · sums[j] for s: [m, n] (stride lds), in wrapping int32 arithmetic.
-void attend_hdp_subtract_column_sums(int m, int n, int32_t *s, int lds, int32_t factor, const int32_t *sums);
+/// HDP's S_I and block importances in one pass over the int8 GEMM's tiles (SPEC §4.4 steps 1, 4):
+/// s[i, j] = (a · B)[i, j] − offset · column_sums[j] in wrapping int32 (a: [M, lda] = Q_I + offset as
+/// u8, B = K_Iᵀ packed by attend_i8_pack_b(K, N) with its column_sums), and theta: [⌈M/block⌉,
+/// ⌈N/block⌉] = Σ|s| per block × block block (edge blocks partial), as attend_block_abs_sums of s.
+void attend_hdp_importance(int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
+                           int32_t offset, int32_t *s, int lds, int block, int64_t *theta);
 
 /// Σ θ over `count` block importances as a double, summed in order (HDP's head importance θ_H).
 double attend_hdp_importance_total(const int64_t *theta, size_t count);
