@@ -124,7 +124,7 @@ def main():
     parser.add_argument("--frequency", type=int, default=499, help="samples per second per thread")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--hdp", action="store_true",
-                        help="shares of HDP's attention by stage (split, S_I, block sums, selection, kept-block scores, softmax, "
+                        help="shares of HDP's attention by stage (split, S_I and block sums, selection, kept-block scores, softmax, "
                              "P·V, allocation, other) instead of the kernel categories")
     parser.add_argument("--within", metavar="NAME", help="keep only samples whose call stack holds a frame containing NAME")
     parser.add_argument("--by-function", action="store_true", help="shares by the first attend_* C entry point instead of categories")

@@ -371,6 +371,54 @@ void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double
     }
 }
 
+// ---- counts of a block mask ----------------------------------------------------------------------
+/// Kept blocks, entries and key rows of kept: [rows, columns] (the mask of attend_hdp_kept_counts),
+/// per chunk of 256 columns: Σ over the full block-rows in int32 counters (a loop that vectorizes),
+/// the last, possibly partial, block-row weighted by its height.
+INLINE void kept_counts_body(const unsigned char *kept, int queries, int keys, int block, int64_t *blocks, int64_t *entries,
+                             int64_t *key_rows) {
+    enum { CHUNK = 256 };
+    int rows = (queries + block - 1) / block, columns = (keys + block - 1) / block, last = rows - 1;
+    int last_height = queries - last * block;
+    int64_t kept_blocks = 0, kept_entries = 0, rows_read = 0;
+    for (int c0 = 0; c0 < columns; c0 += CHUNK) {
+        int n = columns - c0 < CHUNK ? columns - c0 : CHUNK;
+        int32_t full[CHUNK] = {0};  // kept blocks of the column in block-rows before the last
+        for (int r = 0; r < last; r++) {
+            const unsigned char *row = kept + (size_t)r * columns + c0;
+            for (int c = 0; c < n; c++) full[c] += row[c];
+        }
+        const unsigned char *tail = kept + (size_t)last * columns + c0;
+        for (int c = 0; c < n; c++) {
+            int64_t query_rows = (int64_t)block * full[c] + (int64_t)last_height * tail[c];  // query rows keeping the column
+            int width = (c0 + c + 1) * block < keys ? block : keys - (c0 + c) * block;
+            kept_blocks += full[c] + tail[c];
+            kept_entries += width * query_rows;
+            rows_read += query_rows > 0 ? width : 0;
+        }
+    }
+    *blocks = kept_blocks;
+    *entries = kept_entries;
+    *key_rows = rows_read;
+}
+
+#ifdef ATTEND_HAVE_AVX2
+ATTEND_AVX2 static void kept_counts_avx2(const unsigned char *kept, int queries, int keys, int block, int64_t *blocks, int64_t *entries,
+                                         int64_t *key_rows) {
+    kept_counts_body(kept, queries, keys, block, blocks, entries, key_rows);
+}
+#endif
+
+void attend_hdp_kept_counts(const unsigned char *kept, int queries, int keys, int block, int64_t *blocks, int64_t *entries,
+                            int64_t *key_rows) {
+    *blocks = *entries = *key_rows = 0;
+    if (queries <= 0 || keys <= 0) return;
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { kept_counts_avx2(kept, queries, keys, block, blocks, entries, key_rows); return; }
+#endif
+    kept_counts_body(kept, queries, keys, block, blocks, entries, key_rows);
+}
+
 // ---- per-thread scratch -------------------------------------------------------------------------
 enum { SCRATCH_SLOTS = 5 };
 static _Thread_local struct { void *base; size_t bytes; } scratch_slots[SCRATCH_SLOTS];
@@ -885,7 +933,7 @@ HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const f
 
 /// Copies the V rows of every key that some block-row of queries [i0, i1) keeps into values:
 /// [keys, d] (contiguous, so that P·V streams them from cache); other rows are neither read nor written.
-NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
+HDP_VNNI NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
     int b = h->block, columns = h->key_blocks, d = h->d;
     memset(any_kept, 0, (size_t)columns);
     for (int r = i0 / b; r * b < i1; r++) {
@@ -893,8 +941,14 @@ NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int 
         for (int c = 0; c < columns; c++) any_kept[c] |= kept[c];
     }
     for (int c = 0; c < columns; c++) {
+        int ahead = c + PREFETCH_ROWS / b + 1;  // the key block PREFETCH_ROWS rows or more ahead
+        for (int j = ahead * b; j < (ahead + 1) * b && j < h->keys; j++) prefetch_row(h->v + (size_t)j * h->ldv, d);
         if (!any_kept[c]) continue;
-        for (int j = c * b; j < (c + 1) * b && j < h->keys; j++) memcpy(values + (size_t)j * d, h->v + (size_t)j * h->ldv, sizeof(float) * (size_t)d);
+        for (int j = c * b; j < (c + 1) * b && j < h->keys; j++) {  // a loop: a memcpy call per row costs more than d = 32 floats
+            const float *from = h->v + (size_t)j * h->ldv;
+            float *to = values + (size_t)j * d;
+            for (int x = 0; x < d; x++) to[x] = from[x];
+        }
     }
 }
 

@@ -123,6 +123,23 @@ struct HDPKernelTwinTests {
         }
     }
 
+    @Test("kept counts (blocks, entries, key rows read) equal a count over every (query, key) entry",
+          arguments: [(1, 1, 1), (3, 97, 2), (97, 3, 3), (5, 1025, 1), (61, 600, 2), (17, 130, 8)])
+    func keptCounts(shape: (queries: Int, keys: Int, block: Int)) {
+        let (nq, nk, b) = shape
+        let (rows, columns) = ((nq + b - 1) / b, (nk + b - 1) / b)
+        var g = SeededGenerator(seed: UInt64(nq * 7 + nk))
+        for density in [0.0, 0.3, 1.0] {
+            let kept = (0..<(rows * columns)).map { _ in Double.random(in: 0..<1, using: &g) < density ? UInt8(1) : 0 }
+            var (blocks, entries, keyRows): (Int64, Int64, Int64) = (-1, -1, -1)
+            attend_hdp_kept_counts(kept, Int32(nq), Int32(nk), Int32(b), &blocks, &entries, &keyRows)
+            let allowed = { (i: Int, j: Int) in kept[(i / b) * columns + j / b] == 1 }
+            #expect(blocks == Int64(kept.reduce(0) { $0 + Int($1) }), "\(shape) density \(density)")
+            #expect(entries == Int64((0..<nq).reduce(0) { sum, i in sum + (0..<nk).filter { allowed(i, $0) }.count }), "\(shape) density \(density)")
+            #expect(keyRows == Int64((0..<nk).filter { j in (0..<nq).contains { allowed($0, j) } }.count), "\(shape) density \(density)")
+        }
+    }
+
     /// One head's kept-block rows on `body` (nil when this CPU lacks it or the head does not fit it).
     private func attended(body: Int32, q: [Float], k: [Float], v: [Float], qFI: [Int16], kIF: [Int16], sInt: [Int32], kept: [UInt8],
                           shape: (nq: Int, nk: Int, d: Int), block: Int, approximate: Int, polynomial: Int, fractionBits: Int32 = 8) -> [Float]? {

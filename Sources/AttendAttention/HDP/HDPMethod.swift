@@ -116,14 +116,16 @@ public struct HDPMethod: AttentionMethod {
             let importance = (0..<(rows * columns)).map { Double(theta[$0]) }
             kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
         }
-        let (keptEntries, rowsRead) = keptCounts(kept, queries: nq, keys: nk)
-        record.blocksKept = kept.reduce(0) { $0 + Int($1) }
+        var (blocksKept, keptEntries, rowsRead): (Int64, Int64, Int64) = (0, 0, 0)
+        attend_hdp_kept_counts(kept, Int32(nq), Int32(nk), Int32(block), &blocksKept, &keptEntries, &rowsRead)
+        let (entries, keyRows) = (Int(keptEntries), Int(rowsRead))
+        record.blocksKept = Int(blocksKept)
         record.keptBlocks = kept
-        (record.allowedEntries, record.computedEntries, record.exps) = (keptEntries, keptEntries, keptEntries)
-        record.fractionMACs = approximate ? 2 * keptEntries * d : 0
-        record.qkMACs += approximate ? record.fractionMACs : keptEntries * d
-        record.pvMACs = keptEntries * d
-        (record.kvRowsRead, record.bytesV) = (rowsRead, rowsRead * d * 4)
+        (record.allowedEntries, record.computedEntries, record.exps) = (entries, entries, entries)
+        record.fractionMACs = approximate ? 2 * entries * d : 0
+        record.qkMACs += approximate ? record.fractionMACs : entries * d
+        record.pvMACs = entries * d
+        (record.kvRowsRead, record.bytesV) = (keyRows, keyRows * d * 4)
 
         kept.withUnsafeBufferPointer { keptPointer in
             var head = attend_hdp_head(
@@ -135,26 +137,6 @@ public struct HDPMethod: AttentionMethod {
             attend_hdp_rows(&head, 0, Int32(nq), threadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         }
         return record
-    }
-
-    /// Kept entries (edge blocks are partial) and the key rows any kept block needs, from the block
-    /// mask kept: [⌈queries/block⌉, ⌈keys/block⌉]: per key block, the query rows of its kept blocks.
-    @inline(never)
-    private func keptCounts(_ kept: [UInt8], queries nq: Int, keys nk: Int) -> (entries: Int, keyRows: Int) {
-        let (rows, columns) = ((nq + block - 1) / block, (nk + block - 1) / block)
-        var keptRows = [Int](repeating: 0, count: columns)
-        kept.withUnsafeBufferPointer { kept in keptRows.withUnsafeMutableBufferPointer { keptRows in
-            for r in 0..<rows {
-                let height = min(block, nq - r * block), row = kept.baseAddress! + r * columns
-                for c in 0..<columns { keptRows[c] &+= height &* Int(row[c]) }
-            }
-        } }
-        var keptEntries = 0, rowsRead = 0
-        for c in 0..<columns where keptRows[c] > 0 {
-            let width = min(block, nk - c * block)
-            (keptEntries, rowsRead) = (keptEntries + width * keptRows[c], rowsRead + width)
-        }
-        return (keptEntries, rowsRead)
     }
 
     /// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.

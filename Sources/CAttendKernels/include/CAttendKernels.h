@@ -272,6 +272,11 @@ double attend_hdp_importance_total(const int64_t *theta, size_t count);
 /// kept = θ ≥ Θ, and the first maximum always kept. kept: [rows, columns] of 0/1.
 void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double rho, unsigned char *kept);
 
+/// Counts of a block mask kept: [⌈queries/block⌉, ⌈keys/block⌉] of 0/1 (edge blocks partial): the
+/// kept blocks, the (query, key) entries they cover, and the key rows some kept block needs.
+void attend_hdp_kept_counts(const unsigned char *kept, int queries, int keys, int block, int64_t *blocks, int64_t *entries,
+                            int64_t *key_rows);
+
 /// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
 /// (0…4), kept and grown across calls (never freed): HDP's per-head S_I, block sums and split Q and
 /// K without an allocation (and its page faults) per head. Valid until the next call with that slot on this
