@@ -420,7 +420,7 @@ void attend_hdp_kept_counts(const unsigned char *kept, int queries, int keys, in
 }
 
 // ---- per-thread scratch -------------------------------------------------------------------------
-enum { SCRATCH_SLOTS = 5 };
+enum { SCRATCH_SLOTS = 6 };
 static _Thread_local struct { void *base; size_t bytes; } scratch_slots[SCRATCH_SLOTS];
 
 void *attend_hdp_thread_scratch(int slot, size_t bytes) {

@@ -90,12 +90,12 @@ public struct HDPMethod: AttentionMethod {
         }
         // Q and K split (slots 3 and 4), S_I: [nq, nk] and θ: [rows, columns] (slots 0 and 1) in this
         // thread's scratch, every entry written.
-        let qFI = threadScratch(slot: 3, Int16.self, count: nq * 2 * d)  // [nq, 2d]: Q_F | Q_I
-        let kIF = threadScratch(slot: 4, Int16.self, count: nk * 2 * d)  // [nk, 2d]: K_I | K_F
+        let qFI = hdpThreadScratch(slot: 3, Int16.self, count: nq * 2 * d)  // [nq, 2d]: Q_F | Q_I
+        let kIF = hdpThreadScratch(slot: 4, Int16.self, count: nk * 2 * d)  // [nk, 2d]: K_I | K_F
         format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true, into: qFI)
         format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false, into: kIF)
-        let scores = threadScratch(slot: 0, Int32.self, count: nq * nk)
-        let theta = threadScratch(slot: 1, Int64.self, count: rows * columns)
+        let scores = hdpThreadScratch(slot: 0, Int32.self, count: nq * nk)
+        let theta = hdpThreadScratch(slot: 1, Int64.self, count: rows * columns)
         IntegerScores.compute(nq: nq, nk: nk, d: d, qI: qFI + d, ldq: 2 * d, kI: kIF, ldk: 2 * d, block: block, into: scores, importance: theta)
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
@@ -134,17 +134,9 @@ public struct HDPMethod: AttentionMethod {
                 q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: scores,
                 kept: keptPointer.baseAddress, block: Int32(block), key_blocks: Int32(columns),
                 approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
-            attend_hdp_rows(&head, 0, Int32(nq), threadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
+            attend_hdp_rows(&head, 0, Int32(nq), hdpThreadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         }
         return record
-    }
-
-    /// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.
-    private func threadScratch<T>(slot: Int32, _ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-        guard let base = attend_hdp_thread_scratch(slot, max(count, 1) * MemoryLayout<T>.stride) else {
-            preconditionFailure("HDP: out of memory for \(count) scratch values of \(T.self)")
-        }
-        return base.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
     /// The magnitude baseline: zero the ⌊fraction · heads⌋ heads with the smallest mean |output|.
@@ -163,4 +155,12 @@ public struct HDPMethod: AttentionMethod {
             records[h].headPruned = 1
         }
     }
+}
+
+/// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.
+func hdpThreadScratch<T>(slot: Int32, _ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    guard let base = attend_hdp_thread_scratch(slot, max(count, 1) * MemoryLayout<T>.stride) else {
+        preconditionFailure("HDP: out of memory for \(count) scratch values of \(T.self)")
+    }
+    return base.bindMemory(to: T.self, capacity: max(count, 1))
 }

@@ -21,22 +21,21 @@ enum IntegerScores {
         into scores: UnsafeMutablePointer<Int32>, importance: UnsafeMutablePointer<Int64>, allowInt8: Bool = true
     ) -> Path {
         if allowInt8 {
+            // The int8 operands in this thread's scratch slot 5: Q_I + 128: [nq, dp] u8, K_I: [nk, d] s8, K_Iᵀ packed,
+            // and Σ_c K_I[j, c]: [nk] int32 (4-byte aligned).
             let dp = Int8GEMM.paddedK(d)
-            let fitted = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(nq * dp, 1)) { a in  // Q_I + 128: [nq, dp]
-                withUnsafeTemporaryAllocation(of: Int8.self, capacity: max(nk * d, 1)) { bt in             // K_I: [nk, d]
-                    guard attend_hdp_int8_operands(Int32(nq), Int32(nk), Int32(d), qI, Int32(ldq), kI, Int32(ldk),
-                                                   a.baseAddress, Int32(dp), bt.baseAddress) != 0 else { return false }
-                    withUnsafeTemporaryAllocation(of: Int8.self, capacity: attend_i8_packed_size(Int32(d), Int32(nk))) { packed in
-                        withUnsafeTemporaryAllocation(of: Int32.self, capacity: nk) { sums in  // Σ_c K_I[j, c]
-                            attend_i8_pack_b(Int32(d), Int32(nk), bt.baseAddress, Int32(d), packed.baseAddress, sums.baseAddress)
-                            attend_hdp_importance(Int32(nq), Int32(nk), Int32(d), a.baseAddress, Int32(dp), packed.baseAddress,
-                                                  sums.baseAddress, 128, scores, Int32(nk), Int32(block), importance)
-                        }
-                    }
-                    return true
-                }
+            let (aBytes, btBytes, packedBytes) = (nq * dp, nk * d, attend_i8_packed_size(Int32(d), Int32(nk)))
+            let sumsOffset = (aBytes + btBytes + packedBytes + 3) / 4 * 4
+            let base = UnsafeMutableRawPointer(hdpThreadScratch(slot: 5, UInt8.self, count: sumsOffset + 4 * nk))
+            let a = base.bindMemory(to: UInt8.self, capacity: aBytes)
+            let bt = (base + aBytes).bindMemory(to: Int8.self, capacity: btBytes)
+            let packed = (base + aBytes + btBytes).bindMemory(to: Int8.self, capacity: packedBytes)
+            let sums = (base + sumsOffset).bindMemory(to: Int32.self, capacity: nk)
+            if attend_hdp_int8_operands(Int32(nq), Int32(nk), Int32(d), qI, Int32(ldq), kI, Int32(ldk), a, Int32(dp), bt) != 0 {
+                attend_i8_pack_b(Int32(d), Int32(nk), bt, Int32(d), packed, sums)
+                attend_hdp_importance(Int32(nq), Int32(nk), Int32(d), a, Int32(dp), packed, sums, 128, scores, Int32(nk), Int32(block), importance)
+                return .int8
             }
-            if fitted { return .int8 }
         }
         attend_int_scores(Int32(nq), Int32(nk), Int32(d), qI, Int32(ldq), kI, Int32(ldk), scores, Int32(nk))
         attend_block_abs_sums(Int32(nq), Int32(nk), scores, Int32(nk), Int32(block), importance)

@@ -278,8 +278,8 @@ void attend_hdp_kept_counts(const unsigned char *kept, int queries, int keys, in
                             int64_t *key_rows);
 
 /// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
-/// (0…4), kept and grown across calls (never freed): HDP's per-head S_I, block sums and split Q and
-/// K without an allocation (and its page faults) per head. Valid until the next call with that slot on this
+/// (0…5), kept and grown across calls (never freed): HDP's per-head S_I, block sums, split Q and K
+/// and S_I's int8 operands without an allocation (and its page faults) per head. Valid until the next call with that slot on this
 /// thread; NULL when the slot is out of range or memory runs out.
 void *attend_hdp_thread_scratch(int slot, size_t bytes);
 
