@@ -233,16 +233,28 @@ ATTEND_AVX2 static void importance_tile_avx2(const int32_t *tile, int i0, int ro
 }
 #endif
 
-void attend_hdp_importance(int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
-                           int32_t offset, int32_t *s, int lds, int block, int64_t *theta) {
+#ifdef ATTEND_HAVE_AVX2
+static int importance_vnni(int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
+                           int32_t offset, int32_t *s, int lds, int64_t *theta);
+#endif
+
+int attend_hdp_importance(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
+                          int32_t offset, int32_t *s, int lds, int block, int64_t *theta) {
+    if (!attend_i8_body_available(body)) return 0;
+#ifdef ATTEND_HAVE_AVX2
+    int vnni = body == ATTEND_I8_AVX512_VNNI || (body == ATTEND_I8_AUTO && attend_i8_body_available(ATTEND_I8_AVX512_VNNI) &&
+                                                 attend_cpu_has_avx2_fma());
+    if (vnni && block == 2 && K < (1 << 16) && importance_vnni(M, N, K, a, lda, packed, column_sums, offset, s, lds, theta)) return 1;
+#endif
     int rows = (M + block - 1) / block, key_blocks = (N + block - 1) / block;
     if (block != 2) memset(theta, 0, sizeof(int64_t) * (size_t)rows * (size_t)key_blocks);
     importance_context e = {s, lds, block, key_blocks, K < (1 << 16), column_sums, offset, theta};
     attend_i8_emit emit = importance_tile_portable;
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) emit = importance_tile_avx2;
+    if (body != ATTEND_I8_PORTABLE && attend_cpu_has_avx2_fma()) emit = importance_tile_avx2;
 #endif
-    attend_u8s8_multiply(ATTEND_I8_AUTO, M, N, K, a, lda, packed, 0, (N + ATTEND_I8_NR - 1) / ATTEND_I8_NR, emit, &e);
+    attend_u8s8_multiply(body, M, N, K, a, lda, packed, 0, (N + ATTEND_I8_NR - 1) / ATTEND_I8_NR, emit, &e);
+    return 1;
 }
 
 // ---- decisions ---------------------------------------------------------------------------------
@@ -710,6 +722,62 @@ static inline int round_up_int(int x, int m) { return (x + m - 1) / m * m; }
 static int hdp_cpu_has_vnni(void) {
     return attend_i8_body_available(ATTEND_I8_AVX512_VNNI) && __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+}
+
+INLINE int32_t load_i32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/// S_I and θ of 2 × 2 blocks on AVX-512 VNNI with the epilogue in registers (no tile round trip
+/// through memory): per 8 × 16 tile, eight accumulators over K/4 vpdpbusd steps (the int8 GEMM's
+/// VNNI kernel, on its packed panels), the offset correction, the masked stores of S_I, and per pair
+/// of rows |·| added, adjacent lanes added inside each 64-bit lane and stored as the 8 blocks' int64 θ
+/// (a block's four |S_I| fit 31 bits when K < 2^16). importance_vnni returns 0 on a CPU without VNNI.
+HDP_VNNI static void importance_vnni_body(int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
+                                          const int32_t *column_sums, int32_t offset, int32_t *s, int lds, int64_t *theta) {
+    enum { MR = 8, NR = ATTEND_I8_NR };
+    int k4 = (K + 3) / 4, panels = (N + NR - 1) / NR, key_blocks = (N + 1) / 2;
+    const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFF), factor = _mm512_set1_epi32(offset);
+    for (int i0 = 0; i0 < M; i0 += MR) {
+        int rows = M - i0 < MR ? M - i0 : MR;
+        const uint8_t *row[MR];
+        for (int r = 0; r < MR; r++) row[r] = a + (size_t)(i0 + (r < rows ? r : rows - 1)) * lda;  // edge: repeat the last row
+        for (int p = 0; p < panels; p++) {
+            const int8_t *b = packed + (size_t)p * k4 * 4 * NR;
+            int n0 = p * NR, columns = N - n0 < NR ? N - n0 : NR, blocks = (columns + 1) / 2;
+            __mmask16 live = columns == NR ? (__mmask16)0xFFFF : (__mmask16)((1u << columns) - 1);
+            __mmask8 live_blocks = (__mmask8)((1u << blocks) - 1);
+            __m512i c[MR];
+            for (int r = 0; r < MR; r++) c[r] = _mm512_setzero_si512();
+            for (int g = 0; g < k4; g++) {
+                __m512i bv = _mm512_loadu_si512((const void *)(b + 64 * g));
+                for (int r = 0; r < MR; r++) c[r] = _mm512_dpbusd_epi32(c[r], _mm512_set1_epi32(load_i32(row[r] + 4 * g)), bv);
+            }
+            __m512i correction = _mm512_mullo_epi32(factor, _mm512_maskz_loadu_epi32(live, column_sums + n0));
+            for (int r = 0; r < rows; r += 2) {
+                __m512i x = _mm512_sub_epi32(c[r], correction);
+                _mm512_mask_storeu_epi32(s + (size_t)(i0 + r) * lds + n0, live, x);
+                __m512i t = _mm512_abs_epi32(x);
+                if (r + 1 < rows) {
+                    __m512i y = _mm512_sub_epi32(c[r + 1], correction);
+                    _mm512_mask_storeu_epi32(s + (size_t)(i0 + r + 1) * lds + n0, live, y);
+                    t = _mm512_add_epi32(t, _mm512_abs_epi32(y));
+                }
+                t = _mm512_maskz_mov_epi32(live, t);  // no lane past the last key
+                __m512i pairs = _mm512_and_si512(_mm512_add_epi32(t, _mm512_srli_epi64(t, 32)), low32);
+                _mm512_mask_storeu_epi64(theta + (size_t)((i0 + r) / 2) * key_blocks + n0 / 2, live_blocks, pairs);
+            }
+        }
+    }
+}
+
+static int importance_vnni(int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
+                           int32_t offset, int32_t *s, int lds, int64_t *theta) {
+    if (!hdp_cpu_has_vnni()) return 0;
+    importance_vnni_body(M, N, K, a, lda, packed, column_sums, offset, s, lds, theta);
+    return 1;
 }
 
 /// Whether the VNNI body computes rows [i0, i1) of `head` exactly: approximate scores, fractions in

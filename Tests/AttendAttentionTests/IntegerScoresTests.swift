@@ -8,7 +8,7 @@ import Testing
 /// taken when K_I leaves [−64, 63].
 @Suite("HDP's S_I on the int8 GEMM")
 struct IntegerScoresTests {
-    @Test("int8 S_I and its block sums θ equal the int16 twin and a pass over it (blocks 1, 2, 3, 8); out-of-range keys fall back", arguments: [(1, 1, 1), (3, 97, 3), (97, 33, 64), (130, 61, 59), (2, 1025, 17), (203, 35, 32)])
+    @Test("int8 S_I and its block sums θ equal the int16 twin and a pass over it (blocks 1, 2, 3, 8; every int8 body); out-of-range keys fall back", arguments: [(1, 1, 1), (3, 97, 3), (97, 33, 64), (130, 61, 59), (2, 1025, 17), (203, 35, 32)])
     func equal(shape: (nq: Int, nk: Int, d: Int)) {
         let (nq, nk, d) = shape
         let format = FixedPoint(totalBits: 16, fractionBits: 8)
@@ -20,22 +20,25 @@ struct IntegerScoresTests {
             let kIF = k.withUnsafeBufferPointer { format.splitRows($0.baseAddress!, ld: d, rows: nk, d: d, fractionFirst: false) }
             for block in [1, 2, 3, 8] {
                 let blocks = ((nq + block - 1) / block) * ((nk + block - 1) / block)
-                var fast = [Int32](repeating: 0, count: nq * nk), twin = fast
-                var theta = [Int64](repeating: -1, count: blocks)
-                let path = qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in fast.withUnsafeMutableBufferPointer { s in
-                    theta.withUnsafeMutableBufferPointer { t in
-                        IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d,
-                                              block: block, into: s.baseAddress!, importance: t.baseAddress!)
-                    }
-                } } }
+                var twin = [Int32](repeating: 0, count: nq * nk)
                 qFI.withUnsafeBufferPointer { a in
                     attend_int_scores_portable(Int32(nq), Int32(nk), Int32(d), a.baseAddress! + d, Int32(2 * d), kIF, Int32(2 * d), &twin, Int32(nk))
                 }
                 var twinTheta = [Int64](repeating: 0, count: blocks)
                 attend_block_abs_sums_portable(Int32(nq), Int32(nk), twin, Int32(nk), Int32(block), &twinTheta)
-                #expect(path == expected, "spread \(spread): path \(path)")
-                #expect(fast == twin, "\(shape) spread \(spread) block \(block)")
-                #expect(theta == twinTheta, "θ: \(shape) spread \(spread) block \(block)")
+                for body in Int8Body.allCases where body.isAvailable {
+                    var fast = [Int32](repeating: -1, count: nq * nk), theta = [Int64](repeating: -1, count: blocks)
+                    let path = qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in fast.withUnsafeMutableBufferPointer { s in
+                        theta.withUnsafeMutableBufferPointer { t in
+                            IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d,
+                                                  block: block, into: s.baseAddress!, importance: t.baseAddress!, body: body)
+                        }
+                    } } }
+                    let setting = "\(shape) spread \(spread) block \(block) body \(body)"
+                    #expect(path == expected, "\(setting): path \(path)")
+                    #expect(fast == twin, "S_I: \(setting)")
+                    #expect(theta == twinTheta, "θ: \(setting)")
+                }
             }
         }
     }

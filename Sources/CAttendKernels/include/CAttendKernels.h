@@ -261,8 +261,11 @@ int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, 
 /// s[i, j] = (a · B)[i, j] − offset · column_sums[j] in wrapping int32 (a: [M, lda] = Q_I + offset as
 /// u8, B = K_Iᵀ packed by attend_i8_pack_b(K, N) with its column_sums), and theta: [⌈M/block⌉,
 /// ⌈N/block⌉] = Σ|s| per block × block block (edge blocks partial), as attend_block_abs_sums of s.
-void attend_hdp_importance(int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
-                           int32_t offset, int32_t *s, int lds, int block, int64_t *theta);
+/// body: ATTEND_I8_AUTO or a forced one (on AVX-512 VNNI with 2 × 2 blocks one fused kernel, its
+/// epilogue in registers; otherwise the int8 GEMM's driver with a tile epilogue). Returns 0 (nothing
+/// written) when the body is not available on this CPU.
+int attend_hdp_importance(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
+                          int32_t offset, int32_t *s, int lds, int block, int64_t *theta);
 
 /// Σ θ over `count` block importances as a double, summed in order (HDP's head importance θ_H).
 double attend_hdp_importance_total(const int64_t *theta, size_t count);
