@@ -20,7 +20,7 @@ struct BenchInt8: ParsableCommand {
             int8 static (scales calibrated on 512 train sentences, seed 0; impl attend-int8-static) and integer (same calibration; impl attend-integer), with accuracy.
             Peers run from scripts/bench_int8_peers.py in the repository's .venv (created on first use): PyTorch's dynamic
             quantization (fbgemm) and ONNX Runtime's quantize_dynamic of the same export (and of a one-MatMul graph for gemm),
-            plus the Float32 ONNX Runtime for forward and sst2. Times are medians.
+            plus the Float32 ONNX Runtime for forward and sst2. Times are medians; --rounds repeats the whole run (Attend, then the peers).
             """)
 
     @Flag(name: .long, help: "Print one JSON object per measurement.")
@@ -41,12 +41,18 @@ struct BenchInt8: ParsableCommand {
     @Flag(name: .long, help: "Measure Attend only (no Python peers).")
     var noPeers = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Repeat the whole run (Attend, then the peers) this many times; the table gives each time's median over the rounds and each ratio's median with its range (on a shared machine the load changes between Attend's rows and the peers' minutes later; rounds show by how much).",
+        valueName: "n"))
+    var rounds = 1
+
     func validate() throws {
         for item in what.split(separator: ",") where !["gemm", "forward", "sst2"].contains(String(item)) {
             throw ValidationError("--what: unknown measurement '\(item)'; expected gemm, forward or sst2")
         }
         guard seqLengths.count > 0, seqLengths.allSatisfy({ $0 >= 1 && $0 <= 512 }) else { throw ValidationError("--seqs: expected integers in 1...512, got '\(seqs)'") }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1") }
         guard threadCounts.count > 0, threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads: expected positive integers, got '\(threads)'") }
     }
 
@@ -57,56 +63,49 @@ struct BenchInt8: ParsableCommand {
 
     func run() throws {
         var results: [Measurement] = []
-        let emit = { (m: Measurement) in
-            if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
-        }
         printError("int8 body: \(Int8Body.auto.name)")
-        if selected.contains("gemm") { try gemm(&results, emit) }
-        if selected.contains("forward") {
-            let model = BertModel(randomWeights: .bertBase, seed: 0)
-            let inputs = Dictionary(uniqueKeysWithValues: seqLengths.map { n in (n, [[101] + (1..<n).map { 1000 + ($0 * 7919) % 29000 }]) })
-            // The integer path needs static scales: calibrated on the timed inputs themselves (random weights; only speed matters).
-            let integer = try model.integerOnly(try model.calibrateActivations(seqLengths.map { inputs[$0]! }))
-            let variants = [("attend", model), ("attend-int8", try model.quantized(.dynamic)), ("attend-integer", integer)]
-            for t in threadCounts {
-                Parallel.threads = t
-                for n in seqLengths {
-                    let ids = inputs[n]!
-                    for (impl, m) in variants {
-                        let ms = try medianMilliseconds(repeats: repeats) { _ = try m.forward(ids) }
-                        let r = Measurement(name: "bert-base-forward", impl: impl, threads: t, ms: ms, batch: 1, seq: n)
-                        results.append(r); try emit(r)
+        let forward = try selected.contains("forward") ? forwardVariants() : nil
+        let sst2 = try selected.contains("sst2") ? sst2Variants() : nil
+        for round in 1...rounds {
+            if rounds > 1 { printError("round \(round) of \(rounds)") }
+            func record(_ measurement: Measurement) throws {
+                var m = measurement
+                if rounds > 1 { m.round = round }
+                results.append(m)
+                if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
+            }
+            if selected.contains("gemm") { try gemm(record) }
+            if let (inputs, variants) = forward {
+                for t in threadCounts {
+                    Parallel.threads = t
+                    for n in seqLengths {
+                        let ids = inputs[n]!
+                        for (impl, m) in variants {
+                            let ms = try medianMilliseconds(repeats: repeats) { _ = try m.forward(ids) }
+                            try record(Measurement(name: "bert-base-forward", impl: impl, threads: t, ms: ms, batch: 1, seq: n))
+                        }
                     }
                 }
             }
-        }
-        if selected.contains("sst2") {
-            let task = GLUETask.sst2
-            let examples = try task.load(try Bundled.devSet(for: task))
-            let classifier = try Classifier(directory: try Bundled.model(for: task))
-            let train = try task.load(Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/sst2/train.tsv"))
-            let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: 512, seed: 0).map(\.text))
-            let variants = [("attend", classifier), ("attend-int8", try classifier.quantized(.dynamic)),
-                            ("attend-int8-static", try classifier.quantized(.calibrated(ranges))), ("attend-integer", try classifier.integerOnly(ranges))]
-            let ids = try classifier.encode(examples.map(\.text), truncate: false)
-            for t in threadCounts {
-                Parallel.threads = t
-                for (impl, c) in variants {
-                    var predicted: [Int] = []
-                    let ms = try medianMilliseconds(repeats: 3, warmups: 1) { predicted = try c.classify(ids).predictions }
-                    let accuracy = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label)).accuracy
-                    let r = Measurement(name: "sst2-dev", impl: impl, threads: t, ms: ms, batch: 16, examples: ids.count,
-                                        sentences_per_second: Double(ids.count) / ms * 1000, accuracy: accuracy)
-                    results.append(r); try emit(r)
+            if let (examples, ids, variants) = sst2 {
+                for t in threadCounts {
+                    Parallel.threads = t
+                    for (impl, c) in variants {
+                        var predicted: [Int] = []
+                        let ms = try medianMilliseconds(repeats: 3, warmups: 1) { predicted = try c.classify(ids).predictions }
+                        let accuracy = ClassificationMetrics(predictions: predicted, labels: examples.map(\.label)).accuracy
+                        try record(Measurement(name: "sst2-dev", impl: impl, threads: t, ms: ms, batch: 16, examples: ids.count,
+                                               sentences_per_second: Double(ids.count) / ms * 1000, accuracy: accuracy))
+                    }
                 }
             }
-        }
-        if !noPeers {
-            let shapes = Self.shapes.map { "\($0.0)x\($0.1)x\($0.2)" }.joined(separator: ",")
-            let decoder = JSONDecoder()
-            let lines = try runPythonScript("scripts/bench_int8_peers.py", arguments: ["--what", what, "--threads", threads, "--shapes", shapes,
-                                                                                     "--seqs", seqs, "--repeats", String(repeats)])
-            for line in lines { let peer = try decoder.decode(Measurement.self, from: line); results.append(peer); try emit(peer) }
+            if !noPeers {
+                let shapes = Self.shapes.map { "\($0.0)x\($0.1)x\($0.2)" }.joined(separator: ",")
+                let decoder = JSONDecoder()
+                let lines = try runPythonScript("scripts/bench_int8_peers.py", arguments: ["--what", what, "--threads", threads, "--shapes", shapes,
+                                                                                         "--seqs", seqs, "--repeats", String(repeats)])
+                for line in lines { try record(try decoder.decode(Measurement.self, from: line)) }
+            }
         }
         if !json {
             // Ratios are other / attend-int8 (> 1: the int8 path is faster): attend/attend-int8 is the speed-up over Float32.
@@ -115,8 +114,29 @@ struct BenchInt8: ParsableCommand {
         }
     }
 
+    /// The BERT-base shape (random weights, seed 0) in f32, int8 and integer-only, and its timed inputs by length.
+    private func forwardVariants() throws -> (inputs: [Int: [[Int]]], variants: [(String, BertModel)]) {
+        let model = BertModel(randomWeights: .bertBase, seed: 0)
+        let inputs = Dictionary(uniqueKeysWithValues: seqLengths.map { n in (n, [[101] + (1..<n).map { 1000 + ($0 * 7919) % 29000 }]) })
+        // The integer path needs static scales: calibrated on the timed inputs themselves (random weights; only speed matters).
+        let integer = try model.integerOnly(try model.calibrateActivations(seqLengths.map { inputs[$0]! }))
+        return (inputs, [("attend", model), ("attend-int8", try model.quantized(.dynamic)), ("attend-integer", integer)])
+    }
+
+    /// The bundled SST-2 model in every precision (static scales from 512 train sentences, seed 0), its dev set and ids.
+    private func sst2Variants() throws -> (examples: [LabeledSentence], ids: [[Int]], variants: [(String, Classifier)]) {
+        let task = GLUETask.sst2
+        let examples = try task.load(try Bundled.devSet(for: task))
+        let classifier = try Classifier(directory: try Bundled.model(for: task))
+        let train = try task.load(Bundled.root().deletingLastPathComponent().appendingPathComponent("shared/data/sst2/train.tsv"))
+        let ranges = try classifier.calibrateActivations(calibrationSplit(train, count: 512, seed: 0).map(\.text))
+        let variants = [("attend", classifier), ("attend-int8", try classifier.quantized(.dynamic)),
+                        ("attend-int8-static", try classifier.quantized(.calibrated(ranges))), ("attend-integer", try classifier.integerOnly(ranges))]
+        return (examples, try classifier.encode(examples.map(\.text), truncate: false), variants)
+    }
+
     /// The int8 linear at BERT-base's shapes, dequantized and bare.
-    private func gemm(_ results: inout [Measurement], _ emit: (Measurement) throws -> Void) throws {
+    private func gemm(_ record: (Measurement) throws -> Void) throws {
         for (m, k, n) in Self.shapes {
             let x = (0..<(m * k)).map { Float(($0 * 37) % 101) / 50 - 1 }
             let w = Tensor(shape: [n, k], data: (0..<(n * k)).map { Float(($0 * 53) % 103) / 103 - 0.5 })
@@ -135,7 +155,7 @@ struct BenchInt8: ParsableCommand {
                     }
                 } } }
                 let r = Measurement(name: "int8-gemm", impl: "attend-int8", threads: t, ms: ms, m: m, k: k, n: n, gflops: flops / (ms * 1e6))
-                results.append(r); try emit(r)
+                try record(r)
                 let data = q.data
                 let msRaw = data.withUnsafeBufferPointer { ap in raw.withUnsafeMutableBufferPointer { cp in
                     medianMilliseconds(repeats: repeats) {
@@ -143,7 +163,7 @@ struct BenchInt8: ParsableCommand {
                     }
                 } }
                 let r2 = Measurement(name: "int8-gemm", impl: "attend-int32", threads: t, ms: msRaw, m: m, k: k, n: n, gflops: flops / (msRaw * 1e6))
-                results.append(r2); try emit(r2)
+                try record(r2)
             }
         }
     }

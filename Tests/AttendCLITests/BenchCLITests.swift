@@ -31,4 +31,19 @@ struct BenchCLITests {
         #expect(run.status == 64)
         #expect(run.stderr.contains("--rounds"))
     }
+
+    @Test("bench int8 --rounds N: every measurement N times, numbered; --rounds 0 is a usage error")
+    func int8Rounds() throws {
+        let run = try attend(["bench", "int8", "--what", "gemm", "--threads", "1", "--no-peers", "--rounds", "2", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try run.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(lines.count == 16)  // 4 shapes × (attend-int8, attend-int32) × 2 rounds
+        for (index, line) in lines.enumerated() {
+            #expect(line["round"]?.integer == index / 8 + 1)
+            #expect(line["name"] == .string("int8-gemm"))
+        }
+        #expect(run.stderr.contains("round 2 of 2"))
+        let zero = try attend(["bench", "int8", "--rounds", "0", "--no-peers"])
+        #expect(zero.status == 64 && zero.stderr.contains("--rounds"), "\(zero.stderr)")
+    }
 }
