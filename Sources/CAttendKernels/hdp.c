@@ -920,8 +920,8 @@ HDP_VNNI static inline void hdp_compact_exponentials(const attend_hdp_head *h, f
     }
 }
 
-/// x_c ← x_c · (1 / Σ x_c) for the rows x_c: [count_c] of up to 2 · HDP_BATCH query rows (chains
-/// null past `chains`), each Σ in key order one add at a time — the rounding of the other bodies'
+/// x_c ← x_c · (1 / Σ x_c) for the `chains` rows x_c: [count_c] (c < chains ≤ 2 · HDP_BATCH query
+/// rows), each Σ in key order one add at a time — the rounding of the other bodies'
 /// sums, so that outputs, and every later layer's fixed-point codes, are bit-identical to theirs.
 /// The chains are independent, so they run side by side: each row is first padded with zeros to
 /// the longest count (x + 0 = x exactly for the sums of e^x ≥ 0) and the adds interleave, hiding the

@@ -34,8 +34,9 @@ enum IntegerScores {
             let sums = (base + sumsOffset).bindMemory(to: Int32.self, capacity: nk)
             if attend_hdp_int8_operands(Int32(nq), Int32(nk), Int32(d), qI, Int32(ldq), kI, Int32(ldk), a, Int32(dp), bt) != 0 {
                 attend_i8_pack_b(Int32(d), Int32(nk), bt, Int32(d), packed, sums)
-                attend_hdp_importance(body.rawValue, Int32(nq), Int32(nk), Int32(d), a, Int32(dp), packed, sums, 128, scores, Int32(nk),
-                                      Int32(block), importance)
+                let ran = attend_hdp_importance(body.rawValue, Int32(nq), Int32(nk), Int32(d), a, Int32(dp), packed, sums, 128, scores,
+                                                Int32(nk), Int32(block), importance)
+                precondition(ran != 0, "HDP: the int8 body \(body) is not available on this CPU")
                 return .int8
             }
         }
