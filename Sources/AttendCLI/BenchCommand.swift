@@ -64,17 +64,9 @@ struct BenchModels: ParsableCommand {
 
     func run() throws {
         try printMachineLine()
-        var results: [Measurement] = []
         let forwardModel = selected.contains("forward") ? BertModel(randomWeights: .bertBase, seed: 0) : nil
         let sst2 = try selected.contains("sst2") ? SST2Bench() : nil
-        for round in 1...rounds {
-            if rounds > 1 { printError("round \(round) of \(rounds)") }
-            func record(_ measurement: Measurement) throws {
-                var m = measurement
-                if rounds > 1 { m.round = round }
-                results.append(m)
-                if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
-            }
+        let results = try measureRounds(rounds, json: json) { record in
             if let model = forwardModel {
                 for t in threadCounts {
                     Parallel.threads = t
@@ -145,6 +137,23 @@ func benchSGEMM(threadCounts: [Int]) -> [Measurement] {
             }
             results.append(Measurement(name: "sgemm", impl: "attend", threads: t, ms: ms, m: m, k: k, n: n,
                                        gflops: 2 * Double(m * k * n) / (ms * 1e6)))
+        }
+    }
+    return results
+}
+
+/// Runs `round` `rounds` times (`attend bench --rounds`): each measurement it records is numbered
+/// with its round when there are several, printed as it comes (a JSON line with `json`, else a
+/// summary on standard error), and returned with the others.
+func measureRounds(_ rounds: Int, json: Bool, _ round: (_ record: (Measurement) throws -> Void) throws -> Void) throws -> [Measurement] {
+    var results: [Measurement] = []
+    for index in 1...rounds {
+        if rounds > 1 { printError("round \(index) of \(rounds)") }
+        try round { measurement in
+            var m = measurement
+            if rounds > 1 { m.round = index }
+            results.append(m)
+            if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
         }
     }
     return results

@@ -62,18 +62,10 @@ struct BenchInt8: ParsableCommand {
     static let shapes = [(128, 768, 2304), (128, 768, 768), (128, 768, 3072), (128, 3072, 768)]
 
     func run() throws {
-        var results: [Measurement] = []
         printError("int8 body: \(Int8Body.auto.name)")
         let forward = try selected.contains("forward") ? forwardVariants() : nil
         let sst2 = try selected.contains("sst2") ? sst2Variants() : nil
-        for round in 1...rounds {
-            if rounds > 1 { printError("round \(round) of \(rounds)") }
-            func record(_ measurement: Measurement) throws {
-                var m = measurement
-                if rounds > 1 { m.round = round }
-                results.append(m)
-                if json { print(try jsonLine(m)) } else { printError("  \(m.summary)") }
-            }
+        let results = try measureRounds(rounds, json: json) { record in
             if selected.contains("gemm") { try gemm(record) }
             if let (inputs, variants) = forward {
                 for t in threadCounts {
