@@ -14,8 +14,9 @@ public struct Vocabulary: Sendable {
     private let ids: [Int32]
     /// Open-addressing hash table of entry indices (-1 = empty); the count is a power of two.
     private let slots: [Int32]
-    /// `entryForID[id]` is the entry holding `id`, or -1.
-    private let entryForID: [Int32]
+    /// Entry indices in increasing id order (ids may be sparse: a table indexed by id could be
+    /// as large as the largest id a file claims).
+    private let entriesByID: [Int32]
 
     /// The number of tokens.
     public var count: Int { ids.count }
@@ -54,7 +55,6 @@ public struct Vocabulary: Sendable {
         arena.reserveCapacity(entries.count * 8)
         starts.reserveCapacity(entries.count + 1)
         ids.reserveCapacity(entries.count)
-        var maxID = -1
         for (token, id) in entries {
             guard id >= 0, id <= Int(Int32.max) else {
                 throw TokenizerError.invalidTokenizerFile(path: path, reason: "token \(TokenizerError.quoted(token)) has id \(id); ids must be between 0 and \(Int32.max)")
@@ -62,12 +62,10 @@ public struct Vocabulary: Sendable {
             arena.append(contentsOf: token.utf8)
             starts.append(Int32(arena.count))
             ids.append(Int32(id))
-            maxID = max(maxID, id)
         }
         var capacity = 16
         while capacity < entries.count * 2 { capacity <<= 1 }
         var slots = [Int32](repeating: -1, count: capacity)
-        var entryForID = [Int32](repeating: -1, count: maxID + 1)
         try arena.withUnsafeBufferPointer { arenaBuffer in
             for e in 0..<ids.count {
                 let key = UnsafeBufferPointer(rebasing: arenaBuffer[Int(starts[e])..<Int(starts[e + 1])])
@@ -82,21 +80,20 @@ public struct Vocabulary: Sendable {
                     s = (s + 1) & (capacity - 1)
                 }
                 slots[s] = Int32(e)
-                let id = Int(ids[e])
-                if entryForID[id] >= 0 {
-                    let first = Int(entryForID[id])
-                    throw TokenizerError.duplicateToken(
-                        path: path, token: String(decoding: key, as: UTF8.self),
-                        detail: "it has id \(id), which \(TokenizerError.quoted(String(decoding: arenaBuffer[Int(starts[first])..<Int(starts[first + 1])], as: UTF8.self))) already has")
-                }
-                entryForID[id] = Int32(e)
             }
+        }
+        // Sorted by (id, entry): an id held twice shows as neighbours, the earlier entry first.
+        let entriesByID = (0..<Int32(ids.count)).sorted { (ids[Int($0)], $0) < (ids[Int($1)], $1) }
+        for (first, e) in zip(entriesByID, entriesByID.dropFirst()) where ids[Int(first)] == ids[Int(e)] {
+            func token(_ entry: Int32) -> String { String(decoding: arena[Int(starts[Int(entry)])..<Int(starts[Int(entry) + 1])], as: UTF8.self) }
+            throw TokenizerError.duplicateToken(path: path, token: token(e),
+                                                detail: "it has id \(ids[Int(e)]), which \(TokenizerError.quoted(token(first))) already has")
         }
         self.arena = arena
         self.starts = starts
         self.ids = ids
         self.slots = slots
-        self.entryForID = entryForID
+        self.entriesByID = entriesByID
     }
 
     /// The id of `token`, if it is in the vocabulary.
@@ -107,8 +104,14 @@ public struct Vocabulary: Sendable {
 
     /// The token with id `id`, if any.
     public func token(forID id: Int) -> String? {
-        guard id >= 0, id < entryForID.count, entryForID[id] >= 0 else { return nil }
-        let e = Int(entryForID[id])
+        // Binary search for the first entry whose id is ≥ `id`.
+        var low = 0, high = entriesByID.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Int(ids[Int(entriesByID[middle])]) < id { low = middle + 1 } else { high = middle }
+        }
+        guard low < entriesByID.count, Int(ids[Int(entriesByID[low])]) == id else { return nil }
+        let e = Int(entriesByID[low])
         return String(decoding: arena[Int(starts[e])..<Int(starts[e + 1])], as: UTF8.self)
     }
 

@@ -142,6 +142,25 @@ struct LoadingTests {
         #expect(vocabulary["e\u{301}"] == 1)
     }
 
+    @Test("sparse ids up to Int32.max load without a table as large as the largest id")
+    func sparseIDs() throws {
+        // Once a fuzzer crash: a tokenizer.json claiming id 900,000,000 allocated 3.6 GB.
+        let big = Int(Int32.max)
+        let dir = try directory(["tokenizer.json": Self.tokenizerJSON(
+            vocab: #"{"[PAD]": 0, "[UNK]": 900000000, "[CLS]": \#(big), "[SEP]": 5, "hello": 7}"#)])
+        let tokenizer = try BertTokenizer(directory: dir)
+        #expect(tokenizer.encode("hello there") == [big, 7, 900_000_000, 5])
+        #expect(tokenizer.vocabulary.token(forID: big) == "[CLS]")
+        #expect(tokenizer.vocabulary.token(forID: 900_000_000) == "[UNK]")
+        for missing in [-1, 1, 6, 8, 899_999_999, big - 1] {
+            #expect(tokenizer.vocabulary.token(forID: missing) == nil)
+        }
+
+        let tooBig = try directory(["tokenizer.json": Self.tokenizerJSON(vocab: #"{"[PAD]": 0, "[UNK]": 2147483648}"#)])
+        let error = try #require(throws: TokenizerError.self) { try BertTokenizer(directory: tooBig) }
+        #expect(error.description.contains("ids must be between 0 and 2147483647"))
+    }
+
     @Test("invalid UTF-8 in vocab.txt names the file, line and offset")
     func invalidUTF8Vocabulary() throws {
         let bytes = Array("[PAD]\n[UNK]\nab".utf8) + [0xFF] + Array("\n".utf8)
