@@ -50,19 +50,35 @@ extension PackedMatrix {
     }
 }
 
+/// Which body of the SGEMM micro-kernel runs (`CAttendKernels.h`, gemm.c). `.auto` picks AVX-512F
+/// (6×32 from two panels), else AVX2/FMA (6×16), else NEON, else portable (`ATTEND_PORTABLE=1`:
+/// portable); tests force each available body in turn. AVX2 and AVX-512 give bit-identical results.
+public enum GEMMBody: Int32, CaseIterable, Sendable {
+    case auto = 0, portable = 1, avx2 = 2, avx512 = 3, neon = 4
+
+    /// Whether this CPU runs the body.
+    public var isAvailable: Bool { attend_gemm_body_available(rawValue) != 0 }
+
+    /// The body's name ("avx512f", "avx2-fma", "neon" or "portable"), `.auto` resolved for this CPU.
+    public var name: String { String(cString: attend_gemm_body_name(rawValue)) }
+}
+
 /// Single-precision matrix products on the packed, register-blocked micro-kernel.
 public enum GEMM {
-    /// Name of the micro-kernel this CPU runs ("avx2-fma", "neon" or "portable").
-    public static var kernelName: String { String(cString: attend_gemm_kernel_name()) }
+    /// Name of the micro-kernel this CPU runs (`GEMMBody.auto`'s).
+    public static var kernelName: String { GEMMBody.auto.name }
 
     /// `c[M, N] = a[M, K] · b (+ bias[N])`, strides lda/ldc, split over `Parallel.threads`
-    /// by row blocks × column panels, blocked by `config` (the depth block is b's). Overwrites c.
+    /// by row blocks × column panels, blocked by `config` (the depth block is b's), on `body`
+    /// (one this CPU has). Overwrites c.
     public static func multiply(
         m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, bias: UnsafePointer<Float>?,
-        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads, config: KernelConfig = .current
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads, config: KernelConfig = .current,
+        body: GEMMBody = .auto
     ) {
+        precondition(body.isAvailable, "this CPU has no \(body) SGEMM body")
         nonisolated(unsafe) let (a, c, bias) = (a, c, bias)
-        var blocking = config.blocking(depthBlock: b.depthBlock)
+        var blocking = config.blocking(depthBlock: b.depthBlock, body: body)
         b.storage.withUnsafeBufferPointer { packed in
             nonisolated(unsafe) let packed = packed
             forEachTask(m: m, n: b.n, threads: threads, mcMax: config.gemmRowBlock, tasksPerThread: config.tasksPerThread) { row0, rows, p0, p1 in
@@ -76,14 +92,15 @@ public enum GEMM {
     /// `c[M, N] = a[M, K] · op(b) (+ bias[N])`, packing b on the fly one cache block at a time;
     /// op(b) = b `[K, N]` (stride ldb) or, when `transposedB`, b given as `[N, K]`. Split over
     /// `threads` by row blocks × column panels like the packed product; `threads: 1` for the
-    /// small per-head products inside attention. Blocked by `config`. Overwrites c.
+    /// small per-head products inside attention. Blocked by `config`, on `body`. Overwrites c.
     public static func multiply(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, transposedB: Bool, bias: UnsafePointer<Float>? = nil,
-        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1, config: KernelConfig = .current
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1, config: KernelConfig = .current, body: GEMMBody = .auto
     ) {
+        precondition(body.isAvailable, "this CPU has no \(body) SGEMM body")
         let nr = Int(ATTEND_GEMM_NR)
-        var blocking = config.blocking()
+        var blocking = config.blocking(body: body)
         let work = min(config.gemmDepthBlock, k) * min(config.gemmColumnBlock, (n + nr - 1) / nr * nr)  // one packed B block
         nonisolated(unsafe) let (a, b, c, bias) = (a, b, c, bias)
         forEachTask(m: m, n: n, threads: threads, mcMax: config.gemmRowBlock, tasksPerThread: config.tasksPerThread) { row0, rows, p0, p1 in

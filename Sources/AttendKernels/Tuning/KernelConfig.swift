@@ -140,9 +140,10 @@ public struct KernelConfig: Sendable, Equatable {
         lock.withLock { chosen = (config, source) }
     }
 
-    /// The C driver's blocking, with the depth block `kc` (a packed matrix's own).
-    public func blocking(depthBlock kc: Int? = nil) -> attend_gemm_blocking {
-        attend_gemm_blocking(mc: Int32(gemmRowBlock), kc: Int32(kc ?? gemmDepthBlock), nc: Int32(gemmColumnBlock), prefetch: gemmPrefetch ? 1 : 0)
+    /// The C driver's blocking, with the depth block `kc` (a packed matrix's own) and the micro-kernel `body`.
+    public func blocking(depthBlock kc: Int? = nil, body: GEMMBody = .auto) -> attend_gemm_blocking {
+        attend_gemm_blocking(mc: Int32(gemmRowBlock), kc: Int32(kc ?? gemmDepthBlock), nc: Int32(gemmColumnBlock),
+                             prefetch: gemmPrefetch ? 1 : 0, body: body.rawValue)
     }
 
     /// The first-use choice (see the type's documentation). A file that cannot be read is reported

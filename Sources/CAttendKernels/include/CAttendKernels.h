@@ -27,11 +27,24 @@ extern "C" {
 #define ATTEND_GEMM_NC 2048
 #define ATTEND_GEMM_KC_MAX 512
 
+/// The SGEMM micro-kernel bodies. ATTEND_GEMM_AUTO runs the best this CPU has: AVX-512F (6×32
+/// outputs from two panels at a time), else AVX2/FMA (6×16), else NEON (6×16), else portable;
+/// ATTEND_PORTABLE=1 makes AUTO portable. The AVX2 and AVX-512 bodies give bit-identical results
+/// (the same fused multiply-adds in the same k order); the others agree to rounding.
+enum { ATTEND_GEMM_AUTO = 0, ATTEND_GEMM_PORTABLE = 1, ATTEND_GEMM_AVX2 = 2, ATTEND_GEMM_AVX512 = 3, ATTEND_GEMM_NEON = 4 };
+
+/// Whether this CPU runs `body` (AUTO and PORTABLE always).
+int attend_gemm_body_available(int body);
+
+/// The name of `body` ("avx512f", "avx2-fma", "neon" or "portable"), AUTO resolved for this CPU.
+const char *attend_gemm_body_name(int body);
+
 /// Cache blocking of the SGEMM driver: mc rows of A per block (a multiple of MR), kc depth per
 /// block (≤ ATTEND_GEMM_KC_MAX), nc columns of B packed at a time by attend_gemm (a multiple of NR),
-/// and whether the next B panel is prefetched while the current one runs.
+/// whether the next B panel is prefetched while the current one runs, and the micro-kernel body
+/// (ATTEND_GEMM_AUTO, or a forced one the CPU has).
 typedef struct {
-    int mc, kc, nc, prefetch;
+    int mc, kc, nc, prefetch, body;
 } attend_gemm_blocking;
 
 /// Floats needed to pack a K×N right-hand side (any kc).
@@ -61,9 +74,6 @@ void attend_gemm(const attend_gemm_blocking *blocking, int M, int N, int K, cons
 /// block of tiled attention.
 void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float *packed, float *c,
                       int ldc, int accumulate);
-
-/// Name of the micro-kernel chosen for this CPU ("avx2-fma", "neon" or "portable").
-const char *attend_gemm_kernel_name(void);
 
 // ---- Int8 GEMM (int8_gemm.c) -------------------------------------------------------------------
 // C[M, N] (int32) = A[M, K] (u8) · B[K, N] (s8) with B packed into panels of ATTEND_I8_NR columns:
