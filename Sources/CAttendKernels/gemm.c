@@ -184,8 +184,8 @@ const char *attend_gemm_body_name(int body) {
     }
 }
 
-/// AVX-512's odd last panel runs the AVX2 kernel (six accumulators of one zmm each could not hide
-/// the FMA latency either).
+/// AVX-512's odd last panel runs the AVX2 kernel (a one-panel zmm kernel would hold only six
+/// accumulators, too few to hide the FMA latency).
 static kernel_pair chosen_kernels(int body) {
     switch (resolve(body)) {
 #ifdef ATTEND_HAVE_AVX2
