@@ -138,13 +138,7 @@ typedef struct {
 
 #ifdef ATTEND_HAVE_AVX2
 static int cpu_has_avx512(void) {
-    static _Atomic int decided = -1;
-    int use = atomic_load_explicit(&decided, memory_order_relaxed);
-    if (use < 0) {
-        use = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        atomic_store_explicit(&decided, use, memory_order_relaxed);
-    }
-    return use;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #endif
 
