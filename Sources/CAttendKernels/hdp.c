@@ -5,6 +5,7 @@
 #include "int8_gemm_driver.h"
 #include "simd_target.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -582,22 +583,6 @@ static void approximate_scores_portable(const attend_hdp_head *h, int i, const i
     approximate_scores_body(h, i, index, count, s, 0);
 }
 
-#ifdef ATTEND_HAVE_AVX2
-ATTEND_AVX2 static void approximate_scores_avx2(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
-    int d = h->d;
-    const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
-    const int32_t *s_int = h->s_int + (size_t)i * h->keys;
-    int t = 0;
-    for (; t + 4 <= count; t += 4) {
-        const int16_t *rows[4];
-        for (int k = 0; k < 4; k++) rows[k] = h->k_if + (size_t)index[t + k] * 2 * d;
-        int32_t fine[4];
-        _mm_storeu_si128((__m128i *)fine, dot4_i16_avx2(q_fi, rows, 2 * d));
-        for (int k = 0; k < 4; k++) s[t + k] = approximate_score(h, s_int[index[t + k]], fine[k]);
-    }
-    approximate_scores_body(h, i, index, count, s, t);
-}
-#endif
 
 /// Probabilities of query i over its `count` kept keys into s: scores (approximate or exact), scaled,
 /// max-subtracted, exponentiated and normalized (polynomial exp and linear reciprocal, or exact).
@@ -689,45 +674,404 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
     }
 }
 
-#ifdef ATTEND_HAVE_AVX2
-ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *head, int i0, int i1, float *scratch) {
-    hdp_rows_body(head, i0, i1, scratch, approximate_scores_avx2);
-}
-#endif
 
 void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float *scratch) {
     hdp_rows_body(head, i0, i1, scratch, approximate_scores_portable);
 }
 
-// ---- kept-block rows on AVX-512 VNNI ------------------------------------------------------------
-// Approximate scores need 2d u8 × s8 products per entry: Q_F·K_I (fractions u8 in [0, 2^f), integer
-// parts s8) and Q_I·K_F. vpdpbusd adds four u8 × s8 products straight into int32 lanes (no
-// intermediate saturation), so with f ≤ 8 and integer parts in s8 (total − fraction bits ≤ 8) the
-// sums are exact and the scores identical to the other bodies'. Keys are packed once per call into
-// panels of 16: per group of 4 dimensions, 64 bytes of K_I (16 keys × 4) and then 64 of K_F, so that
-// one query's broadcast group scores 16 keys per instruction. Per block-row, every 16-key panel with
-// a kept key is scored densely for the block-row's queries (two at a time, sharing the panel
-// loads); pruned keys are masked to −∞, the kept entries compacted, exponentiated, normalized and
-// multiplied by their V rows in key order — the AVX2 body's arithmetic, so outputs are bit-identical
-// (Fetch-Upon-Mask holds for V; K panels are streamed).
-enum { PANEL = 16 };      // keys per panel of the VNNI body
-enum { HDP_BATCH = 4 };   // query pairs whose softmax sums run side by side (2 · HDP_BATCH chains)
+// ---- kept-block rows on key panels (AVX2 and AVX-512 VNNI) ------------------------------------
+// Per block-row, every panel of keys with a kept key is scored densely for the block-row's queries
+// (two at a time, sharing the panel loads); pruned keys are masked to −∞, the kept entries compacted,
+// exponentiated, normalized and multiplied by their V rows in key order — the arithmetic of
+// hdp_rows_body compiled for AVX2 (fused multiply-adds), so outputs are bit-identical across bodies
+// and with the per-key AVX2 path these bodies replaced (Fetch-Upon-Mask holds for V; K panels are
+// streamed). One driver, hdp_rows_panels, runs both bodies:
+// - AVX-512 VNNI, panels of 16 keys: approximate scores need 2d u8 × s8 products per entry, Q_F·K_I
+//   (fractions u8 in [0, 2^f), integer parts s8) and Q_I·K_F; vpdpbusd adds four u8 × s8 products
+//   straight into int32 lanes (no intermediate saturation), so with f ≤ 8 and integer parts in s8 the
+//   sums are exact. Panels: per group of 4 dimensions, 64 bytes of K_I (16 keys × 4), then 64 of K_F.
+// - AVX2, panels of 8 keys: Q_F·K_I + Q_I·K_F is q_fi · k_if over 2d int16, which vpmaddwd takes two
+//   products at a time into int32 lanes (exact); panels hold per pair of k_if's elements the 8 keys'
+//   32-bit words, so one broadcast word of the query scores 8 keys per instruction. S_I·2^f + fine is
+//   formed in double (exact) and rounded once to float — the int64 → float conversion of the
+//   per-key body — so any fraction width and integer range the int16 codes hold is taken.
+enum { HDP_BATCH = 4 };       // query pairs whose softmax sums run side by side (2 · HDP_BATCH chains)
+enum { VNNI_PANEL = 16, AVX2_PANEL = 8 };
 
 static inline int round_up_int(int x, int m) { return (x + m - 1) / m * m; }
 
+/// Bits of the kept keys of block-row r, one block at a time: bit j % panel of masks[j / panel] for
+/// key j (panel ≤ 16), none past the last key.
+INLINE void hdp_key_masks_scalar(const attend_hdp_head *h, int r, int panel, uint16_t *masks) {
+    int b = h->block, nk = h->keys, panels = (nk + panel - 1) / panel, columns = h->key_blocks;
+    const unsigned char *kept = h->kept + (size_t)r * columns;
+    for (int p = 0; p < panels; p++) masks[p] = 0;
+    for (int kb = 0; kb < columns; kb++) {
+        uint32_t flag = kept[kb] != 0;
+        for (int j = kb * b; j < (kb + 1) * b && j < nk; j++) masks[j / panel] |= (uint16_t)(flag << (j % panel));
+    }
+}
+
+/// Copies the V rows of every key that some block-row of queries [i0, i1) keeps into values:
+/// [keys, d] (contiguous, so that P·V streams them from cache); other rows are neither read nor written.
+INLINE void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
+    int b = h->block, columns = h->key_blocks, d = h->d;
+    memset(any_kept, 0, (size_t)columns);
+    for (int r = i0 / b; r * b < i1; r++) {
+        const unsigned char *kept = h->kept + (size_t)r * columns;
+        for (int c = 0; c < columns; c++) any_kept[c] |= kept[c];
+    }
+    for (int c = 0; c < columns; c++) {
+        int ahead = c + PREFETCH_ROWS / b + 1;  // the key block PREFETCH_ROWS rows or more ahead
+        for (int j = ahead * b; j < (ahead + 1) * b && j < h->keys; j++) prefetch_row(h->v + (size_t)j * h->ldv, d);
+        if (!any_kept[c]) continue;
+        for (int j = c * b; j < (c + 1) * b && j < h->keys; j++) {  // a loop: a memcpy call per row costs more than d = 32 floats
+            const float *from = h->v + (size_t)j * h->ldv;
+            float *to = values + (size_t)j * d;
+            for (int x = 0; x < d; x++) to[x] = from[x];
+        }
+    }
+}
+
+/// x_c ← x_c · (1 / Σ x_c) for the `chains` rows x_c: [count_c] (c < chains ≤ 2 · HDP_BATCH query
+/// rows), each Σ in key order one add at a time — the rounding of hdp_rows_body's sums, so that
+/// outputs, and every later layer's fixed-point codes, are bit-identical to its. The chains are
+/// independent, so they run side by side: each row is first padded with zeros to the longest count
+/// (x + 0 = x exactly for the sums of e^x ≥ 0) and the adds interleave, hiding the add latency that
+/// one row alone is bound by. Rows need room for the longest count.
+INLINE void hdp_normalize_rows(const attend_hdp_head *h, float *const x[2 * HDP_BATCH], const int count[2 * HDP_BATCH],
+                               int chains, const float *zeros) {
+    int longest = 0;
+    for (int c = 0; c < chains; c++) longest = count[c] > longest ? count[c] : longest;
+    const float *row[2 * HDP_BATCH];
+    for (int c = 0; c < 2 * HDP_BATCH; c++) {
+        if (c < chains) memset(x[c] + count[c], 0, sizeof(float) * (size_t)(longest - count[c]));
+        row[c] = c < chains ? x[c] : zeros;
+    }
+    float sum[2 * HDP_BATCH] = {0};
+    for (int t = 0; t < longest; t++)
+        for (int c = 0; c < 2 * HDP_BATCH; c++) sum[c] += row[c][t];
+    for (int c = 0; c < chains; c++) {
+        float inv = h->polynomial ? attend_linear_reciprocal(sum[c]) : 1.0f / sum[c];
+        float *xc = x[c];
+        for (int t = 0; t < count[c]; t++) xc[t] *= inv;
+    }
+}
+
+/// The body-specific stages of hdp_rows_panels. pack: K of every key into panels. masks: the kept-key
+/// bits of a block-row, one uint16 per panel. scores: query rows i and i + 1 (`pair`) against every
+/// panel with a kept key, scaled, into s0 / s1 ([panels · panel], pruned keys −∞), and their maxima.
+/// exponentials: the kept entries compacted to the front of s0 / s1 with their key positions in
+/// index, e^(s − max) applied; returns their count. times_v: o0 = Σ_t p0_t V[index_t] and o1 likewise
+/// (o1 skipped when null), each column one fused multiply-add per key in key order.
+typedef void (*hdp_pack_fn)(const attend_hdp_head *h, uint8_t *packed);
+typedef void (*hdp_masks_fn)(const attend_hdp_head *h, int r, uint16_t *masks);
+typedef void (*hdp_scores_fn)(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
+                              float *s0, float *s1, float *max0, float *max1);
+typedef int (*hdp_exponentials_fn)(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
+                                   float *s0, float *s1, int *index);
+typedef void (*hdp_times_v_fn)(const attend_hdp_head *h, const float *values, const int *index, int count, const float *p0,
+                               const float *p1, float *o0, float *o1);
+
+/// Bytes of packed key panels either body needs (the AVX2 panels, int16, are the larger).
+INLINE size_t hdp_packed_bytes(int keys, int d) { return (size_t)round_up_int(keys, VNNI_PANEL) * 4 * (size_t)round_up_int(d, 8); }
+
+/// Rows [i0, i1) in batches of up to HDP_BATCH query pairs (the two rows of a pair share a block-row):
+/// per pair its kept-key masks, scores and exponentials, then the batch's softmax sums side by side,
+/// then each pair's P·V. Scratch layout as attend_hdp_scratch_size counts it.
+INLINE void hdp_rows_panels(const attend_hdp_head *h, int i0, int i1, float *scratch, int panel, hdp_pack_fn pack,
+                            hdp_masks_fn key_masks, hdp_scores_fn scores_of, hdp_exponentials_fn exponentials, hdp_times_v_fn times_v) {
+    int d = h->d, nk = h->keys, b = h->block, nkp = round_up_int(nk, VNNI_PANEL), panels = (nk + panel - 1) / panel;
+    float *scores = scratch;                                      // [HDP_BATCH][2][nkp] scores, then probabilities
+    float *zeros = scores + (size_t)2 * HDP_BATCH * nkp;          // [nkp] the sums' padding for absent rows
+    int *index = (int *)(zeros + nkp);                            // [HDP_BATCH][nkp] positions of the kept keys
+    uint16_t *masks = (uint16_t *)(index + (size_t)HDP_BATCH * nkp);  // [HDP_BATCH][panels] kept-key bits
+    uint8_t *packed = (uint8_t *)(masks + (size_t)HDP_BATCH * nkp / AVX2_PANEL);  // key panels
+    float *values = (float *)(((uintptr_t)(packed + hdp_packed_bytes(nk, d)) + 63) & ~(uintptr_t)63);  // [nk, d]
+    unsigned char *any_kept = (unsigned char *)(values + (size_t)nk * d);                               // [key blocks]
+    memset(zeros, 0, sizeof(float) * (size_t)nkp);
+    pack(h, packed);
+    hdp_copy_kept_values(h, i0, i1, any_kept, values);
+    for (int i = i0; i < i1;) {
+        int first[HDP_BATCH], pair[HDP_BATCH], kept[HDP_BATCH], count[2 * HDP_BATCH], pairs = 0, chains = 0;
+        float *rows[2 * HDP_BATCH];  // the batch's rows of probabilities (chains) and their counts
+        for (; pairs < HDP_BATCH && i < i1; pairs++) {  // query rows first, first + 1 of one block-row
+            int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1, k = pairs;
+            first[k] = i;
+            pair[k] = i + 1 < row_end;
+            i = i + 2 < row_end ? i + 2 : row_end;
+            float *s0 = scores + (size_t)2 * k * nkp, *s1 = s0 + nkp;
+            uint16_t *m = masks + (size_t)k * nkp / AVX2_PANEL;
+            int *at = index + (size_t)k * nkp;
+            key_masks(h, r, m);
+            int any = 0;
+            for (int p = 0; p < panels; p++) any |= m[p];
+            if (!any) {  // a fully masked row outputs zeros (SPEC §3)
+                float *o0 = h->out + (size_t)first[k] * h->ldo;
+                for (int c = 0; c < d; c++) o0[c] = 0;
+                if (pair[k]) for (int c = 0; c < d; c++) o0[h->ldo + c] = 0;
+                kept[k] = 0;
+                continue;
+            }
+            float max0, max1;
+            scores_of(h, first[k], pair[k], packed, m, s0, s1, &max0, &max1);
+            kept[k] = exponentials(h, m, pair[k], max0, max1, s0, s1, at);
+            rows[chains] = s0, count[chains++] = kept[k];
+            if (pair[k]) rows[chains] = s1, count[chains++] = kept[k];
+        }
+        hdp_normalize_rows(h, rows, count, chains, zeros);
+        for (int k = 0; k < pairs; k++) {
+            if (!kept[k]) continue;
+            float *s0 = scores + (size_t)2 * k * nkp, *o0 = h->out + (size_t)first[k] * h->ldo;
+            times_v(h, values, index + (size_t)k * nkp, kept[k], s0, pair[k] ? s0 + nkp : s0, o0, pair[k] ? o0 + h->ldo : NULL);
+        }
+    }
+}
+
+INLINE int32_t load_i32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 #ifdef ATTEND_HAVE_AVX2
+// ---- the AVX2 panel body ----
+
+/// K's int16 row pairs into 8-key panels: panel p, word g (g < d) is 8 keys' 32-bit words
+/// (k_if[j][2g], k_if[j][2g + 1]), keys past the last zero.
+NOINLINE static void hdp_pack_key_panels_avx2(const attend_hdp_head *h, uint8_t *packed) {
+    int d = h->d, panels = (h->keys + AVX2_PANEL - 1) / AVX2_PANEL;
+    uint32_t *words = (uint32_t *)packed;
+    size_t panel_words = (size_t)d * AVX2_PANEL;
+    memset(words, 0, sizeof(uint32_t) * panel_words * (size_t)panels);
+    for (int j = 0; j < h->keys; j++) {
+        const int16_t *row = h->k_if + (size_t)j * 2 * d;
+        uint32_t *to = words + (size_t)(j / AVX2_PANEL) * panel_words + j % AVX2_PANEL;
+        for (int g = 0; g < d; g++) to[(size_t)g * AVX2_PANEL] = (uint32_t)load_i32(row + 2 * g);
+    }
+}
+
+/// The 8 key bits of 4 kept 2-key blocks: block bit k doubled into key bits 2k and 2k + 1.
+static const uint8_t doubled_bits[16] = {0x00, 0x03, 0x0C, 0x0F, 0x30, 0x33, 0x3C, 0x3F,
+                                         0xC0, 0xC3, 0xCC, 0xCF, 0xF0, 0xF3, 0xFC, 0xFF};
+
+/// Kept-key bits of block-row r, 8 per panel; with 2-key blocks 32 kept flags at a time from one byte
+/// compare (4 blocks = 8 keys = one panel), other sizes and the tail one block at a time.
+ATTEND_AVX2 NOINLINE static void hdp_key_masks_avx2(const attend_hdp_head *h, int r, uint16_t *masks) {
+    int nk = h->keys, panels = (nk + AVX2_PANEL - 1) / AVX2_PANEL, columns = h->key_blocks;
+    if (h->block != 2 || columns < 32) {
+        hdp_key_masks_scalar(h, r, AVX2_PANEL, masks);
+    } else {
+        const unsigned char *kept = h->kept + (size_t)r * columns;
+        int kb0 = 0;
+        for (; kb0 + 32 <= columns; kb0 += 32) {
+            __m256i flags = _mm256_loadu_si256((const __m256i *)(kept + kb0));
+            uint32_t bits = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(flags, _mm256_setzero_si256()));
+            for (int k = 0; k < 8; k++) masks[kb0 / 4 + k] = doubled_bits[(bits >> (4 * k)) & 0xF];
+        }
+        for (int p = kb0 / 4; p < panels; p++) masks[p] = 0;
+        for (int kb = kb0; kb < columns; kb++)
+            if (kept[kb]) masks[kb / 4] |= (uint16_t)(3u << (2 * (kb % 4)));
+    }
+    if (nk % AVX2_PANEL) masks[panels - 1] &= (uint16_t)((1u << (nk % AVX2_PANEL)) - 1);  // no keys past the end
+}
+
+/// Lanes of the set bits of an 8-bit mask, as a vector register (bit k of m → lane k all ones).
+ATTEND_AVX2 static inline __m256i lanes_of(unsigned m) {
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)m), bit), bit);
+}
+
+/// Float scores of 8 keys from their int32 S_I (`coarse`) and fine terms: (coarse·2^f + fine) formed
+/// in double (exact: |·| < 2^53) and rounded once to float, then · 2^−f and · scale.
+ATTEND_AVX2 static inline __m256 panel_scores_avx2(__m256i coarse, __m256i fine, __m256d pow_f, __m256 unit, __m256 scale) {
+    __m256d lo = _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(coarse)), pow_f, _mm256_cvtepi32_pd(_mm256_castsi256_si128(fine)));
+    __m256d hi = _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(coarse, 1)), pow_f,
+                                 _mm256_cvtepi32_pd(_mm256_extracti128_si256(fine, 1)));
+    __m256 x = _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+    return _mm256_mul_ps(_mm256_mul_ps(x, unit), scale);
+}
+
+/// hdp_scores_fn on 8-key panels: per panel and query, d vpmaddwd steps in two chains.
+ATTEND_AVX2 NOINLINE static void hdp_scores_avx2(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
+                                                 float *s0, float *s1, float *max0, float *max1) {
+    int d = h->d, nk = h->keys, panels = (nk + AVX2_PANEL - 1) / AVX2_PANEL;
+    const int16_t *q0 = h->q_fi + (size_t)i * 2 * d, *q1 = pair ? q0 + 2 * d : q0;
+    const int32_t *si0 = h->s_int + (size_t)i * nk, *si1 = pair ? si0 + nk : si0;
+    const __m256d pow_f = _mm256_set1_pd((double)(1 << h->fraction_bits));
+    const __m256 unit = _mm256_set1_ps(1.0f / (float)(1 << h->fraction_bits)), scale = _mm256_set1_ps(h->scale);
+    const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+    __m256 m0 = minus_inf, m1 = minus_inf;
+    size_t panel_words = (size_t)d * AVX2_PANEL;
+    for (int p = 0; p < panels; p++) {
+        unsigned m = masks[p];
+        if (!m) continue;
+        const __m256i *k = (const __m256i *)((const uint32_t *)packed + (size_t)p * panel_words);
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, b0 = a0, b1 = a0;  // query 0 and 1, even and odd words
+        int g = 0;
+        for (; g + 2 <= d; g += 2) {
+            __m256i x = _mm256_loadu_si256(k + g), y = _mm256_loadu_si256(k + g + 1);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q0 + 2 * g)), x));
+            b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q1 + 2 * g)), x));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q0 + 2 * g + 2)), y));
+            b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q1 + 2 * g + 2)), y));
+        }
+        if (g < d) {
+            __m256i x = _mm256_loadu_si256(k + g);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q0 + 2 * g)), x));
+            b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q1 + 2 * g)), x));
+        }
+        // S_I of the panel's keys; the last panel's lanes past the last key are not read.
+        __m256i live = lanes_of(m), c0, c1;
+        if (AVX2_PANEL * (p + 1) <= nk) {
+            c0 = _mm256_loadu_si256((const __m256i *)(si0 + AVX2_PANEL * p));
+            c1 = _mm256_loadu_si256((const __m256i *)(si1 + AVX2_PANEL * p));
+        } else {
+            c0 = _mm256_maskload_epi32(si0 + AVX2_PANEL * p, live);
+            c1 = _mm256_maskload_epi32(si1 + AVX2_PANEL * p, live);
+        }
+        __m256 x0 = _mm256_blendv_ps(minus_inf, panel_scores_avx2(c0, _mm256_add_epi32(a0, a1), pow_f, unit, scale), _mm256_castsi256_ps(live));
+        __m256 x1 = _mm256_blendv_ps(minus_inf, panel_scores_avx2(c1, _mm256_add_epi32(b0, b1), pow_f, unit, scale), _mm256_castsi256_ps(live));
+        _mm256_storeu_ps(s0 + AVX2_PANEL * p, x0);
+        _mm256_storeu_ps(s1 + AVX2_PANEL * p, x1);
+        m0 = _mm256_max_ps(m0, x0);
+        m1 = _mm256_max_ps(m1, x1);
+    }
+    float l0[8], l1[8];
+    _mm256_storeu_ps(l0, m0);
+    _mm256_storeu_ps(l1, m1);
+    *max0 = *max1 = -INFINITY;
+    for (int k = 0; k < 8; k++) {
+        *max0 = l0[k] > *max0 ? l0[k] : *max0;
+        *max1 = l1[k] > *max1 ? l1[k] : *max1;
+    }
+}
+
+/// I-BERT's exp of attend_ibert_exp on 8 lanes (x ≤ 0 or −∞): the same steps, with the two
+/// multiply-adds fused as the compiler fuses them in hdp_rows_body under AVX2.
+ATTEND_AVX2 static inline __m256 ibert_exp_avx2(__m256 x) {
+    const __m256 ln2 = _mm256_set1_ps(0.69314718f), zero = _mm256_setzero_ps();
+    __m256 live = _mm256_cmp_ps(x, _mm256_set1_ps(-INFINITY), _CMP_GT_OQ);
+    x = _mm256_min_ps(x, zero);
+    __m256 z = _mm256_round_ps(_mm256_div_ps(_mm256_sub_ps(zero, x), ln2), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    live = _mm256_and_ps(live, _mm256_cmp_ps(z, _mm256_set1_ps(149), _CMP_LE_OQ));
+    __m256 r = _mm256_min_ps(_mm256_fmadd_ps(z, ln2, x), zero);
+    __m256 t = _mm256_add_ps(r, _mm256_set1_ps(1.353f));
+    __m256 p = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(0.3585f), t), t, _mm256_set1_ps(0.344f));
+    __m256i zi = _mm256_cvttps_epi32(_mm256_and_ps(live, z));
+    const __m256i e127 = _mm256_set1_epi32(127), e126 = _mm256_set1_epi32(126);
+    __m256i high = _mm256_slli_epi32(_mm256_sub_epi32(e127, _mm256_min_epi32(zi, e126)), 23);
+    __m256i low = _mm256_slli_epi32(_mm256_sub_epi32(e127, _mm256_max_epi32(_mm256_sub_epi32(zi, e126), _mm256_setzero_si256())), 23);
+    return _mm256_and_ps(live, _mm256_mul_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(low)), _mm256_castsi256_ps(high)));
+}
+
+/// Lane k of entry m: the position of m's k-th set bit (entries past popcount(m): 0), for compacting 8 lanes
+/// with one permute; built once.
+static uint8_t compaction[256][8];
+static pthread_once_t compaction_once = PTHREAD_ONCE_INIT;
+static void build_compaction(void) {
+    for (int m = 0; m < 256; m++)
+        for (int j = 0, n = 0; j < 8; j++)
+            if (m >> j & 1) compaction[m][n++] = (uint8_t)j;
+}
+
+/// hdp_exponentials_fn on 8-key panels: kept entries compacted by a table permute (each store of 8
+/// lanes at count ≤ 8p reaches no panel not yet read), then exponentiated 8 at a time (the scratch
+/// holds count rounded up to 8; lanes past count are overwritten or ignored later).
+ATTEND_AVX2 NOINLINE static int hdp_exponentials_avx2(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
+                                                      float *s0, float *s1, int *index) {
+    pthread_once(&compaction_once, build_compaction);
+    int panels = (h->keys + AVX2_PANEL - 1) / AVX2_PANEL, count = 0;
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 shift0 = _mm256_set1_ps(max0), shift1 = _mm256_set1_ps(max1);
+    for (int p = 0; p < panels; p++) {
+        unsigned m = masks[p];
+        if (!m) continue;
+        __m256i order = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)compaction[m]));
+        _mm256_storeu_ps(s0 + count, _mm256_permutevar8x32_ps(_mm256_sub_ps(_mm256_loadu_ps(s0 + AVX2_PANEL * p), shift0), order));
+        if (pair) _mm256_storeu_ps(s1 + count, _mm256_permutevar8x32_ps(_mm256_sub_ps(_mm256_loadu_ps(s1 + AVX2_PANEL * p), shift1), order));
+        _mm256_storeu_si256((__m256i *)(index + count),
+                            _mm256_permutevar8x32_epi32(_mm256_add_epi32(lanes, _mm256_set1_epi32(AVX2_PANEL * p)), order));
+        count += __builtin_popcount(m);
+    }
+    for (int q = 0; q <= pair; q++) {
+        float *x = q ? s1 : s0;
+        if (!h->polynomial) { attend_exp(x, x, count); continue; }
+        for (int t = 0; t < count; t += 8) _mm256_storeu_ps(x + t, ibert_exp_avx2(_mm256_loadu_ps(x + t)));
+    }
+    return count;
+}
+
+/// Eight columns of V rows: all of them, or the first `width` (< 8) by masked loads.
+ATTEND_AVX2 static inline __m256 load_columns(const float *v, int width, __m256i live) {
+    return width >= 8 ? _mm256_loadu_ps(v) : _mm256_maskload_ps(v, live);
+}
+
+/// hdp_times_v_fn with 8-lane fused multiply-adds: 32 columns per pass, four V loads per key shared by
+/// both rows (the last pass's columns past d masked).
+ATTEND_AVX2 NOINLINE static void hdp_times_v_avx2(const attend_hdp_head *h, const float *values, const int *index, int count,
+                                                  const float *p0, const float *p1, float *o0, float *o1) {
+    int d = h->d;
+    for (int c0 = 0; c0 < d; c0 += 32) {
+        int width[4];
+        __m256i live[4];
+        for (int q = 0; q < 4; q++) {
+            int w = d - c0 - 8 * q;
+            width[q] = w < 0 ? 0 : w;
+            live[q] = _mm256_cmpgt_epi32(_mm256_set1_epi32(width[q]), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        }
+        __m256 a[4], b[4];
+        for (int q = 0; q < 4; q++) a[q] = b[q] = _mm256_setzero_ps();
+        const float *v = values + c0;
+        if (width[3] >= 8) {  // the common full pass (d a multiple of 32)
+            for (int t = 0; t < count; t++) {
+                const float *vr = v + (size_t)index[t] * d;
+                __m256 x0 = _mm256_set1_ps(p0[t]), x1 = _mm256_set1_ps(p1[t]);
+                for (int q = 0; q < 4; q++) {
+                    __m256 vq = _mm256_loadu_ps(vr + 8 * q);
+                    a[q] = _mm256_fmadd_ps(x0, vq, a[q]);
+                    b[q] = _mm256_fmadd_ps(x1, vq, b[q]);
+                }
+            }
+        } else {
+            for (int t = 0; t < count; t++) {
+                const float *vr = v + (size_t)index[t] * d;
+                __m256 x0 = _mm256_set1_ps(p0[t]), x1 = _mm256_set1_ps(p1[t]);
+                for (int q = 0; q < 4; q++) {
+                    if (!width[q]) break;
+                    __m256 vq = load_columns(vr + 8 * q, width[q], live[q]);
+                    a[q] = _mm256_fmadd_ps(x0, vq, a[q]);
+                    b[q] = _mm256_fmadd_ps(x1, vq, b[q]);
+                }
+            }
+        }
+        for (int q = 0; q < 4 && width[q]; q++) {
+            if (width[q] >= 8) {
+                _mm256_storeu_ps(o0 + c0 + 8 * q, a[q]);
+                if (o1) _mm256_storeu_ps(o1 + c0 + 8 * q, b[q]);
+            } else {
+                _mm256_maskstore_ps(o0 + c0 + 8 * q, live[q], a[q]);
+                if (o1) _mm256_maskstore_ps(o1 + c0 + 8 * q, live[q], b[q]);
+            }
+        }
+    }
+}
+
+/// Kept-block rows with approximate scores on AVX2 panels; exact scores run hdp_rows_body (its
+/// approximate-score function is then never called).
+ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *h, int i0, int i1, float *scratch) {
+    if (!h->approximate) { hdp_rows_body(h, i0, i1, scratch, approximate_scores_portable); return; }
+    hdp_rows_panels(h, i0, i1, scratch, AVX2_PANEL, hdp_pack_key_panels_avx2, hdp_key_masks_avx2, hdp_scores_avx2,
+                    hdp_exponentials_avx2, hdp_times_v_avx2);
+}
+
+// ---- the AVX-512 VNNI panel body ----
 #define HDP_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,bmi,bmi2,fma")))
 
 /// The int8 GEMM's VNNI test (AVX-512 F, BW, VNNI) plus the DQ, VL and BMI2 this body also uses.
 static int hdp_cpu_has_vnni(void) {
     return attend_i8_body_available(ATTEND_I8_AVX512_VNNI) && __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
-}
-
-INLINE int32_t load_i32(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
 }
 
 /// S_I and θ of 2 × 2 blocks on AVX-512 VNNI with the epilogue in registers (no tile round trip
@@ -800,15 +1144,15 @@ static int hdp_vnni_fits(const attend_hdp_head *h, int i0, int i1) {
 
 /// Packs K_I and K_F of every key (k_if: [keys, 2d], integer parts then fractions) into panels:
 /// panel p, group g: bytes [64g, 64g + 64) of its K_I block are keys 16p…16p+15 × dims 4g…4g+3.
-NOINLINE static void hdp_pack_key_panels(const attend_hdp_head *h, int dp, uint8_t *packed) {
-    int d = h->d, panels = (h->keys + PANEL - 1) / PANEL;
-    size_t panel_bytes = (size_t)2 * dp * PANEL;
+NOINLINE static void hdp_pack_key_panels_vnni(const attend_hdp_head *h, uint8_t *packed) {
+    int d = h->d, dp = round_up_int(d, 8), panels = (h->keys + VNNI_PANEL - 1) / VNNI_PANEL;
+    size_t panel_bytes = (size_t)2 * dp * VNNI_PANEL;
     memset(packed, 0, panel_bytes * panels);
     for (int j = 0; j < h->keys; j++) {
         const int16_t *row = h->k_if + (size_t)j * 2 * d;
-        uint8_t *ki = packed + (size_t)(j / PANEL) * panel_bytes + 4 * (j % PANEL), *kf = ki + (size_t)dp * PANEL;
+        uint8_t *ki = packed + (size_t)(j / VNNI_PANEL) * panel_bytes + 4 * (j % VNNI_PANEL), *kf = ki + (size_t)dp * VNNI_PANEL;
         for (int c = 0; c < d; c++) {
-            size_t at = (size_t)(c / 4) * 4 * PANEL + c % 4;
+            size_t at = (size_t)(c / 4) * 4 * VNNI_PANEL + c % 4;
             ki[at] = (uint8_t)(int8_t)row[c];
             kf[at] = (uint8_t)row[d + c];
         }
@@ -818,8 +1162,8 @@ NOINLINE static void hdp_pack_key_panels(const attend_hdp_head *h, int dp, uint8
 /// Bits of the kept keys of block-row `r`, 16 per panel (bit j % 16 of masks[j / 16] for key j),
 /// without a branch per block: with 2-key blocks, 64 kept flags at a time from one byte compare,
 /// each flag doubled into its two key bits by a bit deposit; other sizes one block at a time.
-HDP_VNNI NOINLINE static void hdp_key_masks(const attend_hdp_head *h, int r, uint16_t *masks) {
-    int b = h->block, nk = h->keys, panels = (nk + PANEL - 1) / PANEL, columns = h->key_blocks;
+HDP_VNNI NOINLINE static void hdp_key_masks_vnni(const attend_hdp_head *h, int r, uint16_t *masks) {
+    int b = h->block, nk = h->keys, panels = (nk + VNNI_PANEL - 1) / VNNI_PANEL, columns = h->key_blocks;
     const unsigned char *kept = h->kept + (size_t)r * columns;
     if (b == 2) {
         for (int kb0 = 0; kb0 < columns; kb0 += 64) {
@@ -831,13 +1175,9 @@ HDP_VNNI NOINLINE static void hdp_key_masks(const attend_hdp_head *h, int r, uin
                 masks[kb0 / 8 + k] = (uint16_t)(_pdep_u32((uint32_t)(bits >> (8 * k)) & 0xFF, 0x5555) * 3);
         }
     } else {
-        for (int p = 0; p < panels; p++) masks[p] = 0;
-        for (int kb = 0; kb < columns; kb++) {
-            uint32_t flag = kept[kb] != 0;
-            for (int j = kb * b; j < (kb + 1) * b && j < nk; j++) masks[j / PANEL] |= (uint16_t)(flag << (j % PANEL));
-        }
+        hdp_key_masks_scalar(h, r, VNNI_PANEL, masks);
     }
-    if (nk % PANEL) masks[panels - 1] &= (uint16_t)((1u << (nk % PANEL)) - 1);  // no keys past the end
+    if (nk % VNNI_PANEL) masks[panels - 1] &= (uint16_t)((1u << (nk % VNNI_PANEL)) - 1);  // no keys past the end
 }
 
 /// I-BERT's exp of attend_ibert_exp on 16 lanes (x ≤ 0 or −∞): the same steps, with the
@@ -860,9 +1200,9 @@ HDP_VNNI static inline __m512 ibert_exp_vnni(__m512 x) {
 
 /// Scores of query rows i and i + 1 (`pair`) against every panel with a kept key, scaled, into
 /// s0 / s1 ([panels · 16], pruned keys −∞); returns the rows' maxima.
-HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, int dp, const uint8_t *packed,
+HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, const uint8_t *packed,
                                      const uint16_t *masks, float *s0, float *s1, float *max0, float *max1) {
-    int d = h->d, nk = h->keys, panels = (nk + PANEL - 1) / PANEL, groups = dp / 4;
+    int d = h->d, dp = round_up_int(d, 8), nk = h->keys, panels = (nk + VNNI_PANEL - 1) / VNNI_PANEL, groups = dp / 4;
     // Query parts as bytes, zero-padded to dp: fractions (u8) and integer parts (s8).
     uint32_t qf[2][64], qi[2][64];
     for (int q = 0; q < 2; q++) {
@@ -875,11 +1215,11 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
     const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
     __m512 m0 = minus_inf, m1 = minus_inf;
     const int32_t *si0 = h->s_int + (size_t)i * nk, *si1 = pair ? si0 + nk : si0;
-    size_t panel_bytes = (size_t)2 * dp * PANEL;
+    size_t panel_bytes = (size_t)2 * dp * VNNI_PANEL;
     for (int p = 0; p < panels; p++) {
         __mmask16 m = masks[p];
         if (!m) continue;
-        const uint8_t *ki = packed + (size_t)p * panel_bytes, *kf = ki + (size_t)dp * PANEL;
+        const uint8_t *ki = packed + (size_t)p * panel_bytes, *kf = ki + (size_t)dp * VNNI_PANEL;
         // Eight independent integer chains (row × term × even/odd group), so that vpdpbusd's latency
         // is hidden; their exact int32 sums are added at the end. (groups is even: dp is padded to 8.)
         __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
@@ -895,14 +1235,14 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
             c6 = _mm512_dpbusd_epi32(c6, _mm512_set1_epi32((int)qf[1][g + 1]), wi);
             c7 = _mm512_dpbusd_epi32(c7, wf, _mm512_set1_epi32((int)qi[1][g + 1]));
         }
-        __m512i a0 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si0 + PANEL * p), shift);
-        __m512i a1 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si1 + PANEL * p), shift);
+        __m512i a0 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si0 + VNNI_PANEL * p), shift);
+        __m512i a1 = _mm512_sll_epi32(_mm512_maskz_loadu_epi32(m, si1 + VNNI_PANEL * p), shift);
         a0 = _mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c4, c5)));
         a1 = _mm512_add_epi32(a1, _mm512_add_epi32(_mm512_add_epi32(c2, c3), _mm512_add_epi32(c6, c7)));
         __m512 x0 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a0), unit), scale));
         __m512 x1 = _mm512_mask_mov_ps(minus_inf, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a1), unit), scale));
-        _mm512_storeu_ps(s0 + PANEL * p, x0);
-        _mm512_storeu_ps(s1 + PANEL * p, x1);
+        _mm512_storeu_ps(s0 + VNNI_PANEL * p, x0);
+        _mm512_storeu_ps(s1 + VNNI_PANEL * p, x1);
         m0 = _mm512_max_ps(m0, x0);
         m1 = _mm512_max_ps(m1, x1);
     }
@@ -914,36 +1254,9 @@ HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, i
 /// scalar body's operations (the AVX2 body's compiler fuses the same two multiply-adds).
 HDP_VNNI static inline void hdp_compact_exponentials(const attend_hdp_head *h, float *x, int n) {
     if (!h->polynomial) { attend_exp(x, x, n); return; }
-    for (int t = 0; t < n; t += PANEL) {
-        __mmask16 live = n - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+    for (int t = 0; t < n; t += VNNI_PANEL) {
+        __mmask16 live = n - t >= VNNI_PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
         _mm512_mask_storeu_ps(x + t, live, ibert_exp_vnni(_mm512_maskz_loadu_ps(live, x + t)));
-    }
-}
-
-/// x_c ← x_c · (1 / Σ x_c) for the `chains` rows x_c: [count_c] (c < chains ≤ 2 · HDP_BATCH query
-/// rows), each Σ in key order one add at a time — the rounding of the other bodies'
-/// sums, so that outputs, and every later layer's fixed-point codes, are bit-identical to theirs.
-/// The chains are independent, so they run side by side: each row is first padded with zeros to
-/// the longest count (x + 0 = x exactly for the sums of e^x ≥ 0) and the adds interleave, hiding the
-/// add latency that one row alone is bound by. Rows need room for the longest count.
-HDP_VNNI static void hdp_normalize_rows(const attend_hdp_head *h, float *const x[2 * HDP_BATCH], const int count[2 * HDP_BATCH],
-                                        int chains, const float *zeros) {
-    int longest = 0;
-    for (int c = 0; c < chains; c++) longest = count[c] > longest ? count[c] : longest;
-    const float *row[2 * HDP_BATCH];
-    for (int c = 0; c < 2 * HDP_BATCH; c++) {
-        if (c < chains) memset(x[c] + count[c], 0, sizeof(float) * (size_t)(longest - count[c]));
-        row[c] = c < chains ? x[c] : zeros;
-    }
-    float sum[2 * HDP_BATCH] = {0};
-    for (int t = 0; t < longest; t++)
-        for (int c = 0; c < 2 * HDP_BATCH; c++) sum[c] += row[c][t];
-    for (int c = 0; c < chains; c++) {
-        __m512 inv = _mm512_set1_ps(h->polynomial ? attend_linear_reciprocal(sum[c]) : 1.0f / sum[c]);
-        for (int t = 0; t < count[c]; t += PANEL) {
-            __mmask16 live = count[c] - t >= PANEL ? (__mmask16)0xFFFF : (__mmask16)((1u << (count[c] - t)) - 1);
-            _mm512_mask_storeu_ps(x[c] + t, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x[c] + t), inv));
-        }
     }
 }
 
@@ -954,15 +1267,15 @@ HDP_VNNI static void hdp_normalize_rows(const attend_hdp_head *h, float *const x
 /// hdp_normalize_rows's.
 HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
                                                    float *s0, float *s1, int *index) {
-    int panels = (h->keys + PANEL - 1) / PANEL, count = 0;
+    int panels = (h->keys + VNNI_PANEL - 1) / VNNI_PANEL, count = 0;
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     __m512 shift0 = _mm512_set1_ps(max0), shift1 = _mm512_set1_ps(max1);
     for (int p = 0; p < panels; p++) {
         __mmask16 m = masks[p];
         if (!m) continue;
-        _mm512_storeu_ps(s0 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s0 + PANEL * p), shift0)));
-        if (pair) _mm512_storeu_ps(s1 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s1 + PANEL * p), shift1)));
-        _mm512_storeu_si512((void *)(index + count), _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(PANEL * p))));
+        _mm512_storeu_ps(s0 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s0 + VNNI_PANEL * p), shift0)));
+        if (pair) _mm512_storeu_ps(s1 + count, _mm512_maskz_compress_ps(m, _mm512_sub_ps(_mm512_loadu_ps(s1 + VNNI_PANEL * p), shift1)));
+        _mm512_storeu_si512((void *)(index + count), _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(VNNI_PANEL * p))));
         count += __builtin_popcount(m);
     }
     hdp_compact_exponentials(h, s0, count);
@@ -973,9 +1286,9 @@ HDP_VNNI NOINLINE static int hdp_exponentials_vnni(const attend_hdp_head *h, con
 /// o0 = Σ_t p0_t V[index_t] and o1 likewise over the compacted kept keys (o1 skipped when null):
 /// 32 columns per pass, two V loads per key shared by both rows, each column one fused multiply-add
 /// per key in key order — the AVX2 body's arithmetic, so the sums are bit-identical.
-HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const float *values, int ldv, const int *index, int count,
+HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const float *values, const int *index, int count,
                                                const float *p0, const float *p1, float *o0, float *o1) {
-    int d = h->d;
+    int d = h->d, ldv = d;
     for (int c0 = 0; c0 < d; c0 += 32) {
         int width = d - c0 < 32 ? d - c0 : 32;
         __mmask16 lo = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1), hi = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
@@ -999,84 +1312,17 @@ HDP_VNNI NOINLINE static void hdp_times_v_vnni(const attend_hdp_head *h, const f
     }
 }
 
-/// Copies the V rows of every key that some block-row of queries [i0, i1) keeps into values:
-/// [keys, d] (contiguous, so that P·V streams them from cache); other rows are neither read nor written.
-HDP_VNNI NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
-    int b = h->block, columns = h->key_blocks, d = h->d;
-    memset(any_kept, 0, (size_t)columns);
-    for (int r = i0 / b; r * b < i1; r++) {
-        const unsigned char *kept = h->kept + (size_t)r * columns;
-        for (int c = 0; c < columns; c++) any_kept[c] |= kept[c];
-    }
-    for (int c = 0; c < columns; c++) {
-        int ahead = c + PREFETCH_ROWS / b + 1;  // the key block PREFETCH_ROWS rows or more ahead
-        for (int j = ahead * b; j < (ahead + 1) * b && j < h->keys; j++) prefetch_row(h->v + (size_t)j * h->ldv, d);
-        if (!any_kept[c]) continue;
-        for (int j = c * b; j < (c + 1) * b && j < h->keys; j++) {  // a loop: a memcpy call per row costs more than d = 32 floats
-            const float *from = h->v + (size_t)j * h->ldv;
-            float *to = values + (size_t)j * d;
-            for (int x = 0; x < d; x++) to[x] = from[x];
-        }
-    }
-}
-
-/// Rows [i0, i1) in batches of up to HDP_BATCH query pairs (the two rows of a pair share a block-row):
-/// per pair its kept-key masks, scores and exponentials, then the batch's softmax sums side by side,
-/// then each pair's P·V.
 HDP_VNNI static void hdp_rows_vnni(const attend_hdp_head *h, int i0, int i1, float *scratch) {
-    int d = h->d, nk = h->keys, b = h->block, dp = round_up_int(d, 8), nkp = round_up_int(nk, PANEL);
-    float *scores = scratch;                                      // [HDP_BATCH][2][nkp] scores, then probabilities
-    float *zeros = scores + (size_t)2 * HDP_BATCH * nkp;          // [nkp] the sums' padding for absent rows
-    int *index = (int *)(zeros + nkp);                            // [HDP_BATCH][nkp] positions of the kept keys
-    uint16_t *masks = (uint16_t *)(index + (size_t)HDP_BATCH * nkp);  // [HDP_BATCH][nkp / 16] kept-key bits
-    uint8_t *packed = (uint8_t *)(masks + (size_t)HDP_BATCH * nkp / PANEL);  // [nkp · 2dp] key panels
-    float *values = (float *)(((uintptr_t)(packed + (size_t)nkp * 2 * dp) + 63) & ~(uintptr_t)63);  // [nk, d]
-    unsigned char *any_kept = (unsigned char *)(values + (size_t)nk * d);                           // [key blocks]
-    memset(zeros, 0, sizeof(float) * (size_t)nkp);
-    hdp_pack_key_panels(h, dp, packed);
-    hdp_copy_kept_values(h, i0, i1, any_kept, values);
-    for (int i = i0; i < i1;) {
-        int first[HDP_BATCH], pair[HDP_BATCH], kept[HDP_BATCH], count[2 * HDP_BATCH], pairs = 0, chains = 0;
-        float *rows[2 * HDP_BATCH];  // the batch's rows of probabilities (chains) and their counts
-        for (; pairs < HDP_BATCH && i < i1; pairs++) {  // query rows first, first + 1 of one block-row
-            int r = i / b, row_end = (r + 1) * b < i1 ? (r + 1) * b : i1, k = pairs;
-            first[k] = i;
-            pair[k] = i + 1 < row_end;
-            i = i + 2 < row_end ? i + 2 : row_end;
-            float *s0 = scores + (size_t)2 * k * nkp, *s1 = s0 + nkp;
-            uint16_t *m = masks + (size_t)k * nkp / PANEL;
-            int *at = index + (size_t)k * nkp;
-            hdp_key_masks(h, r, m);
-            int any = 0;
-            for (int p = 0; p < nkp / PANEL; p++) any |= m[p];
-            if (!any) {  // a fully masked row outputs zeros (SPEC §3)
-                float *o0 = h->out + (size_t)first[k] * h->ldo;
-                for (int c = 0; c < d; c++) o0[c] = 0;
-                if (pair[k]) for (int c = 0; c < d; c++) o0[h->ldo + c] = 0;
-                kept[k] = 0;
-                continue;
-            }
-            float max0, max1;
-            hdp_scores_vnni(h, first[k], pair[k], dp, packed, m, s0, s1, &max0, &max1);
-            kept[k] = hdp_exponentials_vnni(h, m, pair[k], max0, max1, s0, s1, at);
-            rows[chains] = s0, count[chains++] = kept[k];
-            if (pair[k]) rows[chains] = s1, count[chains++] = kept[k];
-        }
-        hdp_normalize_rows(h, rows, count, chains, zeros);
-        for (int k = 0; k < pairs; k++) {
-            if (!kept[k]) continue;
-            float *s0 = scores + (size_t)2 * k * nkp, *o0 = h->out + (size_t)first[k] * h->ldo;
-            hdp_times_v_vnni(h, values, d, index + (size_t)k * nkp, kept[k], s0, pair[k] ? s0 + nkp : s0, o0, pair[k] ? o0 + h->ldo : NULL);
-        }
-    }
+    hdp_rows_panels(h, i0, i1, scratch, VNNI_PANEL, hdp_pack_key_panels_vnni, hdp_key_masks_vnni, hdp_scores_vnni,
+                    hdp_exponentials_vnni, hdp_times_v_vnni);
 }
 #endif
 
 size_t attend_hdp_scratch_size(int keys, int d) {
-    size_t nkp = (size_t)round_up_int(keys, PANEL), dp = (size_t)round_up_int(d, 8);
-    size_t vnni = (2 * HDP_BATCH + 1) * nkp + HDP_BATCH * nkp + HDP_BATCH * nkp / 32 + 1 + (nkp * 2 * dp + 3) / 4 + 16 +
-                  (size_t)keys * (size_t)d + (size_t)keys / 4 + 1;
-    return vnni > 3 * (size_t)keys ? vnni : 3 * (size_t)keys;
+    size_t nkp = (size_t)round_up_int(keys, VNNI_PANEL);
+    size_t panels = (2 * HDP_BATCH + 1) * nkp + HDP_BATCH * nkp + HDP_BATCH * nkp / 16 + (hdp_packed_bytes(keys, d) + 3) / 4 + 16 +
+                    (size_t)keys * (size_t)d + (size_t)keys / 4 + 1;
+    return panels > 3 * (size_t)keys ? panels : 3 * (size_t)keys;
 }
 
 int attend_hdp_rows_with(int body, const attend_hdp_head *head, int i0, int i1, float *scratch) {
