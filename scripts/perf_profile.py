@@ -49,9 +49,9 @@ HDP_RULES = [
     ("S_I and block sums", ("IntegerScores", "kernel_vnni", "importance_tile", "attend_i8_pack_b", "int8_operands",
                             "attend_int_scores", "attend_u8s8_multiply", "attend_hdp_importance", "block_abs_sums")),
     ("selection", ("row_balanced", "row_stats", "row_at_least", "int64_sum_or", "importance_total", "BlockSelection")),
-    ("kept-block scores", ("hdp_scores_vnni", "approximate_scores", "hdp_key_masks", "hdp_pack_key_panels")),
-    ("softmax", ("hdp_exponentials_vnni", "ibert_exp", "attend_exp")),
-    ("P·V", ("hdp_times_v_vnni", "hdp_copy_kept_values")),
+    ("kept-block scores", ("hdp_scores_", "approximate_scores", "hdp_key_masks", "hdp_pack_key_panels")),
+    ("softmax", ("hdp_exponentials_", "ibert_exp", "attend_exp")),
+    ("P·V", ("hdp_times_v_", "hdp_copy_kept_values")),
     ("allocation", ("page_fault", "clear_page", "malloc", "free", "swift_allocObject", "swift_release", "memset", "memmove", "munmap", "mmap")),
 ]
 HDP_ORDER = [name for name, _ in HDP_RULES] + ["other HDP"]

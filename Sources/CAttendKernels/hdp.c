@@ -168,9 +168,9 @@ INLINE void importance_tile_body(const int32_t *tile, int i0, int rows, int n0, 
     enum { NR = ATTEND_I8_NR };
     int32_t v[8 * NR];  // the corrected tile (rows ≤ 8, the int8 GEMM's largest MR)
     for (int r = 0; r < rows; r++) {
-        int32_t *to = e->s + (size_t)(i0 + r) * e->lds + n0;
         for (int j = 0; j < columns; j++)  // wrapping, as the int32 sums themselves
-            to[j] = v[r * NR + j] = (int32_t)((uint32_t)tile[r * NR + j] - (uint32_t)e->offset * (uint32_t)e->column_sums[n0 + j]);
+            v[r * NR + j] = (int32_t)((uint32_t)tile[r * NR + j] - (uint32_t)e->offset * (uint32_t)e->column_sums[n0 + j]);
+        if (e->s) memcpy(e->s + (size_t)(i0 + r) * e->lds + n0, v + r * NR, sizeof(int32_t) * (size_t)columns);
     }
     int b = e->block;
     if (b == 2) {  // tiles start at even rows and columns, so every block lies in one tile: θ written once
@@ -218,11 +218,13 @@ ATTEND_AVX2 static void importance_tile_avx2(const int32_t *tile, int i0, int ro
         __m256i x01 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(t0 + 8)), c1);
         __m256i x10 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)t1), c0);
         __m256i x11 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(t1 + 8)), c1);
-        int32_t *s0 = e->s + (size_t)(i0 + r) * e->lds + n0, *s1 = s0 + e->lds;
-        _mm256_storeu_si256((__m256i *)s0, x00);
-        _mm256_storeu_si256((__m256i *)(s0 + 8), x01);
-        _mm256_storeu_si256((__m256i *)s1, x10);
-        _mm256_storeu_si256((__m256i *)(s1 + 8), x11);
+        if (e->s) {
+            int32_t *s0 = e->s + (size_t)(i0 + r) * e->lds + n0, *s1 = s0 + e->lds;
+            _mm256_storeu_si256((__m256i *)s0, x00);
+            _mm256_storeu_si256((__m256i *)(s0 + 8), x01);
+            _mm256_storeu_si256((__m256i *)s1, x10);
+            _mm256_storeu_si256((__m256i *)(s1 + 8), x11);
+        }
         __m256i low = _mm256_add_epi32(_mm256_abs_epi32(x00), _mm256_abs_epi32(x10));   // columns 0…7
         __m256i high = _mm256_add_epi32(_mm256_abs_epi32(x01), _mm256_abs_epi32(x11));  // columns 8…15
         // Per 128-bit lane vphaddd gives blocks [0 1 4 5 | 2 3 6 7]; the 64-bit permute restores 0…7.
@@ -714,7 +716,7 @@ INLINE void hdp_key_masks_scalar(const attend_hdp_head *h, int r, int panel, uin
 
 /// Copies the V rows of every key that some block-row of queries [i0, i1) keeps into values:
 /// [keys, d] (contiguous, so that P·V streams them from cache); other rows are neither read nor written.
-INLINE void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
+NOINLINE static void hdp_copy_kept_values(const attend_hdp_head *h, int i0, int i1, unsigned char *any_kept, float *values) {
     int b = h->block, columns = h->key_blocks, d = h->d;
     memset(any_kept, 0, (size_t)columns);
     for (int r = i0 / b; r * b < i1; r++) {
@@ -892,11 +894,50 @@ ATTEND_AVX2 static inline __m256 panel_scores_avx2(__m256i coarse, __m256i fine,
     return _mm256_mul_ps(_mm256_mul_ps(x, unit), scale);
 }
 
-/// hdp_scores_fn on 8-key panels: per panel and query, d vpmaddwd steps in two chains.
-ATTEND_AVX2 NOINLINE static void hdp_scores_avx2(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
-                                                 float *s0, float *s1, float *max0, float *max1) {
+/// Queries whose codes fit int16 (code = Q_I·2^f + Q_F) against keys whose every score sum fits int32:
+/// then the whole integer score S_I·2^f + Q_F·K_I + Q_I·K_F = Q_code·K_I + Q_I·K_F is one int16 dot
+/// product, and the panels need no S_I (attend_hdp_rows_reads_s_int). Bound: d·(max|code|·max|K_I| +
+/// max|Q_I|·max K_F) < 2^31, from the head's own parts.
+ATTEND_AVX2 static int hdp_codes_fit(const attend_hdp_head *h) {
+    if (!h->approximate || h->d > 256) return 0;
+    int d = h->d, f = h->fraction_bits;
+    int64_t code = 0, q_int = 0, k_int = 0, k_fraction = 0;
+    for (int i = 0; i < h->queries; i++) {
+        const int16_t *row = h->q_fi + (size_t)i * 2 * d;
+        for (int c = 0; c < d; c++) {
+            int64_t x = (int64_t)row[d + c] * ((int64_t)1 << f) + row[c];
+            code = x < 0 ? (-x > code ? -x : code) : (x > code ? x : code);
+            q_int = row[d + c] < 0 ? (-row[d + c] > q_int ? -row[d + c] : q_int) : (row[d + c] > q_int ? row[d + c] : q_int);
+        }
+    }
+    for (int j = 0; j < h->keys; j++) {
+        const int16_t *row = h->k_if + (size_t)j * 2 * d;
+        for (int c = 0; c < d; c++) {
+            k_int = row[c] < 0 ? (-row[c] > k_int ? -row[c] : k_int) : (row[c] > k_int ? row[c] : k_int);
+            k_fraction = row[d + c] > k_fraction ? row[d + c] : k_fraction;
+        }
+    }
+    return code <= 32767 && (int64_t)d * (code * k_int + q_int * k_fraction) < ((int64_t)1 << 31);
+}
+
+/// hdp_scores_fn on 8-key panels: per panel and query, d vpmaddwd steps in two chains. with_codes
+/// (hdp_codes_fit): the query's code | Q_I against K_I | K_F gives the integer score alone; else
+/// q_fi · k_if is the fine term and S_I is read per panel.
+ATTEND_AVX2 INLINE void hdp_scores_avx2_body(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
+                                             float *s0, float *s1, float *max0, float *max1, int with_codes) {
     int d = h->d, nk = h->keys, panels = (nk + AVX2_PANEL - 1) / AVX2_PANEL;
     const int16_t *q0 = h->q_fi + (size_t)i * 2 * d, *q1 = pair ? q0 + 2 * d : q0;
+    int16_t codes[2][2 * 256];  // with_codes: per query Q_code | Q_I (d ≤ 256)
+    if (with_codes) {
+        for (int q = 0; q < 2; q++) {
+            const int16_t *row = q ? q1 : q0;
+            for (int c = 0; c < d; c++) {
+                codes[q][c] = (int16_t)(row[d + c] * (1 << h->fraction_bits) + row[c]);
+                codes[q][d + c] = row[d + c];
+            }
+        }
+        q0 = codes[0], q1 = codes[1];
+    }
     const int32_t *si0 = h->s_int + (size_t)i * nk, *si1 = pair ? si0 + nk : si0;
     const __m256d pow_f = _mm256_set1_pd((double)(1 << h->fraction_bits));
     const __m256 unit = _mm256_set1_ps(1.0f / (float)(1 << h->fraction_bits)), scale = _mm256_set1_ps(h->scale);
@@ -921,17 +962,25 @@ ATTEND_AVX2 NOINLINE static void hdp_scores_avx2(const attend_hdp_head *h, int i
             a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q0 + 2 * g)), x));
             b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(_mm256_set1_epi32(load_i32(q1 + 2 * g)), x));
         }
-        // S_I of the panel's keys; the last panel's lanes past the last key are not read.
-        __m256i live = lanes_of(m), c0, c1;
-        if (AVX2_PANEL * (p + 1) <= nk) {
-            c0 = _mm256_loadu_si256((const __m256i *)(si0 + AVX2_PANEL * p));
-            c1 = _mm256_loadu_si256((const __m256i *)(si1 + AVX2_PANEL * p));
-        } else {
-            c0 = _mm256_maskload_epi32(si0 + AVX2_PANEL * p, live);
-            c1 = _mm256_maskload_epi32(si1 + AVX2_PANEL * p, live);
+        __m256i live = lanes_of(m);
+        __m256 x0, x1;
+        if (with_codes) {  // the integer score fits int32: its int64 → float rounding is cvtdq2ps's
+            x0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, a1)), unit), scale);
+            x1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(b0, b1)), unit), scale);
+        } else {  // S_I of the panel's keys; the last panel's lanes past the last key are not read
+            __m256i c0, c1;
+            if (AVX2_PANEL * (p + 1) <= nk) {
+                c0 = _mm256_loadu_si256((const __m256i *)(si0 + AVX2_PANEL * p));
+                c1 = _mm256_loadu_si256((const __m256i *)(si1 + AVX2_PANEL * p));
+            } else {
+                c0 = _mm256_maskload_epi32(si0 + AVX2_PANEL * p, live);
+                c1 = _mm256_maskload_epi32(si1 + AVX2_PANEL * p, live);
+            }
+            x0 = panel_scores_avx2(c0, _mm256_add_epi32(a0, a1), pow_f, unit, scale);
+            x1 = panel_scores_avx2(c1, _mm256_add_epi32(b0, b1), pow_f, unit, scale);
         }
-        __m256 x0 = _mm256_blendv_ps(minus_inf, panel_scores_avx2(c0, _mm256_add_epi32(a0, a1), pow_f, unit, scale), _mm256_castsi256_ps(live));
-        __m256 x1 = _mm256_blendv_ps(minus_inf, panel_scores_avx2(c1, _mm256_add_epi32(b0, b1), pow_f, unit, scale), _mm256_castsi256_ps(live));
+        x0 = _mm256_blendv_ps(minus_inf, x0, _mm256_castsi256_ps(live));
+        x1 = _mm256_blendv_ps(minus_inf, x1, _mm256_castsi256_ps(live));
         _mm256_storeu_ps(s0 + AVX2_PANEL * p, x0);
         _mm256_storeu_ps(s1 + AVX2_PANEL * p, x1);
         m0 = _mm256_max_ps(m0, x0);
@@ -945,6 +994,16 @@ ATTEND_AVX2 NOINLINE static void hdp_scores_avx2(const attend_hdp_head *h, int i
         *max0 = l0[k] > *max0 ? l0[k] : *max0;
         *max1 = l1[k] > *max1 ? l1[k] : *max1;
     }
+}
+
+ATTEND_AVX2 NOINLINE static void hdp_scores_avx2_codes(const attend_hdp_head *h, int i, int pair, const uint8_t *packed,
+                                                       const uint16_t *masks, float *s0, float *s1, float *max0, float *max1) {
+    hdp_scores_avx2_body(h, i, pair, packed, masks, s0, s1, max0, max1, 1);
+}
+
+ATTEND_AVX2 NOINLINE static void hdp_scores_avx2(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
+                                                 float *s0, float *s1, float *max0, float *max1) {
+    hdp_scores_avx2_body(h, i, pair, packed, masks, s0, s1, max0, max1, 0);
 }
 
 /// I-BERT's exp of attend_ibert_exp on 8 lanes (x ≤ 0 or −∞): the same steps, with the two
@@ -1061,8 +1120,8 @@ ATTEND_AVX2 NOINLINE static void hdp_times_v_avx2(const attend_hdp_head *h, cons
 /// approximate-score function is then never called).
 ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *h, int i0, int i1, float *scratch) {
     if (!h->approximate) { hdp_rows_body(h, i0, i1, scratch, approximate_scores_portable); return; }
-    hdp_rows_panels(h, i0, i1, scratch, AVX2_PANEL, hdp_pack_key_panels_avx2, hdp_key_masks_avx2, hdp_scores_avx2,
-                    hdp_exponentials_avx2, hdp_times_v_avx2);
+    hdp_rows_panels(h, i0, i1, scratch, AVX2_PANEL, hdp_pack_key_panels_avx2, hdp_key_masks_avx2,
+                    hdp_codes_fit(h) ? hdp_scores_avx2_codes : hdp_scores_avx2, hdp_exponentials_avx2, hdp_times_v_avx2);
 }
 
 // ---- the AVX-512 VNNI panel body ----
@@ -1102,11 +1161,11 @@ HDP_VNNI static void importance_vnni_body(int M, int N, int K, const uint8_t *a,
             __m512i correction = _mm512_mullo_epi32(factor, _mm512_maskz_loadu_epi32(live, column_sums + n0));
             for (int r = 0; r < rows; r += 2) {
                 __m512i x = _mm512_sub_epi32(c[r], correction);
-                _mm512_mask_storeu_epi32(s + (size_t)(i0 + r) * lds + n0, live, x);
+                if (s) _mm512_mask_storeu_epi32(s + (size_t)(i0 + r) * lds + n0, live, x);
                 __m512i t = _mm512_abs_epi32(x);
                 if (r + 1 < rows) {
                     __m512i y = _mm512_sub_epi32(c[r + 1], correction);
-                    _mm512_mask_storeu_epi32(s + (size_t)(i0 + r + 1) * lds + n0, live, y);
+                    if (s) _mm512_mask_storeu_epi32(s + (size_t)(i0 + r + 1) * lds + n0, live, y);
                     t = _mm512_add_epi32(t, _mm512_abs_epi32(y));
                 }
                 t = _mm512_maskz_mov_epi32(live, t);  // no lane past the last key
@@ -1350,6 +1409,14 @@ int attend_hdp_rows_with(int body, const attend_hdp_head *head, int i0, int i1, 
 #endif
     default: return 0;
     }
+}
+
+int attend_hdp_rows_reads_s_int(const attend_hdp_head *head) {
+    if (!head->approximate) return 0;
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) return (hdp_cpu_has_vnni() && hdp_vnni_fits(head, 0, head->queries)) || !hdp_codes_fit(head);
+#endif
+    return 1;
 }
 
 void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch) {

@@ -74,6 +74,21 @@ struct HDPKernelTwinTests {
                                            shape: shape, block: block, approximate: approximate, polynomial: polynomial) {
                         #expect(zip(avx2, vnni).allSatisfy { $0.bitPattern == $1.bitPattern || ($0 == 0 && $1 == 0) }, "VNNI ≡ AVX2: \(setting)")
                     }
+                    // Where the dispatcher says S_I is not read (AVX2 without VNNI: the query codes carry it), it is
+                    // not: a garbage S_I gives the same output bit for bit.
+                    let reads = readsScores(qFI: qFI, kIF: kIF, shape: shape, approximate: approximate)
+                    if approximate == 0 || (d <= 256 && attend_gemm_body_available(Int32(ATTEND_GEMM_AVX2)) != 0
+                                            && attend_i8_body_available(Int32(ATTEND_I8_AVX512_VNNI)) == 0) {
+                        #expect(reads == 0, "S_I not read: \(setting)")
+                    }
+                    if reads == 0 {
+                        let garbage = sInt.map { ~$0 &* 31 &+ 7 }
+                        let auto = attended(body: Int32(ATTEND_I8_AUTO), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: sInt, kept: kept, shape: shape,
+                                            block: block, approximate: approximate, polynomial: polynomial)!
+                        let blind = attended(body: Int32(ATTEND_I8_AUTO), q: q, k: k, v: v, qFI: qFI, kIF: kIF, sInt: garbage, kept: kept,
+                                             shape: shape, block: block, approximate: approximate, polynomial: polynomial)!
+                        #expect(zip(auto, blind).allSatisfy { $0.bitPattern == $1.bitPattern }, "S_I unread: \(setting)")
+                    }
                     if maskName != "all kept" {
                         #expect(slow.suffix((nq - (rows - 1) * block) * d).allSatisfy { $0 == 0 }, "fully pruned block-row outputs zeros: \(setting)")
                     }
@@ -141,6 +156,16 @@ struct HDPKernelTwinTests {
     }
 
     /// One head's kept-block rows on `body` (nil when this CPU lacks it or the head does not fit it).
+    /// attend_hdp_rows_reads_s_int for a head of these parts (8 fraction bits).
+    private func readsScores(qFI: [Int16], kIF: [Int16], shape: (nq: Int, nk: Int, d: Int), approximate: Int) -> Int32 {
+        qFI.withUnsafeBufferPointer { qFI in kIF.withUnsafeBufferPointer { kIF in
+            var head = attend_hdp_head()
+            (head.queries, head.keys, head.d, head.fraction_bits) = (Int32(shape.nq), Int32(shape.nk), Int32(shape.d), 8)
+            (head.q_fi, head.k_if, head.approximate) = (qFI.baseAddress, kIF.baseAddress, Int32(approximate))
+            return attend_hdp_rows_reads_s_int(&head)
+        } }
+    }
+
     private func attended(body: Int32, q: [Float], k: [Float], v: [Float], qFI: [Int16], kIF: [Int16], sInt: [Int32], kept: [UInt8],
                           shape: (nq: Int, nk: Int, d: Int), block: Int, approximate: Int, polynomial: Int, fractionBits: Int32 = 8) -> [Float]? {
         let (nq, nk, d) = shape

@@ -89,14 +89,20 @@ public struct HDPMethod: AttentionMethod {
             return record
         }
         // Q and K split (slots 3 and 4), S_I: [nq, nk] and θ: [rows, columns] (slots 0 and 1) in this
-        // thread's scratch, every entry written.
+        // thread's scratch, every entry written (S_I only when the kept-block rows read it).
         let qFI = hdpThreadScratch(slot: 3, Int16.self, count: nq * 2 * d)  // [nq, 2d]: Q_F | Q_I
         let kIF = hdpThreadScratch(slot: 4, Int16.self, count: nk * 2 * d)  // [nk, 2d]: K_I | K_F
         format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true, into: qFI)
         format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false, into: kIF)
         let scores = hdpThreadScratch(slot: 0, Int32.self, count: nq * nk)
         let theta = hdpThreadScratch(slot: 1, Int64.self, count: rows * columns)
-        IntegerScores.compute(nq: nq, nk: nk, d: d, qI: qFI + d, ldq: 2 * d, kI: kIF, ldk: 2 * d, block: block, into: scores, importance: theta)
+        var head = attend_hdp_head(
+            queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
+            k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
+            q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: scores, kept: nil, block: Int32(block),
+            key_blocks: Int32(columns), approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
+        IntegerScores.compute(nq: nq, nk: nk, d: d, qI: qFI + d, ldq: 2 * d, kI: kIF, ldk: 2 * d, block: block, into: scores, importance: theta,
+                              keepScores: attend_hdp_rows_reads_s_int(&head) != 0)
         record.integerMACs = nq * nk * d
         record.qkMACs = record.integerMACs
         record.headImportance = Int(attend_hdp_importance_total(theta, rows * columns))
@@ -128,12 +134,7 @@ public struct HDPMethod: AttentionMethod {
         (record.kvRowsRead, record.bytesV) = (keyRows, keyRows * d * 4)
 
         kept.withUnsafeBufferPointer { keptPointer in
-            var head = attend_hdp_head(
-                queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
-                k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
-                q_fi: qFI, k_if: kIF, fraction_bits: Int32(format.fractionBits), s_int: scores,
-                kept: keptPointer.baseAddress, block: Int32(block), key_blocks: Int32(columns),
-                approximate: approximate ? 1 : 0, polynomial: polynomialSoftmax ? 1 : 0)
+            head.kept = keptPointer.baseAddress
             attend_hdp_rows(&head, 0, Int32(nq), hdpThreadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         }
         return record

@@ -15,11 +15,13 @@ enum IntegerScores {
 
     /// scores: [nq, nk] = Q_I · K_Iᵀ, with qI: [nq, d] (stride ldq) and kI: [nk, d] (stride ldk) int16 integer parts,
     /// and importance: [⌈nq/block⌉, ⌈nk/block⌉] = Σ|S_I| per `block × block` block (edge blocks partial). `body`
-    /// forces the int8 kernel's body (tests; it must be available on this CPU).
+    /// forces the int8 kernel's body (tests; it must be available on this CPU). keepScores false: the int8 path
+    /// writes only the importance (scores then hold nothing meaningful).
     @discardableResult @inline(never)
     static func compute(
         nq: Int, nk: Int, d: Int, qI: UnsafePointer<Int16>, ldq: Int, kI: UnsafePointer<Int16>, ldk: Int, block: Int,
-        into scores: UnsafeMutablePointer<Int32>, importance: UnsafeMutablePointer<Int64>, allowInt8: Bool = true, body: Int8Body = .auto
+        into scores: UnsafeMutablePointer<Int32>, importance: UnsafeMutablePointer<Int64>, allowInt8: Bool = true, body: Int8Body = .auto,
+        keepScores: Bool = true
     ) -> Path {
         if allowInt8 {
             // The int8 operands in this thread's scratch slot 5: Q_I + 128: [nq, dp] u8, K_I: [nk, d] s8, K_Iᵀ packed,
@@ -34,7 +36,7 @@ enum IntegerScores {
             let sums = (base + sumsOffset).bindMemory(to: Int32.self, capacity: nk)
             if attend_hdp_int8_operands(Int32(nq), Int32(nk), Int32(d), qI, Int32(ldq), kI, Int32(ldk), a, Int32(dp), bt) != 0 {
                 attend_i8_pack_b(Int32(d), Int32(nk), bt, Int32(d), packed, sums)
-                let ran = attend_hdp_importance(body.rawValue, Int32(nq), Int32(nk), Int32(d), a, Int32(dp), packed, sums, 128, scores,
+                let ran = attend_hdp_importance(body.rawValue, Int32(nq), Int32(nk), Int32(d), a, Int32(dp), packed, sums, 128, keepScores ? scores : nil,
                                                 Int32(nk), Int32(block), importance)
                 precondition(ran != 0, "HDP: the int8 body \(body) is not available on this CPU")
                 return .int8

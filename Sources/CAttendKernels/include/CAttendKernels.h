@@ -272,8 +272,8 @@ int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, 
 /// u8, B = K_Iᵀ packed by attend_i8_pack_b(K, N) with its column_sums), and theta: [⌈M/block⌉,
 /// ⌈N/block⌉] = Σ|s| per block × block block (edge blocks partial), as attend_block_abs_sums of s.
 /// body: ATTEND_I8_AUTO or a forced one (on AVX-512 VNNI with 2 × 2 blocks one fused kernel, its
-/// epilogue in registers; otherwise the int8 GEMM's driver with a tile epilogue). Returns 0 (nothing
-/// written) when the body is not available on this CPU.
+/// epilogue in registers; otherwise the int8 GEMM's driver with a tile epilogue). s = NULL: θ only,
+/// S_I not stored. Returns 0 (nothing written) when the body is not available on this CPU.
 int attend_hdp_importance(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
                           int32_t offset, int32_t *s, int lds, int block, int64_t *theta);
 
@@ -326,6 +326,12 @@ typedef struct {
 /// it and the head fits it (approximate scores, fraction_bits ≤ 8, integer parts in [−128, 127],
 /// d ≤ 256), else AVX2, else portable.
 void attend_hdp_rows(const attend_hdp_head *head, int i0, int i1, float *scratch);
+
+/// Whether attend_hdp_rows over every query of `head` reads s_int (kept, s_int and out are not
+/// looked at): exact scores never do; on AVX2 without the VNNI body, approximate scores whose
+/// queries' codes fit int16 and whose sums fit int32 take S_I·2^f + Q_F·K_I + Q_I·K_F as one product
+/// Q_code·K_I + Q_I·K_F. When 0, S_I need not be stored (attend_hdp_importance with s = NULL).
+int attend_hdp_rows_reads_s_int(const attend_hdp_head *head);
 
 /// Floats of scratch attend_hdp_rows needs for `keys` keys of dimension d (every body).
 size_t attend_hdp_scratch_size(int keys, int d);
