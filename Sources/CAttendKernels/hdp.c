@@ -901,23 +901,27 @@ ATTEND_AVX2 static inline __m256 panel_scores_avx2(__m256i coarse, __m256i fine,
 ATTEND_AVX2 static int hdp_codes_fit(const attend_hdp_head *h) {
     if (!h->approximate || h->d > 256) return 0;
     int d = h->d, f = h->fraction_bits;
-    int64_t code = 0, q_int = 0, k_int = 0, k_fraction = 0;
+    // Largest magnitudes, as int32 maxima of simple loops (they vectorize; no value here is −2^31).
+    int32_t code = 0, q_int = 0, k_int = 0, k_fraction = 0;
     for (int i = 0; i < h->queries; i++) {
         const int16_t *row = h->q_fi + (size_t)i * 2 * d;
         for (int c = 0; c < d; c++) {
-            int64_t x = (int64_t)row[d + c] * ((int64_t)1 << f) + row[c];
-            code = x < 0 ? (-x > code ? -x : code) : (x > code ? x : code);
-            q_int = row[d + c] < 0 ? (-row[d + c] > q_int ? -row[d + c] : q_int) : (row[d + c] > q_int ? row[d + c] : q_int);
+            int32_t integer = row[d + c], x = integer * (1 << f) + row[c];
+            x = x < 0 ? -x : x;
+            integer = integer < 0 ? -integer : integer;
+            code = x > code ? x : code;
+            q_int = integer > q_int ? integer : q_int;
         }
     }
     for (int j = 0; j < h->keys; j++) {
         const int16_t *row = h->k_if + (size_t)j * 2 * d;
         for (int c = 0; c < d; c++) {
-            k_int = row[c] < 0 ? (-row[c] > k_int ? -row[c] : k_int) : (row[c] > k_int ? row[c] : k_int);
-            k_fraction = row[d + c] > k_fraction ? row[d + c] : k_fraction;
+            int32_t integer = row[c] < 0 ? -row[c] : row[c], fraction = row[d + c];
+            k_int = integer > k_int ? integer : k_int;
+            k_fraction = fraction > k_fraction ? fraction : k_fraction;
         }
     }
-    return code <= 32767 && (int64_t)d * (code * k_int + q_int * k_fraction) < ((int64_t)1 << 31);
+    return code <= 32767 && (int64_t)d * ((int64_t)code * k_int + (int64_t)q_int * k_fraction) < ((int64_t)1 << 31);
 }
 
 /// hdp_scores_fn on 8-key panels: per panel and query, d vpmaddwd steps in two chains. with_codes
