@@ -8,7 +8,7 @@ import Testing
 /// taken when K_I leaves [−64, 63].
 @Suite("HDP's S_I on the int8 GEMM")
 struct IntegerScoresTests {
-    @Test("int8 S_I and its block sums θ equal the int16 twin and a pass over it (blocks 1, 2, 3, 8; every int8 body); out-of-range keys fall back", arguments: [(1, 1, 1), (3, 97, 3), (97, 33, 64), (130, 61, 59), (2, 1025, 17), (203, 35, 32)])
+    @Test("int8 S_I and its block sums θ equal the int16 twin and a pass over it (blocks 1, 2, 3, 8; every int8 body); out-of-range keys fall back; θ alone without S_I", arguments: [(1, 1, 1), (3, 97, 3), (97, 33, 64), (130, 61, 59), (2, 1025, 17), (203, 35, 32)])
     func equal(shape: (nq: Int, nk: Int, d: Int)) {
         let (nq, nk, d) = shape
         let format = FixedPoint(totalBits: 16, fractionBits: 8)
@@ -38,6 +38,16 @@ struct IntegerScoresTests {
                     #expect(path == expected, "\(setting): path \(path)")
                     #expect(fast == twin, "S_I: \(setting)")
                     #expect(theta == twinTheta, "θ: \(setting)")
+                    // θ alone (S_I not kept): the same θ, and on the int8 path S_I left untouched.
+                    var untouched = [Int32](repeating: -1, count: nq * nk), thetaOnly = [Int64](repeating: -1, count: blocks)
+                    qFI.withUnsafeBufferPointer { a in kIF.withUnsafeBufferPointer { b in untouched.withUnsafeMutableBufferPointer { s in
+                        thetaOnly.withUnsafeMutableBufferPointer { t in
+                            _ = IntegerScores.compute(nq: nq, nk: nk, d: d, qI: a.baseAddress! + d, ldq: 2 * d, kI: b.baseAddress!, ldk: 2 * d,
+                                                      block: block, into: s.baseAddress!, importance: t.baseAddress!, body: body, keepScores: false)
+                        }
+                    } } }
+                    #expect(thetaOnly == twinTheta, "θ without S_I: \(setting)")
+                    if path == .int8 { #expect(untouched.allSatisfy { $0 == -1 }, "S_I not written: \(setting)") }
                 }
             }
         }
