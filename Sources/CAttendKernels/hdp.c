@@ -564,32 +564,24 @@ INLINE float dot_f32(const float *a, const float *b, int d) {
     return sum;
 }
 
-/// s[t] = (S_I[i, index_t]·2^f + Q_F·K_I + Q_I·K_F) / 2^f for the `count` kept keys of query i.
-typedef void (*approximate_scores_fn)(const attend_hdp_head *h, int i, const int *index, int count, float *s);
-
 /// One approximate score from its integer product S_I (`coarse`) and Q_F·K_I + Q_I·K_F (`fine`).
 INLINE float approximate_score(const attend_hdp_head *h, int32_t coarse, int32_t fine) {
     return (float)((int64_t)coarse * (1 << h->fraction_bits) + fine) * (1.0f / (float)(1 << h->fraction_bits));
 }
 
-/// Keys t ≥ t0 of approximate_scores_fn, one dot product each.
-INLINE void approximate_scores_body(const attend_hdp_head *h, int i, const int *index, int count, float *s, int t0) {
+/// s[t] = (S_I[i, index_t]·2^f + Q_F·K_I + Q_I·K_F) / 2^f for the `count` kept keys of query i, one dot
+/// product each.
+INLINE void approximate_scores(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
     int d = h->d;
     const int16_t *q_fi = h->q_fi + (size_t)i * 2 * d;
     const int32_t *s_int = h->s_int + (size_t)i * h->keys;
-    for (int t = t0; t < count; t++)
+    for (int t = 0; t < count; t++)
         s[t] = approximate_score(h, s_int[index[t]], dot_i16(q_fi, h->k_if + (size_t)index[t] * 2 * d, 2 * d));
 }
 
-static void approximate_scores_portable(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
-    approximate_scores_body(h, i, index, count, s, 0);
-}
-
-
 /// Probabilities of query i over its `count` kept keys into s: scores (approximate or exact), scaled,
 /// max-subtracted, exponentiated and normalized (polynomial exp and linear reciprocal, or exact).
-INLINE void kept_row_probabilities(const attend_hdp_head *h, int i, const int *index, int count, float *s,
-                                   approximate_scores_fn approximate_scores) {
+INLINE void kept_row_probabilities(const attend_hdp_head *h, int i, const int *index, int count, float *s) {
     const float scale = h->scale;
     if (h->approximate) {
         approximate_scores(h, i, index, count, s);
@@ -647,7 +639,7 @@ INLINE void kept_rows_times_v(const attend_hdp_head *h, const int *index, int co
     }
 }
 
-INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scratch, approximate_scores_fn approximate_scores) {
+INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scratch) {
     int d = h->d, nk = h->keys, b = h->block;
     float *p0 = scratch, *p1 = scratch + nk;  // [kept keys] probabilities of two query rows
     int *index = (int *)(scratch + 2 * nk);   // [kept keys] key positions
@@ -669,8 +661,8 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
                 if (o1) for (int c = 0; c < d; c++) o1[c] = 0;
                 continue;
             }
-            kept_row_probabilities(h, first, index, count, p0, approximate_scores);
-            if (pair) kept_row_probabilities(h, first + 1, index, count, p1, approximate_scores);
+            kept_row_probabilities(h, first, index, count, p0);
+            if (pair) kept_row_probabilities(h, first + 1, index, count, p1);
             kept_rows_times_v(h, index, count, p0, pair ? p1 : p0, o0, o1);
         }
     }
@@ -678,7 +670,7 @@ INLINE void hdp_rows_body(const attend_hdp_head *h, int i0, int i1, float *scrat
 
 
 void attend_hdp_rows_portable(const attend_hdp_head *head, int i0, int i1, float *scratch) {
-    hdp_rows_body(head, i0, i1, scratch, approximate_scores_portable);
+    hdp_rows_body(head, i0, i1, scratch);
 }
 
 // ---- kept-block rows on key panels (AVX2 and AVX-512 VNNI) ------------------------------------
@@ -1120,10 +1112,10 @@ ATTEND_AVX2 NOINLINE static void hdp_times_v_avx2(const attend_hdp_head *h, cons
     }
 }
 
-/// Kept-block rows with approximate scores on AVX2 panels; exact scores run hdp_rows_body (its
-/// approximate-score function is then never called).
+/// Kept-block rows with approximate scores on AVX2 panels; exact scores run hdp_rows_body (with AVX2's
+/// fused multiply-adds).
 ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *h, int i0, int i1, float *scratch) {
-    if (!h->approximate) { hdp_rows_body(h, i0, i1, scratch, approximate_scores_portable); return; }
+    if (!h->approximate) { hdp_rows_body(h, i0, i1, scratch); return; }
     hdp_rows_panels(h, i0, i1, scratch, AVX2_PANEL, hdp_pack_key_panels_avx2, hdp_key_masks_avx2,
                     hdp_codes_fit(h) ? hdp_scores_avx2_codes : hdp_scores_avx2, hdp_exponentials_avx2, hdp_times_v_avx2);
 }

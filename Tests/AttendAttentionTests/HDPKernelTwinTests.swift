@@ -155,7 +155,6 @@ struct HDPKernelTwinTests {
         }
     }
 
-    /// One head's kept-block rows on `body` (nil when this CPU lacks it or the head does not fit it).
     /// attend_hdp_rows_reads_s_int for a head of these parts (8 fraction bits).
     private func readsScores(qFI: [Int16], kIF: [Int16], shape: (nq: Int, nk: Int, d: Int), approximate: Int) -> Int32 {
         qFI.withUnsafeBufferPointer { qFI in kIF.withUnsafeBufferPointer { kIF in
@@ -166,6 +165,7 @@ struct HDPKernelTwinTests {
         } }
     }
 
+    /// One head's kept-block rows on `body` (nil when this CPU lacks it or the head does not fit it).
     private func attended(body: Int32, q: [Float], k: [Float], v: [Float], qFI: [Int16], kIF: [Int16], sInt: [Int32], kept: [UInt8],
                           shape: (nq: Int, nk: Int, d: Int), block: Int, approximate: Int, polynomial: Int, fractionBits: Int32 = 8) -> [Float]? {
         let (nq, nk, d) = shape
