@@ -81,7 +81,8 @@ static int cpu_has_vnni(void) {
     static _Atomic int decided = -1;
     int use = atomic_load_explicit(&decided, memory_order_relaxed);
     if (use < 0) {
-        use = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+        use = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+              __builtin_cpu_supports("avx512vnni");  // VL: the integer kernels' AVX-512 bodies (int_ops_avx512.c)
         atomic_store_explicit(&decided, use, memory_order_relaxed);
     }
     return use;

@@ -3,23 +3,29 @@
 // row passes of the encoder (requantize → i-GELU → requantize; residual → i-LayerNorm → requantize).
 // Integers only — no floating point in any function here; constants come precomputed from
 // IntegerOps.swift. Each kernel is O(elements) beside the O(elements·K) int8 GEMMs that feed it.
-// These are the portable bodies and the dispatch; the AVX2 bodies (int_ops_avx2.c) give the same
-// integers and run when `body` is ATTEND_I8_AUTO on an AVX2 CPU (ATTEND_PORTABLE=1: portable) or
-// ATTEND_I8_AVX2 / ATTEND_I8_AVX512_VNNI (the AVX2 bodies; these kernels have no AVX-512 body).
+// These are the portable bodies and the dispatch; the SIMD bodies give the same integers: the AVX-512
+// ones (int_ops_avx512.c) for ATTEND_I8_AVX512_VNNI, and for ATTEND_I8_AUTO where the int8 GEMM runs
+// its VNNI body; the AVX2 ones (int_ops_avx2.c) for ATTEND_I8_AVX2 and for AUTO on other AVX2 CPUs
+// (ATTEND_PORTABLE=1: portable).
 #include "CAttendKernels.h"
 #include "simd_target.h"
 #include "int_ops_rows.h"
 #include <stdlib.h>
 #include <string.h>
 
-/// 1 when `body` runs the AVX2 bodies on this CPU.
-static int use_avx2(int body) {
+enum { SIMD_NONE = 0, SIMD_AVX2 = 1, SIMD_AVX512 = 2 };
+
+/// The bodies `body` runs on this CPU (ATTEND_I8_AVX512_VNNI without VNNI: the AVX2 ones).
+static int simd_level(int body) {
 #ifdef ATTEND_HAVE_AVX2
-    if (body == ATTEND_I8_AUTO) return attend_cpu_has_avx2_fma();
-    return body != ATTEND_I8_PORTABLE && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int avx512 = attend_i8_body_available(ATTEND_I8_AVX512_VNNI);
+    if (body == ATTEND_I8_AUTO) return attend_cpu_has_avx2_fma() ? (avx512 ? SIMD_AVX512 : SIMD_AVX2) : SIMD_NONE;
+    if (body == ATTEND_I8_PORTABLE) return SIMD_NONE;
+    if (body == ATTEND_I8_AVX512_VNNI && avx512) return SIMD_AVX512;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? SIMD_AVX2 : SIMD_NONE;
 #else
     (void)body;
-    return 0;
+    return SIMD_NONE;
 #endif
 }
 
@@ -29,11 +35,12 @@ static inline int32_t requantize1(const int_requant *r, const int32_t *row, int 
     return (int32_t)attend_clamp64(v + (r->offset ? r->offset[n] : 0) + r->zero, r->lo, r->hi);
 }
 
-/// One row: columns [0, done) by the AVX2 body when it applies, the rest portable.
+/// One row: columns [0, done) by the SIMD body when it applies, the rest portable.
 static void requantize_row_i32(int simd, int N, const int32_t *x, const int_requant *r, int32_t *o) {
     int n = 0;
 #ifdef ATTEND_HAVE_AVX2
-    if (simd) n = int_requantize_row_avx2(N, x, r, o);
+    if (simd == SIMD_AVX512) n = int_requantize_row_avx512(N, x, r, o);
+    else if (simd) n = int_requantize_row_avx2(N, x, r, o);
 #else
     (void)simd;
 #endif
@@ -43,7 +50,8 @@ static void requantize_row_i32(int simd, int N, const int32_t *x, const int_requ
 static void requantize_row_u8(int simd, int N, const int32_t *x, const int_requant *r, uint8_t *o) {
     int n = 0;
 #ifdef ATTEND_HAVE_AVX2
-    if (simd && r->lo >= 0 && r->hi <= 255) n = int_requantize_row_u8_avx2(N, x, r, o);
+    if (simd == SIMD_AVX512) n = int_requantize_row_8_avx512(N, x, r, o);
+    else if (simd && r->lo >= 0 && r->hi <= 255) n = int_requantize_row_u8_avx2(N, x, r, o);
 #else
     (void)simd;
 #endif
@@ -53,7 +61,8 @@ static void requantize_row_u8(int simd, int N, const int32_t *x, const int_requa
 static void requantize_row_s8(int simd, int N, const int32_t *x, const int_requant *r, int8_t *o) {
     int n = 0;
 #ifdef ATTEND_HAVE_AVX2
-    if (simd && r->lo >= -128 && r->hi <= 127) n = int_requantize_row_s8_avx2(N, x, r, o);
+    if (simd == SIMD_AVX512) n = int_requantize_row_8_avx512(N, x, r, o);
+    else if (simd && r->lo >= -128 && r->hi <= 127) n = int_requantize_row_s8_avx2(N, x, r, o);
 #else
     (void)simd;
 #endif
@@ -64,7 +73,7 @@ static void requantize_row_s8(int simd, int N, const int32_t *x, const int_requa
     void name(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,      \
               const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, type *out, int ldo) { \
         int_requant r = {bias, mult, offset, shift, zero, lo, hi};                                                  \
-        int simd = use_avx2(body);                                                                                  \
+        int simd = simd_level(body);                                                                                \
         for (int i = 0; i < rows; i++) row_fn(simd, N, x + (size_t)i * ldx, &r, out + (size_t)i * ldo);             \
     }
 REQUANTIZE(attend_requantize_u8, uint8_t, requantize_row_u8)
@@ -76,7 +85,8 @@ static void residual_row(int simd, int N, const int32_t *a, const int32_t *bias,
                          const uint8_t *r, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi, int32_t *o) {
     int n = 0;
 #ifdef ATTEND_HAVE_AVX2
-    if (simd) n = int_residual_row_avx2(N, a, bias, mult_a, shift_a, r, zero_r, mult_r, shift_r, lo, hi, o);
+    if (simd == SIMD_AVX512) n = int_residual_row_avx512(N, a, bias, mult_a, shift_a, r, zero_r, mult_r, shift_r, lo, hi, o);
+    else if (simd) n = int_residual_row_avx2(N, a, bias, mult_a, shift_a, r, zero_r, mult_r, shift_r, lo, hi, o);
 #else
     (void)simd;
 #endif
@@ -90,7 +100,7 @@ static void residual_row(int simd, int N, const int32_t *a, const int32_t *bias,
 void attend_int_residual(int body, int rows, int N, const int32_t *a, int lda, const int32_t *bias, const int32_t *mult_a,
                          const int8_t *shift_a, const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r,
                          int32_t lo, int32_t hi, int32_t *out, int ldo) {
-    int simd = use_avx2(body);
+    int simd = simd_level(body);
     for (int i = 0; i < rows; i++)
         residual_row(simd, N, a + (size_t)i * lda, bias, mult_a, shift_a, r + (size_t)i * ldr, zero_r, mult_r, shift_r, lo, hi,
                      out + (size_t)i * ldo);
@@ -130,7 +140,7 @@ static void softmax_row(int n, const int32_t *row, const attend_int_softmax_cons
 
 void attend_int_softmax(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *valid,
                         const attend_int_softmax_constants *k, uint8_t *out, int ldo) {
-    int simd = use_avx2(body);
+    int simd = simd_level(body);
     size_t width = (size_t)(N > 0 ? N : 1);
     int64_t *e = malloc(sizeof(int64_t) * width);
     int32_t *biased = malloc(sizeof(int32_t) * width), *e32 = malloc(sizeof(int32_t) * width);
@@ -146,7 +156,8 @@ void attend_int_softmax(int body, int rows, int N, const int32_t *x, int ldx, co
             row = biased;
         }
 #ifdef ATTEND_HAVE_AVX2
-        if (simd && int_softmax_row_avx2(n, row, k, e32, o)) continue;
+        if (simd == SIMD_AVX512 && int_softmax_row_avx512(n, row, k, e32, o)) continue;
+        if (simd == SIMD_AVX2 && int_softmax_row_avx2(n, row, k, e32, o)) continue;
 #else
         (void)simd; (void)e32;
 #endif
@@ -169,7 +180,8 @@ static inline int32_t gelu1(int32_t x, const attend_int_gelu_constants *k) {
 static void gelu_values(int simd, size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
     size_t i = 0;
 #ifdef ATTEND_HAVE_AVX2
-    if (simd && int_gelu_fits_32(k)) i = int_gelu_avx2(count, x, k, out);
+    if (simd == SIMD_AVX512 && int_gelu_fits_32(k)) i = int_gelu_avx512(count, x, k, out);
+    else if (simd && int_gelu_fits_32(k)) i = int_gelu_avx2(count, x, k, out);
 #else
     (void)simd;
 #endif
@@ -177,23 +189,24 @@ static void gelu_values(int simd, size_t count, const int32_t *x, const attend_i
 }
 
 void attend_int_gelu(int body, size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out) {
-    gelu_values(use_avx2(body), count, x, k, out);
+    gelu_values(simd_level(body), count, x, k, out);
 }
 
 void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int ldx, const attend_int_requant *to_gelu,
                                const attend_int_gelu_constants *k, const attend_int_requant *to_hidden, uint8_t *out, int ldo) {
-    int simd = use_avx2(body);
+    int simd = simd_level(body);
     int32_t *row = malloc(sizeof(int32_t) * (size_t)(N > 0 ? N : 1));  // one row, in L1 between the three portable steps
-    int fused = 0;  // the AVX2 body keeps all three steps in registers
+    int fused = 0;  // the SIMD body keeps all three steps in registers
 #ifdef ATTEND_HAVE_AVX2
-    fused = simd && int_gelu_fits_32(k) && to_hidden->lo >= 0 && to_hidden->hi <= 255;
+    fused = simd && int_gelu_fits_32(k) && (simd == SIMD_AVX512 || (to_hidden->lo >= 0 && to_hidden->hi <= 255));
 #endif
     for (int i = 0; i < rows; i++) {
         const int32_t *xi = x + (size_t)i * ldx;
         uint8_t *oi = out + (size_t)i * ldo;
         int n = 0;
 #ifdef ATTEND_HAVE_AVX2
-        if (fused) n = int_ffn_activation_row_avx2(N, xi, to_gelu, k, to_hidden, oi);
+        if (fused) n = simd == SIMD_AVX512 ? int_ffn_activation_row_avx512(N, xi, to_gelu, k, to_hidden, oi)
+                                           : int_ffn_activation_row_avx2(N, xi, to_gelu, k, to_hidden, oi);
 #endif
         if (n == N) continue;
         // The tail (or the whole row): the portable steps over columns [n, N), by pointers offset to n.
@@ -234,7 +247,8 @@ static void layernorm_row_portable(int N, const int32_t *row, int out_shift, int
 
 static void layernorm_row(int simd, int N, const int32_t *row, int out_shift, int32_t *o) {
 #ifdef ATTEND_HAVE_AVX2
-    if (simd && int_layernorm_row_avx2(N, row, out_shift, o)) return;
+    if (simd == SIMD_AVX512 && int_layernorm_row_avx512(N, row, out_shift, o)) return;
+    if (simd == SIMD_AVX2 && int_layernorm_row_avx2(N, row, out_shift, o)) return;
 #else
     (void)simd;
 #endif
@@ -242,7 +256,7 @@ static void layernorm_row(int simd, int N, const int32_t *row, int out_shift, in
 }
 
 void attend_int_layernorm(int body, int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo) {
-    int simd = use_avx2(body);
+    int simd = simd_level(body);
     for (int i = 0; i < rows; i++) layernorm_row(simd, N, x + (size_t)i * ldx, out_shift, out + (size_t)i * ldo);
 }
 
@@ -250,7 +264,7 @@ void attend_int_residual_layernorm(int body, int rows, int N, const int32_t *a, 
                                    const int8_t *shift_a, const uint8_t *r, int ldr, int32_t zero_r, int32_t mult_r, int shift_r,
                                    int32_t lo, int32_t hi, int out_shift, const attend_int_requant *to_out, uint8_t *out, int ldo,
                                    int32_t *normalized, int ldn) {
-    int simd = use_avx2(body);
+    int simd = simd_level(body);
     int32_t *sum = malloc(sizeof(int32_t) * 2 * (size_t)(N > 0 ? N : 1)), *norm = sum + (N > 0 ? N : 1);
     for (int i = 0; i < rows; i++) {
         residual_row(simd, N, a + (size_t)i * lda, bias, mult_a, shift_a, r + (size_t)i * ldr, zero_r, mult_r, shift_r, lo, hi, sum);

@@ -147,14 +147,8 @@ ATTEND_AVX2 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_in
 /// gelu8 → requantize (to_hidden, range within [0, 255]) → u8; returns the columns done.
 ATTEND_AVX2 int int_ffn_activation_row_avx2(int N, const int32_t *x, const int_requant *to_gelu, const attend_int_gelu_constants *k,
                                             const int_requant *to_hidden, uint8_t *out) {
-    // i-GELU's input lies in [to_gelu->lo, to_gelu->hi] and |f| ≤ max(b², |c|) >> shift + |one| + 1:
-    // when their product stays below 2^31, q·f needs no 64-bit product or clamp.
-    int64_t b = -k->b, c = k->c < 0 ? -k->c : k->c, one = k->one < 0 ? -k->one : k->one;
-    int64_t q = to_gelu->lo < 0 ? -(int64_t)to_gelu->lo : to_gelu->lo, qh = to_gelu->hi < 0 ? -(int64_t)to_gelu->hi : to_gelu->hi;
-    int64_t f = ((b * b > c ? b * b : c) >> k->shift) + one + 1;
-    int narrow = (q > qh ? q : qh) * f < ((int64_t)1 << 31);
     int n = 0;
-    if (narrow)
+    if (int_gelu_product_fits_32(to_gelu, k))  // q·f needs no 64-bit product or clamp
         for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8_narrow(requantize8(x, to_gelu, n), k), to_hidden, n));
     else
         for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8(requantize8(x, to_gelu, n), k), to_hidden, n));
@@ -167,15 +161,8 @@ ATTEND_AVX2 int int_ffn_activation_row_avx2(int N, const int32_t *x, const int_r
 /// the portable body's 0 past 62 — L·mult < 2^62), Σe in 64-bit lanes; then (e·factor) >> 24 capped
 /// at 255 with factor = ⌊2^32/Σe⌋ < 2^32.
 ATTEND_AVX2 int int_softmax_row_avx2(int n, const int32_t *x, const attend_int_softmax_constants *k, int32_t *e, uint8_t *out) {
+    if (!int_softmax_fits_lanes(k)) return 0;
     int64_t d = -k->x0;
-    if (d < 2 || 30 * d >= ((int64_t)1 << 24) || k->b < 0 || k->b + d >= ((int64_t)1 << 30) || k->c < 0 || k->mult < 0 ||
-        k->mult >= ((int64_t)1 << 31) || k->shift < 1 || k->shift > 62)
-        return 0;
-    int64_t lmax = k->b * k->b + k->c;  // ≥ every L (|t| ≤ b)
-    // L·mult < 2^62 (the sum of the two partial products fits) and e < 2^30 (e is stored in int32).
-    if (lmax >= ((int64_t)1 << 42) || (__int128)lmax * k->mult >= ((__int128)1 << 62) ||
-        (__int128)lmax * k->mult >= ((__int128)1 << (29 + k->shift)))
-        return 0;
     uint64_t inverse = ((uint64_t)1 << 32) / (uint64_t)d;
     int j = 0;
     __m256i mv = _mm256_set1_epi32(x[0]);

@@ -1,6 +1,7 @@
 // One-row bodies of the integer-only kernels (int_ops.c: portable bodies and the dispatch;
-// int_ops_avx2.c: AVX2 bodies). Each AVX2 body gives the portable body's integers exactly on the
-// inputs it accepts; where it returns 0 ("not handled") the caller runs the portable body.
+// int_ops_avx2.c: AVX2 bodies; int_ops_avx512.c: AVX-512 bodies). Each SIMD body gives the portable
+// body's integers exactly on the inputs it accepts; where it returns 0 ("not handled") the caller runs
+// the portable body, and an AVX2 body's columns past the count it returns too.
 #pragma once
 #include "CAttendKernels.h"
 #include <stdint.h>
@@ -43,6 +44,19 @@ int int_softmax_row_avx2(int n, const int32_t *x, const attend_int_softmax_const
 /// i-LayerNorm of one row (out_shift as attend_int_layernorm); returns 0 when max − min of the row
 /// reaches 2^31 (then x − mean may not fit 32 bits; the caller runs the portable row).
 int int_layernorm_row_avx2(int N, const int32_t *x, int out_shift, int32_t *out);
+
+// The AVX-512 bodies (AVX-512F, BW, VL): the same contracts, every column of the row (masked tails),
+// and the u8 / s8 requantization for any [lo, hi] (the low byte, as the portable conversion).
+int int_requantize_row_avx512(int N, const int32_t *x, const int_requant *r, int32_t *out32);
+int int_requantize_row_8_avx512(int N, const int32_t *x, const int_requant *r, void *out);
+int int_residual_row_avx512(int N, const int32_t *a, const int32_t *bias, const int32_t *mult_a, const int8_t *shift_a,
+                            const uint8_t *r, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi, int32_t *out);
+size_t int_gelu_avx512(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out);
+/// As the AVX2 body when int_gelu_fits_32(k), for any to_hidden range.
+int int_ffn_activation_row_avx512(int N, const int32_t *x, const int_requant *to_gelu, const attend_int_gelu_constants *k,
+                                  const int_requant *to_hidden, uint8_t *out);
+int int_softmax_row_avx512(int n, const int32_t *x, const attend_int_softmax_constants *k, int32_t *e, uint8_t *out);
+int int_layernorm_row_avx512(int N, const int32_t *x, int out_shift, int32_t *out);
 #endif
 
 /// Whether i-GELU's constants keep (min(|q|, −b) + b)² + c, its negation and ⌊L/2^shift⌋ + one in int32.
@@ -51,4 +65,25 @@ static inline int int_gelu_fits_32(const attend_int_gelu_constants *k) {
     if (b < 0 || b > 46340 || k->c > 0 || k->shift < 0 || k->shift > 31 || c >= ((int64_t)1 << 31) || one >= ((int64_t)1 << 30)) return 0;
     int64_t l = b * b > c ? b * b : c;
     return l + one < ((int64_t)1 << 31);
+}
+
+/// Whether i-GELU's q·f stays below 2^31 for every q in to_gelu's range [lo, hi], so that one 32-bit
+/// multiply gives it (int_gelu_fits_32(k) assumed): |f| ≤ max(b², |c|) >> shift + |one| + 1.
+static inline int int_gelu_product_fits_32(const int_requant *to_gelu, const attend_int_gelu_constants *k) {
+    int64_t b = -k->b, c = k->c < 0 ? -k->c : k->c, one = k->one < 0 ? -k->one : k->one;
+    int64_t q = to_gelu->lo < 0 ? -(int64_t)to_gelu->lo : to_gelu->lo, qh = to_gelu->hi < 0 ? -(int64_t)to_gelu->hi : to_gelu->hi;
+    int64_t f = ((b * b > c ? b * b : c) >> k->shift) + one + 1;
+    return (q > qh ? q : qh) * f < ((int64_t)1 << 31);
+}
+
+/// Whether the SIMD i-softmax bodies' lanes hold every intermediate for these constants: u ≤ 30d < 2^24,
+/// 0 ≤ b, b + d < 2^30, 0 ≤ c, 0 ≤ mult < 2^31, shift in 1…62, L ≤ b² + c < 2^42, L·mult < 2^62, e < 2^30.
+static inline int int_softmax_fits_lanes(const attend_int_softmax_constants *k) {
+    int64_t d = -k->x0;
+    if (d < 2 || 30 * d >= ((int64_t)1 << 24) || k->b < 0 || k->b + d >= ((int64_t)1 << 30) || k->c < 0 || k->mult < 0 ||
+        k->mult >= ((int64_t)1 << 31) || k->shift < 1 || k->shift > 62)
+        return 0;
+    int64_t lmax = k->b * k->b + k->c;  // ≥ every L (|t| ≤ b)
+    return lmax < ((int64_t)1 << 42) && (__int128)lmax * k->mult < ((__int128)1 << 62) &&
+           (__int128)lmax * k->mult < ((__int128)1 << (29 + k->shift));
 }

@@ -2,10 +2,10 @@ import AttendKernels
 import Foundation
 import Testing
 
-/// Awkward row lengths (SPEC §7).
-private let lengths = [1, 3, 97, 1025]
-/// The bodies this CPU runs (the AVX2 one where it has AVX2).
-private let bodies: [Int8Body] = [.portable, .avx2].filter(\.isAvailable)
+/// Awkward row lengths (SPEC §7), and 16 and 31 for the AVX-512 bodies' whole and masked 16-lane steps.
+private let lengths = [1, 3, 16, 31, 97, 1025]
+/// The bodies this CPU runs (AVX2 where it has AVX2, AVX-512 where it has AVX-512 VNNI).
+private let bodies: [Int8Body] = [.portable, .avx2, .avx512VNNI].filter(\.isAvailable)
 
 private func randomInts(_ count: Int, in range: ClosedRange<Int32>, seed: UInt64) -> [Int32] {
     var g = SeededGenerator(seed: seed)

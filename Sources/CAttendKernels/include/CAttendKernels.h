@@ -452,8 +452,9 @@ void attend_gelu(float *x, size_t n);
 // b / 2^c stands for a real multiplier m (`IntegerOps.Dyadic`); round(x·b / 2^c) is computed as
 // (x·b + 2^(c−1)) >> c, i.e. ⌊x·b/2^c + 1/2⌋, with 1 ≤ c ≤ 62 and |x·b| < 2^62.
 
-// Every kernel takes `body`: ATTEND_I8_AUTO (AVX2 on an AVX2 CPU unless ATTEND_PORTABLE=1, else portable),
-// ATTEND_I8_PORTABLE, or ATTEND_I8_AVX2 / ATTEND_I8_AVX512_VNNI (both the AVX2 bodies). All bodies give
+// Every kernel takes `body`: ATTEND_I8_AUTO (the AVX-512 bodies where the int8 GEMM runs its VNNI body,
+// else AVX2 on an AVX2 CPU, unless ATTEND_PORTABLE=1; else portable), ATTEND_I8_PORTABLE, ATTEND_I8_AVX2
+// (the AVX2 bodies) or ATTEND_I8_AVX512_VNNI (the AVX-512 bodies; AVX2 without VNNI). All bodies give
 // the same integers. `bias` (may be NULL) is added to x first, as int32 with wrap-around: the int8
 // GEMM's per-column correction, folded into the pass that reads its sums.
 
@@ -467,8 +468,9 @@ typedef struct {
 
 /// out[i, n] = clamp(⌊(x[i, n] + bias[n])·mult[n]/2^shift[n] + 1/2⌋ + offset[n] + zero, lo, hi) for n < N
 /// (the rounded product clamped to ±2^30 first; bias, offset may be NULL): per-column dyadic
-/// requantization of int32 sums. Output u8, s8 or i32. The AVX2 body handles every input (the u8 / s8
-/// ones narrow by saturating packs when [lo, hi] lies in the type's range, else portable).
+/// requantization of int32 sums. Output u8, s8 or i32. The SIMD bodies handle every input (AVX2's u8 / s8
+/// ones narrow by saturating packs when [lo, hi] lies in the type's range, else portable; AVX-512 keeps
+/// the low byte, as the portable conversion does, for any range).
 void attend_requantize_u8(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,
                           const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, uint8_t *out, int ldo);
 void attend_requantize_s8(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,
@@ -496,7 +498,7 @@ typedef struct {
 /// e = ⌊L·mult / 2^(shift + z) + 1/2⌋ (≈ 2^15·exp(S·x̃)); factor = ⌊2^32 / Σ e⌋;
 /// out = min(255, (e·factor) >> 24) (≈ 256·softmax). Only keys j < valid[i] exist (valid NULL: all
 /// N); keys past it and rows with none output 0.
-/// x + bias (bias: [N], may be NULL) is the row of scores. The AVX2 body runs when the constants keep
+/// x + bias (bias: [N], may be NULL) is the row of scores. The SIMD bodies run when the constants keep
 /// u < 2^24, L < 2^42, L·mult < 2^62 and e < 2^30 (every scale SoftmaxConstants accepts) and Σe > 1;
 /// else that row is portable.
 void attend_int_softmax(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *valid,
@@ -523,7 +525,7 @@ typedef struct {
 
 /// Integer GELU, I-BERT's i-GELU: L = sgn(q)·((min(|q|, −b) + b)² + c) ≈ erf(S·q/√2)/S_erf;
 /// out = q · (⌊L / 2^shift⌋ + one) ≈ GELU(S·q) / (S·S_erf/2), saturated to int32.
-/// The AVX2 body runs when the constants keep L and ⌊L/2^shift⌋ + one in int32 (|b| ≤ 46340: every
+/// The SIMD bodies run when the constants keep L and ⌊L/2^shift⌋ + one in int32 (|b| ≤ 46340: every
 /// model scale; else portable).
 void attend_int_gelu(int body, size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out);
 
@@ -543,7 +545,7 @@ int64_t attend_isqrt(int64_t n);
 /// output 0), out = (y·factor) >> (out_shift + e), so
 /// out ≈ ((x − mean)/std) · 2^(31 − out_shift) / √N. out_shift ≥ 1 + ⌈log2 √N⌉ keeps |out| ≲ 2^30
 /// (saturated to int32); inputs |x| < 2^26 keep Σ y² < 2^63 for N < 2^10.
-/// The AVX2 body runs on rows with max − min < 2^31 (else that row is portable).
+/// The SIMD bodies run on rows with max − min < 2^31 (else that row is portable).
 void attend_int_layernorm(int body, int rows, int N, const int32_t *x, int ldx, int out_shift, int32_t *out, int ldo);
 
 /// A sublayer's end in one pass per row: s = attend_int_residual(a, r) (to [lo, hi]), y =
