@@ -195,7 +195,8 @@ void attend_int_gelu(int body, size_t count, const int32_t *x, const attend_int_
 void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int ldx, const attend_int_requant *to_gelu,
                                const attend_int_gelu_constants *k, const attend_int_requant *to_hidden, uint8_t *out, int ldo) {
     int simd = simd_level(body);
-    int32_t *row = malloc(sizeof(int32_t) * (size_t)(N > 0 ? N : 1));  // one row, in L1 between the three portable steps
+    // One row, in L1 between the three portable steps (on the stack for a GEMM tile's columns).
+    int32_t tile_row[ATTEND_I8_NR], *row = N <= ATTEND_I8_NR ? tile_row : malloc(sizeof(int32_t) * (size_t)N);
     int fused = 0;  // the SIMD body keeps all three steps in registers
 #ifdef ATTEND_HAVE_AVX2
     fused = simd && int_gelu_fits_32(k) && (simd == SIMD_AVX512 || (to_hidden->lo >= 0 && to_hidden->hi <= 255));
@@ -210,14 +211,12 @@ void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int 
 #endif
         if (n == N) continue;
         // The tail (or the whole row): the portable steps over columns [n, N), by pointers offset to n.
-        int_requant g = *to_gelu, h = *to_hidden;
-        g.bias = g.bias ? g.bias + n : 0; g.mult += n; g.shift += n; g.offset = g.offset ? g.offset + n : 0;
-        h.bias = h.bias ? h.bias + n : 0; h.mult += n; h.shift += n; h.offset = h.offset ? h.offset + n : 0;
+        int_requant g = int_requant_from_column(to_gelu, n), h = int_requant_from_column(to_hidden, n);
         requantize_row_i32(simd && !fused, N - n, xi + n, &g, row);
         gelu_values(simd && !fused, (size_t)(N - n), row, k, row);
         requantize_row_u8(simd && !fused, N - n, row, &h, oi + n);
     }
-    free(row);
+    if (row != tile_row) free(row);
 }
 
 int64_t attend_isqrt(int64_t n) {

@@ -15,6 +15,16 @@ static inline int32_t attend_add_wrapping(int32_t x, const int32_t *bias, int n)
 
 typedef attend_int_requant int_requant;
 
+/// `r` for the columns from n0 on: its per-column arrays advanced by n0.
+static inline int_requant int_requant_from_column(const int_requant *r, int n0) {
+    int_requant s = *r;
+    s.bias = s.bias ? s.bias + n0 : 0;
+    s.mult += n0;
+    s.shift += n0;
+    s.offset = s.offset ? s.offset + n0 : 0;
+    return s;
+}
+
 /// clamp((y·factor) >> shift) to int32; the product wraps mod 2^64 outside the documented inputs
 /// (|y·factor| < 2^62) instead of overflowing.
 static inline int32_t layernorm_output(int64_t y, int64_t factor, int shift) {

@@ -196,6 +196,63 @@ struct IntegerBodiesTests {
         }
     }
 
+    /// The int8 product with the FFN activation or the split requantization as its epilogue, against the
+    /// product into int32 sums followed by the separate pass: m rows (1, 3, 97: the micro-kernels' edge
+    /// rows), K awkward, N with a partial last panel, every body, and a task's panel subrange.
+    @Test("GEMM epilogues equal the product then the pass, every body", arguments: [(1, 1, 37), (3, 97, 48), (97, 3, 80), (9, 64, 96)])
+    func gemmEpilogues(m: Int, k: Int, n: Int) {
+        let kp = Int8GEMM.paddedK(k)
+        var g = SeededGenerator(seed: UInt64(m * 1000 + k * 10 + n))
+        var a = [UInt8](repeating: 0, count: m * kp)
+        for i in 0..<m { for j in 0..<k { a[i * kp + j] = UInt8.random(in: 0...255, using: &g) } }
+        let w = Int8PackedMatrix(integers: (0..<(n * k)).map { _ in Int8.random(in: -64...63, using: &g) }, k: k, n: n)
+        let bias = randomInts(n, in: -(1 << 14)...(1 << 14), seed: UInt64(n) + 41)
+        var sums = [Int32](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { Int8GEMM.multiply(m: m, a: $0.baseAddress!, lda: kp, b: w, c: &sums, ldc: n, threads: 1, body: .portable) }
+        let panels = (n + 15) / 16, part = 1..<max(1, panels - 1)  // a task's panels: all but the first and last (when there are 3)
+        let inPart = { (c: Int) in panels < 3 || part.contains(c / 16) }
+
+        let k3 = GELUConstants(inputScale: 2e-4)
+        let toGELU = Requantization(multipliers: (0..<n).map { 3e-4 * Double($0 % 5 + 1) }, range: -65535...65535)
+        let toHidden = Requantization(multipliers: [Double](repeating: k3.outputScale / 0.03, count: n), zero: 13, range: 0...255)
+        var separate = [UInt8](repeating: 0, count: m * n)
+        sums.withUnsafeBufferPointer { sp in bias.withUnsafeBufferPointer { bp in
+            IntegerOps.ffnActivation(sp.baseAddress!, ldx: n, rows: m, bias: bp.baseAddress!, toGELU, k3, toHidden, into: &separate, ldo: n, body: .portable)
+        } }
+        let splitAt = n / 32 * 16
+        let first = Requantization(multipliers: (0..<splitAt).map { 1e-3 / Double($0 % 3 + 1) }, zero: 128, range: 1...255)
+        let second = Requantization(multipliers: (splitAt..<n).map { 2e-3 / Double($0 % 4 + 1) }, range: -63...63)
+        var wantFirst = [UInt8](repeating: 0, count: m * max(1, splitAt)), wantSecond = [Int8](repeating: 0, count: m * (n - splitAt))
+        sums.withUnsafeBufferPointer { sp in bias.withUnsafeBufferPointer { bp in
+            if splitAt > 0 {
+                IntegerOps.requantize(sp.baseAddress!, ldx: n, rows: m, bias: bp.baseAddress!, first, into: &wantFirst, ldo: splitAt, body: .portable)
+            }
+            IntegerOps.requantize(sp.baseAddress! + splitAt, ldx: n, rows: m, bias: bp.baseAddress! + splitAt, second, into: &wantSecond,
+                                  ldo: n - splitAt, body: .portable)
+        } }
+        for body in bodies {
+            let range = panels < 3 ? 0..<panels : part
+            var fused = [UInt8](repeating: 7, count: m * n)
+            var gotFirst = [UInt8](repeating: 7, count: m * max(1, splitAt)), gotSecond = [Int8](repeating: 7, count: m * (n - splitAt))
+            a.withUnsafeBufferPointer { ap in bias.withUnsafeBufferPointer { bp in
+                IntegerOps.ffnActivation(product: ap.baseAddress!, lda: kp, rows: m, w, panels: range, bias: bp.baseAddress!, toGELU, k3, toHidden,
+                                         into: &fused, ldo: n, body: body)
+                IntegerOps.requantize(product: ap.baseAddress!, lda: kp, rows: m, w, panels: range, bias: bp.baseAddress!, split: splitAt,
+                                      first, into: &gotFirst, ldFirst: max(1, splitAt), second, into: &gotSecond, ldSecond: n - splitAt, body: body)
+            } }
+            for i in 0..<m { for c in 0..<n {
+                let written = inPart(c)
+                #expect(fused[i * n + c] == (written ? separate[i * n + c] : 7), "FFN m \(m) k \(k) n \(n) body \(body) at [\(i), \(c)]")
+                if c < splitAt {
+                    #expect(gotFirst[i * splitAt + c] == (written ? wantFirst[i * splitAt + c] : 7), "Q m \(m) n \(n) body \(body) at [\(i), \(c)]")
+                } else {
+                    let j = i * (n - splitAt) + c - splitAt
+                    #expect(gotSecond[j] == (written ? wantSecond[j] : 7), "KV m \(m) n \(n) body \(body) at [\(i), \(c)]")
+                }
+            } }
+        }
+    }
+
     /// The head against plain loops: exact integer scores (q − 128)·k, the portable i-softmax, exact P·V.
     @Test("attention head equals exact scores → portable i-softmax → exact P·V", arguments: [(1, 1, 4), (3, 3, 8), (1, 97, 32), (97, 97, 64), (5, 130, 12)])
     func attentionHead(queries: Int, n: Int, d: Int) {

@@ -81,7 +81,7 @@ public enum Int8GEMM {
         nonisolated(unsafe) let (a, c) = (a, c)
         b.storage.withUnsafeBufferPointer { packed in
             nonisolated(unsafe) let packed = packed
-            split(m: m, n: b.n, threads: threads) { row0, rows, p0, p1 in
+            forEachTask(m: m, n: b.n, threads: threads) { row0, rows, p0, p1 in
                 attend_u8s8_gemm(body.rawValue, Int32(rows), Int32(b.n), Int32(b.k), a + row0 * lda, Int32(lda), packed.baseAddress,
                                  Int32(p0), Int32(p1), c + row0 * ldc, Int32(ldc))
             }
@@ -103,7 +103,7 @@ public enum Int8GEMM {
         a.data.withUnsafeBufferPointer { ap in a.scales.withUnsafeBufferPointer { sp in a.zeros.withUnsafeBufferPointer { zp in
             b.storage.withUnsafeBufferPointer { packed in b.scales.withUnsafeBufferPointer { cs in b.columnSums.withUnsafeBufferPointer { sums in
                 nonisolated(unsafe) let (ap, sp, zp, packed, cs, sums) = (ap, sp, zp, packed, cs, sums)
-                split(m: m, n: b.n, threads: threads) { row0, rows, p0, p1 in
+                forEachTask(m: m, n: b.n, threads: threads) { row0, rows, p0, p1 in
                     attend_u8s8_gemm_dequantized(
                         body.rawValue, Int32(rows), Int32(b.n), Int32(b.k), ap.baseAddress! + row0 * kp, Int32(kp), packed.baseAddress,
                         Int32(p0), Int32(p1), sp.baseAddress! + row0, zp.baseAddress! + row0, cs.baseAddress, sums.baseAddress, bias,
@@ -113,7 +113,10 @@ public enum Int8GEMM {
         } } }
     }
 
-    private static func split(m: Int, n: Int, threads: Int, _ body: (Int, Int, Int, Int) -> Void) {
+    /// Splits an int8 product `C[M, N]` into the tasks `multiply` runs — row blocks × ranges of 16-column
+    /// panels — and runs `body(row0, rows, panelBegin, panelEnd)` for each on `threads` threads: for a
+    /// product with its epilogue (`IntegerOps.ffnActivation(product:…)`).
+    public static func forEachTask(m: Int, n: Int, threads: Int = Parallel.threads, _ body: (Int, Int, Int, Int) -> Void) {
         // Row blocks are multiples of 8 (both micro-kernels' MR divide it) of at most ATTEND_I8_MC rows.
         GEMM.forEachTask(m: m, n: n, threads: threads, mr: 8, nr: Int(ATTEND_I8_NR), mcMax: Int(ATTEND_I8_MC),
                          tasksPerThread: KernelConfig.current.tasksPerThread, body)

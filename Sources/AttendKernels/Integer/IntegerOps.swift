@@ -70,9 +70,9 @@ public struct GELUConstants: Sendable {
 }
 
 /// The integer kernels of I-BERT's integer-only inference (int_ops.c, int_ops_avx2.c, int_attention.c;
-/// SPEC §4.6): one thread each, callers split rows. `body` picks the C body (`.auto`: AVX2 when the CPU
-/// has it, unless ATTEND_PORTABLE=1; `.avx2` and `.avx512VNNI` both run the AVX2 bodies); every body
-/// gives the same integers. `bias: [N]` (optional) is added to x first, wrapping as `&+`: the int8
+/// SPEC §4.6): one thread each, callers split rows. `body` picks the C body (`.auto`: AVX-512 where the
+/// int8 GEMM runs its VNNI body, else AVX2 when the CPU has it, unless ATTEND_PORTABLE=1; `.avx2` the
+/// AVX2 bodies, `.avx512VNNI` the AVX-512 ones); every body gives the same integers. `bias: [N]` (optional) is added to x first, wrapping as `&+`: the int8
 /// GEMM's per-column correction. Slow twins in `Reference` (IntegerReference.swift).
 public enum IntegerOps {
     /// out: [rows, N] u8 (stride ldo) = requantized x + bias: x: [rows, N] int32 (stride ldx).
@@ -134,6 +134,45 @@ public enum IntegerOps {
         toGELU.withRaw(bias: bias) { g in toHidden.withRaw(bias: nil) { h in withUnsafePointer(to: k.raw) { kp in
             attend_int_ffn_activation(body.rawValue, Int32(rows), Int32(toGELU.columns), x, Int32(ldx), g, kp, h, out, Int32(ldo))
         } } }
+    }
+
+    /// `ffnActivation` of the int8 product a·w as its epilogue, tile by tile (the int32 sums never stored):
+    /// out[i, n] for rows [0, rows) and the columns of w's 16-column panels `panels`; `bias` is the GEMM's
+    /// correction. a: [rows, paddedK] u8 (stride lda), out: [rows, w.n] u8 (stride ldo). One thread: split
+    /// the product with `Int8GEMM.forEachTask`.
+    public static func ffnActivation(
+        product a: UnsafePointer<UInt8>, lda: Int, rows: Int, _ w: Int8PackedMatrix, panels: Range<Int>, bias: UnsafePointer<Int32>?,
+        _ toGELU: Requantization, _ k: GELUConstants, _ toHidden: Requantization, into out: UnsafeMutablePointer<UInt8>, ldo: Int,
+        body: Int8Body = .auto
+    ) {
+        precondition(toGELU.columns == w.n && toHidden.columns == w.n && toHidden.lo >= 0 && toHidden.hi <= 255,
+                     "FFN activation: one column per product column, u8 output range")
+        w.storage.withUnsafeBufferPointer { packed in
+            toGELU.withRaw(bias: bias) { g in toHidden.withRaw(bias: nil) { h in withUnsafePointer(to: k.raw) { kp in
+                attend_u8s8_gemm_ffn_activation(body.rawValue, Int32(rows), Int32(w.n), Int32(w.k), a, Int32(lda), packed.baseAddress,
+                                                Int32(panels.lowerBound), Int32(panels.upperBound), g, kp, h, out, Int32(ldo))
+            } } }
+        }
+    }
+
+    /// The int8 product a·w requantized as its epilogue, tile by tile: columns n < `split` by `first`
+    /// (bias[n] added) to u8 at first[i, n], the others by `second` (bias[n] added; its column 0 is
+    /// product column `split`) to s8 at second[i, n − split] — the QKV product's Q and K, V. Rows and
+    /// panels as `ffnActivation(product:…)`; split: a multiple of 16.
+    public static func requantize(
+        product a: UnsafePointer<UInt8>, lda: Int, rows: Int, _ w: Int8PackedMatrix, panels: Range<Int>, bias: UnsafePointer<Int32>,
+        split: Int, _ first: Requantization, into firstOut: UnsafeMutablePointer<UInt8>, ldFirst: Int,
+        _ second: Requantization, into secondOut: UnsafeMutablePointer<Int8>, ldSecond: Int, body: Int8Body = .auto
+    ) {
+        precondition(split % Int(ATTEND_I8_NR) == 0 && first.columns == split && second.columns == w.n - split,
+                     "split requantization: \(first.columns) + \(second.columns) columns at \(split), product \(w.n)")
+        w.storage.withUnsafeBufferPointer { packed in
+            first.withRaw(bias: bias) { f in second.withRaw(bias: bias + split) { s in
+                attend_u8s8_gemm_requantize_split(body.rawValue, Int32(rows), Int32(w.n), Int32(w.k), a, Int32(lda), packed.baseAddress,
+                                                  Int32(panels.lowerBound), Int32(panels.upperBound), Int32(split), f, firstOut, Int32(ldFirst),
+                                                  s, secondOut, Int32(ldSecond))
+            } }
+        }
     }
 
     /// A sublayer's end, one fused pass per row: y = layerNorm(residualAdd(a + bias, res)), then

@@ -184,7 +184,7 @@ extension BertModel {
 final class IntegerActivations: @unchecked Sendable {
     let rows: Int, d: Int, f: Int, kpD: Int, kpF: Int
     let x: UnsafeMutablePointer<UInt8>              // [rows, kpD] layer input
-    let sums: UnsafeMutablePointer<Int32>           // [rows, max(3D, F)] GEMM outputs (before their correction)
+    let sums: UnsafeMutablePointer<Int32>           // [rows, D] the D-wide GEMMs' outputs (before their correction)
     let query: UnsafeMutablePointer<UInt8>          // [rows, D] (+4 bytes: a head's row reads d rounded up to 4)
     let keyValue: UnsafeMutablePointer<Int8>        // [rows, 2D]
     let context: UnsafeMutablePointer<Int32>        // [rows, D]
@@ -205,7 +205,7 @@ final class IntegerActivations: @unchecked Sendable {
             return raw.assumingMemoryBound(to: T.self)
         }
         x = zeroed(rows * kpD, UInt8.self)
-        sums = zeroed(rows * max(3 * d, f), Int32.self)
+        sums = zeroed(rows * d, Int32.self)
         query = zeroed(rows * d + 4, UInt8.self)
         keyValue = zeroed(rows * 2 * d, Int8.self)
         context = zeroed(rows * d, Int32.self)
@@ -229,13 +229,11 @@ final class IntegerActivations: @unchecked Sendable {
     /// `firstRowsOnly`: after Q·Kᵀ (keys and values of every row), only row 0 of each sequence goes on.
     func layer(_ l: BertIntegerLayer, lengths: [Int], t: Int, config: BertConfig, firstRowsOnly: Bool) -> [[HeadWorkload]] {
         let (d, f, kpD, kpF) = (d, f, kpD, kpF)
-        gemm(x, lda: kpD, rows: rows, l.qkv, n: 3 * d)
         l.qkv.correction.withUnsafeBufferPointer { bias in
             let bias = bias.baseAddress!
-            forRows(rows) { r0, n in
-                IntegerOps.requantize(self.sums + r0 * 3 * d, ldx: 3 * d, rows: n, bias: bias, l.toQuery, into: self.query + r0 * d, ldo: d)
-                IntegerOps.requantize(self.sums + r0 * 3 * d + d, ldx: 3 * d, rows: n, bias: bias + d, l.toKeyValue,
-                                      into: self.keyValue + r0 * 2 * d, ldo: 2 * d)
+            Int8GEMM.forEachTask(m: rows, n: 3 * d) { r0, n, p0, p1 in
+                IntegerOps.requantize(product: self.x + r0 * kpD, lda: kpD, rows: n, l.qkv.weights, panels: p0..<p1, bias: bias, split: d,
+                                      l.toQuery, into: self.query + r0 * d, ldFirst: d, l.toKeyValue, into: self.keyValue + r0 * 2 * d, ldSecond: 2 * d)
             }
         }
         let records = attention(lengths: lengths, t: t, heads: config.numAttentionHeads, headDim: config.headDim, softmax: l.softmax,
@@ -253,11 +251,10 @@ final class IntegerActivations: @unchecked Sendable {
                                              into: self.ffnInput + r0 * kpD, ldo: kpD)
             }
         }
-        gemm(ffnInput, lda: kpD, rows: m, l.intermediate, n: f)
         l.intermediate.correction.withUnsafeBufferPointer { bias in
-            forRows(m) { r0, n in
-                IntegerOps.ffnActivation(self.sums + r0 * f, ldx: f, rows: n, bias: bias.baseAddress!, l.toGELU, l.gelu, l.toFFNHidden,
-                                         into: self.hidden + r0 * kpF, ldo: kpF)
+            Int8GEMM.forEachTask(m: m, n: f) { r0, n, p0, p1 in
+                IntegerOps.ffnActivation(product: self.ffnInput + r0 * kpD, lda: kpD, rows: n, l.intermediate.weights, panels: p0..<p1,
+                                         bias: bias.baseAddress!, l.toGELU, l.gelu, l.toFFNHidden, into: self.hidden + r0 * kpF, ldo: kpF)
             }
         }
         gemm(hidden, lda: kpF, rows: m, l.output, n: d)

@@ -535,6 +535,22 @@ void attend_int_gelu(int body, size_t count, const int32_t *x, const attend_int_
 void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int ldx, const attend_int_requant *to_gelu,
                                const attend_int_gelu_constants *k, const attend_int_requant *to_hidden, uint8_t *out, int ldo);
 
+/// attend_u8s8_gemm's product with attend_int_ffn_activation as its epilogue, tile by tile (the int32
+/// sums never stored): out[i, n] for rows [0, M) and the columns of panels [panel_begin, panel_end)
+/// = the FFN activation of Σ_k a[i, k]·B[k, n] (to_gelu's bias: the GEMM's correction). Identical
+/// integers to the product followed by the pass. out: [M, N] u8 (stride ldo).
+void attend_u8s8_gemm_ffn_activation(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
+                                     int panel_begin, int panel_end, const attend_int_requant *to_gelu,
+                                     const attend_int_gelu_constants *k, const attend_int_requant *to_hidden, uint8_t *out, int ldo);
+
+/// attend_u8s8_gemm's product requantized tile by tile: columns n < split by `first` to u8 at
+/// out_first[i, n], columns n ≥ split by `second` (its column 0 = product column split) to s8 at
+/// out_second[i, n − split] (the QKV product: Q, then K and V). split: a multiple of ATTEND_I8_NR.
+void attend_u8s8_gemm_requantize_split(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
+                                       int panel_begin, int panel_end, int split, const attend_int_requant *first,
+                                       uint8_t *out_first, int ld_first, const attend_int_requant *second,
+                                       int8_t *out_second, int ld_second);
+
 /// ⌊√n⌋ for n ≥ 0 exactly, by I-BERT's Newton iteration (Alg. 4): x₀ = 2^⌈bits(n)/2⌉,
 /// x_{i+1} = ⌊(x_i + ⌊n/x_i⌋)/2⌋ until it stops decreasing.
 int64_t attend_isqrt(int64_t n);
