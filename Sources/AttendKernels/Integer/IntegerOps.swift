@@ -69,11 +69,12 @@ public struct GELUConstants: Sendable {
     }
 }
 
-/// The integer kernels of I-BERT's integer-only inference (int_ops.c, int_ops_avx2.c, int_attention.c;
-/// SPEC §4.6): one thread each, callers split rows. `body` picks the C body (`.auto`: AVX-512 where the
-/// int8 GEMM runs its VNNI body, else AVX2 when the CPU has it, unless ATTEND_PORTABLE=1; `.avx2` the
-/// AVX2 bodies, `.avx512VNNI` the AVX-512 ones); every body gives the same integers. `bias: [N]` (optional) is added to x first, wrapping as `&+`: the int8
-/// GEMM's per-column correction. Slow twins in `Reference` (IntegerReference.swift).
+/// The integer kernels of I-BERT's integer-only inference (int_ops.c, int_ops_avx2.c, int_ops_avx512.c,
+/// int_gemm_epilogues.c, int_attention.c; SPEC §4.6): one thread each, callers split rows. `body` picks
+/// the C body (`.auto`: AVX-512 where the int8 GEMM runs its VNNI body, else AVX2 when the CPU has it,
+/// unless ATTEND_PORTABLE=1; `.avx2` the AVX2 bodies, `.avx512VNNI` the AVX-512 ones); every body gives
+/// the same integers. `bias: [N]` (optional) is added to x first, wrapping as `&+`: the int8 GEMM's
+/// per-column correction. Slow twins in `Reference` (IntegerReference.swift).
 public enum IntegerOps {
     /// out: [rows, N] u8 (stride ldo) = requantized x + bias: x: [rows, N] int32 (stride ldx).
     public static func requantize(_ x: UnsafePointer<Int32>, ldx: Int, rows: Int, bias: UnsafePointer<Int32>? = nil, _ r: Requantization,
