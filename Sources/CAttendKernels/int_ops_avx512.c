@@ -3,7 +3,7 @@
 // shifts (vpsravq) and min/max (vpminsq / vpmaxsq) replace AVX2's offset-shift and compare-blend
 // sequences, narrowing stores (vpmovdb) replace the pack chains, and masked loads and stores run each
 // row's last columns, so every body does the whole row. Every body gives the portable body's integers
-// exactly (int8 tests: IntegerBodiesTests with each body forced).
+// exactly (tested: IntegerBodiesTests, each body forced).
 #include "simd_target.h"
 #ifdef ATTEND_HAVE_AVX2
 #include "int_ops_rows.h"
@@ -208,9 +208,9 @@ ATTEND_AVX512_INT int int_layernorm_row_avx512(int N, const int32_t *x, int out_
     int e = std > 0 ? 63 - __builtin_clzll((unsigned long long)std) : 0;
     int64_t factor = std > 0 ? ((int64_t)1 << (31 + e)) / std : 0;
     if (out_shift + e < 1 || out_shift + e > 62) return 0;
-    const __m512i f = _mm512_set1_epi32((int32_t)factor), c = _mm512_set1_epi64(out_shift + e);
-    const __m512i lo32 = _mm512_set1_epi64(INT32_MIN), hi32 = _mm512_set1_epi64(INT32_MAX), high = _mm512_set1_epi64((int64_t)0xffffffff00000000);
     const int power = factor == ((int64_t)1 << 31);  // 2^31 does not fit vpmuldq's signed 32 bits: y·2^31 by shifts
+    const __m512i f = _mm512_set1_epi32(power ? 0 : (int32_t)factor), c = _mm512_set1_epi64(out_shift + e);
+    const __m512i lo32 = _mm512_set1_epi64(INT32_MIN), hi32 = _mm512_set1_epi64(INT32_MAX), high = _mm512_set1_epi64((int64_t)0xffffffff00000000);
     for (int n = 0; n < N; n += 16) {
         __mmask16 k = first_lanes(N - n);
         __m512i y = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x + n), vmean), pe, po;  // |y·factor| < 2^62
