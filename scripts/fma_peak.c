@@ -1,6 +1,8 @@
-// Measures this CPU's single-core FP32 FMA peak (GFLOP/s) with register-only AVX2 and AVX-512
-// loops: 12 independent accumulator chains, no memory traffic. BENCHMARKS.md quotes it as the
-// ceiling any SGEMM or forward pass can reach. Build and run: scripts/fma_peak.sh
+// Measures this CPU's single-core multiply-add peaks with register-only loops, no memory traffic:
+// FP32 FMA (AVX2 and AVX-512; 12 independent accumulator chains), and the int8 GEMM's instruction
+// mixes (int8_gemm.c): AVX2's vpmaddubsw → vpmaddwd(·, 1) → vpaddd per 32 u8×s8 multiply-adds, and
+// AVX-512 VNNI's vpdpbusd per 64. BENCHMARKS.md quotes them as the ceilings any SGEMM, int8 GEMM or
+// forward pass can reach. Build and run: scripts/fma_peak.sh
 #include <immintrin.h>
 #include <stdio.h>
 #include <time.h>
@@ -36,15 +38,47 @@ __attribute__((target("avx512f"))) static void avx512(long iterations) {
     CHAINS(__m512, _mm512_fmadd_ps)
 }
 
+// AVX2 int8 step: six chains acc_i += vpmaddwd(vpmaddubsw(x_i, b), 1); the empty asm makes every x_i
+// new each iteration, so the products cannot be hoisted (6 accumulators + 6 inputs + 2 constants fit
+// the 16 ymm registers).
+__attribute__((target("avx2"))) static void int8_avx2(long iterations) {
+    __m256i b = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1), x0 = _mm256_set1_epi8(1), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+#define STEP(a, x) a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b), ones));
+    for (long i = 0; i < iterations; i++) {
+        __asm__ volatile("" : "+x"(x0), "+x"(x1), "+x"(x2), "+x"(x3), "+x"(x4), "+x"(x5));
+        STEP(a0, x0) STEP(a1, x1) STEP(a2, x2) STEP(a3, x3) STEP(a4, x4) STEP(a5, x5)
+    }
+#undef STEP
+    __asm__ volatile("" ::"x"(a0), "x"(a1), "x"(a2), "x"(a3), "x"(a4), "x"(a5));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void int8_vnni(long iterations) {
+    __m512i one = _mm512_setzero_si512(), x = _mm512_set1_epi8(1), y = _mm512_set1_epi8(3);
+    CHAINS(__m512i, _mm512_dpbusd_epi32)
+}
+
 int main(void) {
     const long iterations = 100000000;
-    double best2 = 0, best512 = 0;
+    double best2 = 0, best512 = 0, int2 = 0, vnni = 0;
+    int has512 = __builtin_cpu_supports("avx512f"),
+        hasVNNI = has512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
     for (int round = 0; round < 5; round++) {
         double t = seconds();
         avx2(iterations);
         double g = iterations * 12.0 * 8 * 2 / (seconds() - t) / 1e9;
         best2 = g > best2 ? g : best2;
-        if (__builtin_cpu_supports("avx512f")) {
+        t = seconds();
+        int8_avx2(iterations);
+        g = iterations * 6.0 * 32 * 2 / (seconds() - t) / 1e9;
+        int2 = g > int2 ? g : int2;
+        if (hasVNNI) {
+            t = seconds();
+            int8_vnni(iterations / 2);
+            g = iterations / 2 * 12.0 * 64 * 2 / (seconds() - t) / 1e9;
+            vnni = g > vnni ? g : vnni;
+        }
+        if (has512) {
             t = seconds();
             avx512(iterations / 2);
             g = iterations / 2 * 12.0 * 16 * 2 / (seconds() - t) / 1e9;
@@ -53,6 +87,10 @@ int main(void) {
     }
     printf("single-core FP32 FMA peak: AVX2 %.1f GFLOP/s", best2);
     if (best512 > 0) printf(", AVX-512 %.1f GFLOP/s", best512);
+    printf(" (best of 5)\n");
+    printf("single-core int8 multiply-add peak (u8 x s8, 2 ops per multiply-add): AVX2 vpmaddubsw+vpmaddwd %.1f GOP/s = %.2fx the AVX2 FMA peak",
+           int2, int2 / best2);
+    if (vnni > 0) printf(", AVX-512 VNNI %.1f GOP/s = %.2fx", vnni, vnni / best2);
     printf(" (best of 5)\n");
     return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints this CPU's single-core FP32 FMA peak (see scripts/fma_peak.c); x86-64 only.
+# Prints this CPU's single-core FP32 FMA and int8 multiply-add peaks (see scripts/fma_peak.c); x86-64 only.
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="/opt/swift/usr/bin:$PATH"
