@@ -195,8 +195,13 @@ INLINE void importance_tile_body(const int32_t *tile, int i0, int rows, int n0, 
 
 _Static_assert(ATTEND_I8_MC % 8 == 0, "tiles of 2-row blocks must start at even rows");
 
+/// importance_tile_body over a tile of any height, 8 rows at a time (chunks start at even rows).
+static void importance_tile_chunks(const int32_t *tile, int i0, int rows, int n0, int columns, const importance_context *e) {
+    for (int r = 0; r < rows; r += 8) importance_tile_body(tile + (size_t)r * ATTEND_I8_NR, i0 + r, rows - r < 8 ? rows - r : 8, n0, columns, e);
+}
+
 static void importance_tile_portable(const int32_t *tile, int i0, int rows, int n0, int columns, void *context) {
-    importance_tile_body(tile, i0, rows, n0, columns, context);
+    importance_tile_chunks(tile, i0, rows, n0, columns, context);
 }
 
 #ifdef ATTEND_HAVE_AVX2
@@ -205,14 +210,15 @@ static void importance_tile_portable(const int32_t *tile, int i0, int rows, int 
 /// fit an int32 when K < 2^16 (|S_I| ≤ K·128·64); other tiles take the portable body.
 ATTEND_AVX2 static void importance_tile_avx2(const int32_t *tile, int i0, int rows, int n0, int columns, void *context) {
     const importance_context *e = context;
-    if (e->block != 2 || columns != ATTEND_I8_NR || rows % 2 || !e->int32_blocks) {
-        importance_tile_body(tile, i0, rows, n0, columns, e);
+    if (e->block != 2 || columns != ATTEND_I8_NR || !e->int32_blocks) {
+        importance_tile_chunks(tile, i0, rows, n0, columns, e);
         return;
     }
+    if (rows % 2) importance_tile_chunks(tile + (size_t)(rows - 1) * ATTEND_I8_NR, i0 + rows - 1, 1, n0, columns, e);  // the matrix's last row
     const __m256i offset = _mm256_set1_epi32(e->offset);
     const __m256i c0 = _mm256_mullo_epi32(offset, _mm256_loadu_si256((const __m256i *)(e->column_sums + n0)));
     const __m256i c1 = _mm256_mullo_epi32(offset, _mm256_loadu_si256((const __m256i *)(e->column_sums + n0 + 8)));
-    for (int r = 0; r < rows; r += 2) {
+    for (int r = 0; r + 2 <= rows; r += 2) {
         const int32_t *t0 = tile + r * ATTEND_I8_NR, *t1 = t0 + ATTEND_I8_NR;
         __m256i x00 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)t0), c0);
         __m256i x01 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(t0 + 8)), c1);

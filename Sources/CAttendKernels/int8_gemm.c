@@ -21,7 +21,7 @@
 #include <math.h>
 #include <string.h>
 
-enum { NR = ATTEND_I8_NR, MC = ATTEND_I8_MC, MR_MAX = 8 };
+enum { NR = ATTEND_I8_NR, MC = ATTEND_I8_MC, MR_MAX = 8, EMIT_ROWS = ATTEND_I8_EMIT_ROWS };
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
@@ -248,24 +248,29 @@ void attend_u8_quantize_rows_static(int body, int rows, int K, const float *x, i
 
 // ---- driver -----------------------------------------------------------------------------------
 
+_Static_assert(ATTEND_I8_MC % ATTEND_I8_EMIT_ROWS == 0 && ATTEND_I8_EMIT_ROWS % MR_MAX == 0, "emitted tiles start at multiples of MR");
+
 void attend_u8s8_multiply(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed,
                           int panel_begin, int panel_end, attend_i8_emit emit, void *context) {
     i8_kernel kernel;
     int mr;
     choose(body, &kernel, &mr);
     int kp = round_up(K, 4), k4 = kp / 4;
-    int32_t tile[MR_MAX * NR];
+    int32_t tile[(EMIT_ROWS + MR_MAX) * NR];  // one emitted tile; the last micro-tile may write MR rows past its rows
     for (int i0 = 0; i0 < M; i0 += MC) {
         int mc = min_int(MC, M - i0);
         for (int p = panel_begin; p < panel_end; p++) {
             const int8_t *panel = packed + (size_t)p * kp * NR;
             int n0 = p * NR, columns = min_int(NR, N - n0);
-            for (int r0 = i0; r0 < i0 + mc; r0 += mr) {
-                int rows = min_int(mr, i0 + mc - r0);
-                const uint8_t *row_pointers[MR_MAX];
-                for (int r = 0; r < mr; r++) row_pointers[r] = a + (size_t)(r0 + min_int(r, rows - 1)) * lda;  // edge: repeat the last row
-                kernel(k4, row_pointers, panel, tile);
-                emit(tile, r0, rows, n0, columns, context);
+            for (int t0 = i0; t0 < i0 + mc; t0 += EMIT_ROWS) {
+                int tile_rows = min_int(EMIT_ROWS, i0 + mc - t0);
+                for (int r0 = t0; r0 < t0 + tile_rows; r0 += mr) {
+                    int rows = min_int(mr, t0 + tile_rows - r0);
+                    const uint8_t *row_pointers[MR_MAX];
+                    for (int r = 0; r < mr; r++) row_pointers[r] = a + (size_t)(r0 + min_int(r, rows - 1)) * lda;  // edge: repeat the last row
+                    kernel(k4, row_pointers, panel, tile + (size_t)(r0 - t0) * NR);
+                }
+                emit(tile, t0, tile_rows, n0, columns, context);
             }
         }
     }

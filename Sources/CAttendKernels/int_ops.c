@@ -35,50 +35,53 @@ static inline int32_t requantize1(const int_requant *r, const int32_t *row, int 
     return (int32_t)attend_clamp64(v + (r->offset ? r->offset[n] : 0) + r->zero, r->lo, r->hi);
 }
 
-/// One row: columns [0, done) by the SIMD body when it applies, the rest portable.
-static void requantize_row_i32(int simd, int N, const int32_t *x, const int_requant *r, int32_t *o) {
-    int n = 0;
+enum { OUT_I32, OUT_U8, OUT_S8 };  // what a requantization writes: int32, u8 or s8
+
+/// Columns [0, N − N % 8) of every row by the AVX2 rows body (returns that count), or 0 where the
+/// body's narrowing does not cover [lo, hi].
+static int requantize_avx2_columns(int kind, int rows, int N, const int32_t *x, int ldx, const int_requant *r, void *out, int ldo) {
 #ifdef ATTEND_HAVE_AVX2
-    if (simd == SIMD_AVX512) n = int_requantize_row_avx512(N, x, r, o);
-    else if (simd) n = int_requantize_row_avx2(N, x, r, o);
+    switch (kind) {
+    case OUT_I32: return int_requantize_rows_avx2(rows, N, x, ldx, r, out, ldo);
+    case OUT_U8: return r->lo >= 0 && r->hi <= 255 ? int_requantize_rows_u8_avx2(rows, N, x, ldx, r, out, ldo) : 0;
+    default: return r->lo >= -128 && r->hi <= 127 ? int_requantize_rows_s8_avx2(rows, N, x, ldx, r, out, ldo) : 0;
+    }
 #else
-    (void)simd;
+    (void)kind; (void)rows; (void)N; (void)x; (void)ldx; (void)r; (void)out; (void)ldo;
+    return 0;
 #endif
-    for (; n < N; n++) o[n] = requantize1(r, x, n);
 }
 
-static void requantize_row_u8(int simd, int N, const int32_t *x, const int_requant *r, uint8_t *o) {
-    int n = 0;
+/// `rows` rows of N columns (strides ldx, ldo in elements): the SIMD body's columns (AVX-512: each row
+/// whole; AVX2: every row's first N − N % 8 where it applies), the rest portable.
+static void requantize_rows(int simd, int kind, int rows, int N, const int32_t *x, int ldx, const int_requant *r, void *out, int ldo) {
+    size_t width = kind == OUT_I32 ? sizeof(int32_t) : 1;
+    int done = simd == SIMD_AVX2 ? requantize_avx2_columns(kind, rows, N, x, ldx, r, out, ldo) : 0;
+    for (int i = 0; i < rows; i++) {
+        const int32_t *xi = x + (size_t)i * ldx;
+        unsigned char *oi = (unsigned char *)out + (size_t)i * ldo * width;
+        int n = done;
 #ifdef ATTEND_HAVE_AVX2
-    if (simd == SIMD_AVX512) n = int_requantize_row_8_avx512(N, x, r, o);
-    else if (simd && r->lo >= 0 && r->hi <= 255) n = int_requantize_row_u8_avx2(N, x, r, o);
-#else
-    (void)simd;
+        if (simd == SIMD_AVX512) n = kind == OUT_I32 ? int_requantize_row_avx512(N, xi, r, (int32_t *)oi) : int_requantize_row_8_avx512(N, xi, r, oi);
 #endif
-    for (; n < N; n++) o[n] = (uint8_t)requantize1(r, x, n);
+        for (; n < N; n++) {
+            int32_t v = requantize1(r, xi, n);
+            if (kind == OUT_I32) ((int32_t *)oi)[n] = v;
+            else if (kind == OUT_U8) oi[n] = (uint8_t)v;
+            else ((int8_t *)oi)[n] = (int8_t)v;
+        }
+    }
 }
 
-static void requantize_row_s8(int simd, int N, const int32_t *x, const int_requant *r, int8_t *o) {
-    int n = 0;
-#ifdef ATTEND_HAVE_AVX2
-    if (simd == SIMD_AVX512) n = int_requantize_row_8_avx512(N, x, r, o);
-    else if (simd && r->lo >= -128 && r->hi <= 127) n = int_requantize_row_s8_avx2(N, x, r, o);
-#else
-    (void)simd;
-#endif
-    for (; n < N; n++) o[n] = (int8_t)requantize1(r, x, n);
-}
-
-#define REQUANTIZE(name, type, row_fn)                                                                              \
+#define REQUANTIZE(name, type, kind)                                                                                \
     void name(int body, int rows, int N, const int32_t *x, int ldx, const int32_t *bias, const int32_t *mult,      \
               const int8_t *shift, const int32_t *offset, int32_t zero, int32_t lo, int32_t hi, type *out, int ldo) { \
         int_requant r = {bias, mult, offset, shift, zero, lo, hi};                                                  \
-        int simd = simd_level(body);                                                                                \
-        for (int i = 0; i < rows; i++) row_fn(simd, N, x + (size_t)i * ldx, &r, out + (size_t)i * ldo);             \
+        requantize_rows(simd_level(body), kind, rows, N, x, ldx, &r, out, ldo);                                     \
     }
-REQUANTIZE(attend_requantize_u8, uint8_t, requantize_row_u8)
-REQUANTIZE(attend_requantize_s8, int8_t, requantize_row_s8)
-REQUANTIZE(attend_requantize_i32, int32_t, requantize_row_i32)
+REQUANTIZE(attend_requantize_u8, uint8_t, OUT_U8)
+REQUANTIZE(attend_requantize_s8, int8_t, OUT_S8)
+REQUANTIZE(attend_requantize_i32, int32_t, OUT_I32)
 #undef REQUANTIZE
 
 static void residual_row(int simd, int N, const int32_t *a, const int32_t *bias, const int32_t *mult_a, const int8_t *shift_a,
@@ -197,24 +200,24 @@ void attend_int_ffn_activation(int body, int rows, int N, const int32_t *x, int 
     int simd = simd_level(body);
     // One row, in L1 between the three portable steps (on the stack for a GEMM tile's columns).
     int32_t tile_row[ATTEND_I8_NR], *row = N <= ATTEND_I8_NR ? tile_row : malloc(sizeof(int32_t) * (size_t)N);
-    int fused = 0;  // the SIMD body keeps all three steps in registers
+    int fused = 0, done = 0;  // the SIMD body keeps all three steps in registers; done: columns it did in every row
 #ifdef ATTEND_HAVE_AVX2
     fused = simd && int_gelu_fits_32(k) && (simd == SIMD_AVX512 || (to_hidden->lo >= 0 && to_hidden->hi <= 255));
+    if (fused && simd == SIMD_AVX2) done = int_ffn_activation_rows_avx2(rows, N, x, ldx, to_gelu, k, to_hidden, out, ldo);
 #endif
     for (int i = 0; i < rows; i++) {
         const int32_t *xi = x + (size_t)i * ldx;
         uint8_t *oi = out + (size_t)i * ldo;
-        int n = 0;
+        int n = done;
 #ifdef ATTEND_HAVE_AVX2
-        if (fused) n = simd == SIMD_AVX512 ? int_ffn_activation_row_avx512(N, xi, to_gelu, k, to_hidden, oi)
-                                           : int_ffn_activation_row_avx2(N, xi, to_gelu, k, to_hidden, oi);
+        if (fused && simd == SIMD_AVX512) n = int_ffn_activation_row_avx512(N, xi, to_gelu, k, to_hidden, oi);
 #endif
         if (n == N) continue;
         // The tail (or the whole row): the portable steps over columns [n, N), by pointers offset to n.
         int_requant g = int_requant_from_column(to_gelu, n), h = int_requant_from_column(to_hidden, n);
-        requantize_row_i32(simd && !fused, N - n, xi + n, &g, row);
+        requantize_rows(fused ? SIMD_NONE : simd, OUT_I32, 1, N - n, xi + n, 0, &g, row, 0);
         gelu_values(simd && !fused, (size_t)(N - n), row, k, row);
-        requantize_row_u8(simd && !fused, N - n, row, &h, oi + n);
+        requantize_rows(fused ? SIMD_NONE : simd, OUT_U8, 1, N - n, row, 0, &h, oi + n, 0);
     }
     if (row != tile_row) free(row);
 }
@@ -269,7 +272,7 @@ void attend_int_residual_layernorm(int body, int rows, int N, const int32_t *a, 
         residual_row(simd, N, a + (size_t)i * lda, bias, mult_a, shift_a, r + (size_t)i * ldr, zero_r, mult_r, shift_r, lo, hi, sum);
         int32_t *y = normalized ? normalized + (size_t)i * ldn : norm;
         layernorm_row(simd, N, sum, out_shift, y);
-        if (to_out) requantize_row_u8(simd, N, y, to_out, out + (size_t)i * ldo);
+        if (to_out) requantize_rows(simd, OUT_U8, 1, N, y, 0, to_out, out + (size_t)i * ldo, 0);
     }
     free(sum);
 }

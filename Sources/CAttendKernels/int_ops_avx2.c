@@ -42,23 +42,43 @@ ATTEND_AVX2 static inline __m256i load_bias(const int32_t *bias, int n) {
     return bias ? _mm256_loadu_si256((const __m256i *)(bias + n)) : _mm256_setzero_si256();
 }
 
-/// 8 requantized lanes of v (columns n…n+7): (v + bias)·mult/2^shift rounded, clamped to ±2^30,
-/// + offset + zero, clamped to [lo, hi].
-ATTEND_AVX2 static inline __m256i requantize8v(__m256i v, const int_requant *r, int n) {
-    const __m256i cap = _mm256_set1_epi64x(1 << 30), floor_ = _mm256_set1_epi64x(-(1 << 30));
-    v = _mm256_add_epi32(v, load_bias(r->bias, n));
+/// One requantization's constants for columns n…n+7, loaded once for every row of a tile: the bias,
+/// multipliers and shift counts c (even and odd int32 lanes as 64-bit lanes), the rounding term
+/// 2^(c−1) with floor_shift64's offset 2^62 added, that offset shifted out (2^62 >> c), zero + offset,
+/// and the range.
+typedef struct {
+    __m256i bias, mult, ce, co, round_e, round_o, drop_e, drop_o, add, lo, hi;
+} requant8;
+
+ATTEND_AVX2 static inline requant8 requant8_columns(const int_requant *r, int n) {
+    const __m256i one = _mm256_set1_epi64x(1), big = _mm256_set1_epi64x((int64_t)1 << 62);
+    requant8 q;
     __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(r->shift + n)));
-    __m256i e, o;
-    mul_round_shift(v, _mm256_loadu_si256((const __m256i *)(r->mult + n)), c, &e, &o);
-    v = interleave(clamp64x4(e, floor_, cap), clamp64x4(o, floor_, cap));
-    __m256i add = _mm256_set1_epi32(r->zero);
-    if (r->offset) add = _mm256_add_epi32(add, _mm256_loadu_si256((const __m256i *)(r->offset + n)));
-    v = _mm256_add_epi32(v, add);
-    return _mm256_min_epi32(_mm256_set1_epi32(r->hi), _mm256_max_epi32(_mm256_set1_epi32(r->lo), v));
+    q.bias = load_bias(r->bias, n);
+    q.mult = _mm256_loadu_si256((const __m256i *)(r->mult + n));
+    q.ce = _mm256_and_si256(c, LOW32);
+    q.co = _mm256_srli_epi64(c, 32);
+    q.round_e = _mm256_add_epi64(big, _mm256_sllv_epi64(one, _mm256_sub_epi64(q.ce, one)));
+    q.round_o = _mm256_add_epi64(big, _mm256_sllv_epi64(one, _mm256_sub_epi64(q.co, one)));
+    q.drop_e = _mm256_srlv_epi64(big, q.ce);
+    q.drop_o = _mm256_srlv_epi64(big, q.co);
+    q.add = _mm256_set1_epi32(r->zero);
+    if (r->offset) q.add = _mm256_add_epi32(q.add, _mm256_loadu_si256((const __m256i *)(r->offset + n)));
+    q.lo = _mm256_set1_epi32(r->lo);
+    q.hi = _mm256_set1_epi32(r->hi);
+    return q;
 }
 
-ATTEND_AVX2 static inline __m256i requantize8(const int32_t *x, const int_requant *r, int n) {
-    return requantize8v(_mm256_loadu_si256((const __m256i *)(x + n)), r, n);
+/// 8 requantized lanes of v: (v + bias)·mult/2^shift rounded (mul_round_shift with q's precomputed
+/// terms), clamped to ±2^30, + offset + zero, clamped to [lo, hi].
+ATTEND_AVX2 static inline __m256i requantize8v(__m256i v, const requant8 *q) {
+    const __m256i cap = _mm256_set1_epi64x(1 << 30), floor_ = _mm256_set1_epi64x(-(1 << 30));
+    v = _mm256_add_epi32(v, q->bias);
+    __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(v, q->mult), q->round_e);
+    __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(q->mult, 32)), q->round_o);
+    __m256i e = _mm256_sub_epi64(_mm256_srlv_epi64(pe, q->ce), q->drop_e), o = _mm256_sub_epi64(_mm256_srlv_epi64(po, q->co), q->drop_o);
+    v = _mm256_add_epi32(interleave(clamp64x4(e, floor_, cap), clamp64x4(o, floor_, cap)), q->add);
+    return _mm256_min_epi32(q->hi, _mm256_max_epi32(q->lo, v));
 }
 
 /// 8 lanes in [0, 255] narrowed to u8 at out (the saturating packs change nothing).
@@ -67,29 +87,30 @@ ATTEND_AVX2 static inline void store_u8x8(uint8_t *out, __m256i v) {
     _mm_storel_epi64((__m128i *)out, _mm_packus_epi16(w, w));
 }
 
-ATTEND_AVX2 int int_requantize_row_avx2(int N, const int32_t *x, const int_requant *r, int32_t *out32) {
-    int n = 0;
-    for (; n + 8 <= N; n += 8) _mm256_storeu_si256((__m256i *)(out32 + n), requantize8(x, r, n));
-    return n;
+/// 8 lanes in [−128, 127] narrowed to s8 at out.
+ATTEND_AVX2 static inline void store_s8x8(int8_t *out, __m256i v) {
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)out, _mm_packs_epi16(w, w));
 }
 
-ATTEND_AVX2 int int_requantize_row_u8_avx2(int N, const int32_t *x, const int_requant *r, uint8_t *out) {
-    int n = 0;
-    for (; n + 8 <= N; n += 8) {
-        store_u8x8(out + n, requantize8(x, r, n));
+// The rows bodies: column groups outside, rows inside, so that a group's constants are computed once
+// per tile (a GEMM epilogue's tile is up to ATTEND_I8_MC rows of 16 columns).
+#define REQUANTIZE_ROWS(name, type, store)                                                                       \
+    ATTEND_AVX2 int name(int rows, int N, const int32_t *x, int ldx, const int_requant *r, type *out, int ldo) {  \
+        int n = 0;                                                                                               \
+        for (; n + 8 <= N; n += 8) {                                                                             \
+            requant8 q = requant8_columns(r, n);                                                                 \
+            for (int i = 0; i < rows; i++)                                                                       \
+                store(out + (size_t)i * ldo + n, requantize8v(_mm256_loadu_si256((const __m256i *)(x + (size_t)i * ldx + n)), &q)); \
+        }                                                                                                        \
+        return n;                                                                                                \
     }
-    return n;
-}
-
-ATTEND_AVX2 int int_requantize_row_s8_avx2(int N, const int32_t *x, const int_requant *r, int8_t *out) {
-    int n = 0;
-    for (; n + 8 <= N; n += 8) {
-        __m256i v = requantize8(x, r, n);  // in [−128, 127]
-        __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-        _mm_storel_epi64((__m128i *)(out + n), _mm_packs_epi16(w, w));
-    }
-    return n;
-}
+#define STORE_I32(out, v) _mm256_storeu_si256((__m256i *)(out), v)
+REQUANTIZE_ROWS(int_requantize_rows_avx2, int32_t, STORE_I32)
+REQUANTIZE_ROWS(int_requantize_rows_u8_avx2, uint8_t, store_u8x8)
+REQUANTIZE_ROWS(int_requantize_rows_s8_avx2, int8_t, store_s8x8)
+#undef STORE_I32
+#undef REQUANTIZE_ROWS
 
 /// Residual: ⌊(a + bias)·mult_a/2^shift_a + 1/2⌋ + ⌊(r − zero_r)·mult_r/2^shift_r + 1/2⌋ in 64 bits,
 /// clamped to [lo, hi].
@@ -143,15 +164,19 @@ ATTEND_AVX2 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_in
     return i;
 }
 
-/// The FFN activation of one row's columns [0, N − N % 8) in registers: requantize (to_gelu) →
+/// The FFN activation of columns [0, N − N % 8) of `rows` rows in registers: requantize (to_gelu) →
 /// gelu8 → requantize (to_hidden, range within [0, 255]) → u8; returns the columns done.
-ATTEND_AVX2 int int_ffn_activation_row_avx2(int N, const int32_t *x, const int_requant *to_gelu, const attend_int_gelu_constants *k,
-                                            const int_requant *to_hidden, uint8_t *out) {
+ATTEND_AVX2 int int_ffn_activation_rows_avx2(int rows, int N, const int32_t *x, int ldx, const int_requant *to_gelu,
+                                             const attend_int_gelu_constants *k, const int_requant *to_hidden, uint8_t *out, int ldo) {
+    int narrow = int_gelu_product_fits_32(to_gelu, k);  // q·f needs no 64-bit product or clamp
     int n = 0;
-    if (int_gelu_product_fits_32(to_gelu, k))  // q·f needs no 64-bit product or clamp
-        for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8_narrow(requantize8(x, to_gelu, n), k), to_hidden, n));
-    else
-        for (; n + 8 <= N; n += 8) store_u8x8(out + n, requantize8v(gelu8(requantize8(x, to_gelu, n), k), to_hidden, n));
+    for (; n + 8 <= N; n += 8) {
+        requant8 g = requant8_columns(to_gelu, n), h = requant8_columns(to_hidden, n);
+        for (int i = 0; i < rows; i++) {
+            __m256i q = requantize8v(_mm256_loadu_si256((const __m256i *)(x + (size_t)i * ldx + n)), &g);
+            store_u8x8(out + (size_t)i * ldo + n, requantize8v(narrow ? gelu8_narrow(q, k) : gelu8(q, k), &h));
+        }
+    }
     return n;
 }
 

@@ -32,22 +32,23 @@ static inline int32_t layernorm_output(int64_t y, int64_t factor, int shift) {
 }
 
 #ifdef ATTEND_HAVE_AVX2
-/// Columns [0, N − N % 8) of one row: out32[n] = the requantized value (int32); returns the columns done.
-int int_requantize_row_avx2(int N, const int32_t *x, const int_requant *r, int32_t *out32);
+/// Columns [0, N − N % 8) of `rows` rows (strides ldx, ldo): out32[i, n] = the requantized value (int32);
+/// returns the columns done.
+int int_requantize_rows_avx2(int rows, int N, const int32_t *x, int ldx, const int_requant *r, int32_t *out32, int ldo);
 /// The same narrowed to u8 (values must already lie in [0, 255]: r->lo ≥ 0, r->hi ≤ 255).
-int int_requantize_row_u8_avx2(int N, const int32_t *x, const int_requant *r, uint8_t *out);
+int int_requantize_rows_u8_avx2(int rows, int N, const int32_t *x, int ldx, const int_requant *r, uint8_t *out, int ldo);
 /// The same narrowed to s8 (r->lo ≥ −128, r->hi ≤ 127).
-int int_requantize_row_s8_avx2(int N, const int32_t *x, const int_requant *r, int8_t *out);
+int int_requantize_rows_s8_avx2(int rows, int N, const int32_t *x, int ldx, const int_requant *r, int8_t *out, int ldo);
 /// Residual columns [0, N − N % 8); returns the columns done.
 int int_residual_row_avx2(int N, const int32_t *a, const int32_t *bias, const int32_t *mult_a, const int8_t *shift_a,
                           const uint8_t *r, int32_t zero_r, int32_t mult_r, int shift_r, int32_t lo, int32_t hi, int32_t *out);
 /// i-GELU of x[0, count − count % 8) when the constants keep every intermediate in 32 bits
 /// (int_gelu_fits_32); returns the values done.
 size_t int_gelu_avx2(size_t count, const int32_t *x, const attend_int_gelu_constants *k, int32_t *out);
-/// requantize → i-GELU → requantize (u8) of one row's columns [0, N − N % 8) in registers, when
+/// requantize → i-GELU → requantize (u8) of columns [0, N − N % 8) of `rows` rows in registers, when
 /// int_gelu_fits_32(k) and to_hidden's range lies in [0, 255]; returns the columns done.
-int int_ffn_activation_row_avx2(int N, const int32_t *x, const int_requant *to_gelu, const attend_int_gelu_constants *k,
-                                const int_requant *to_hidden, uint8_t *out);
+int int_ffn_activation_rows_avx2(int rows, int N, const int32_t *x, int ldx, const int_requant *to_gelu,
+                                 const attend_int_gelu_constants *k, const int_requant *to_hidden, uint8_t *out, int ldo);
 /// i-softmax of one row of n ≥ 1 keys (x already biased), out[0, n); returns 0 when the constants or the
 /// row leave the 32/64-bit lanes' range (the caller then runs the portable row). e: n int32 of scratch.
 int int_softmax_row_avx2(int n, const int32_t *x, const attend_int_softmax_constants *k, int32_t *e, uint8_t *out);

@@ -254,7 +254,9 @@ struct IntegerBodiesTests {
     }
 
     /// The head against plain loops: exact integer scores (q − 128)·k, the portable i-softmax, exact P·V.
-    @Test("attention head equals exact scores → portable i-softmax → exact P·V", arguments: [(1, 1, 4), (3, 3, 8), (1, 97, 32), (97, 97, 64), (5, 130, 12)])
+    /// At 1025 keys the head runs its queries in blocks of 24 (scores of a block within 128 KiB): 40 = 24 + 16.
+    @Test("attention head equals exact scores → portable i-softmax → exact P·V",
+          arguments: [(1, 1, 4), (3, 3, 8), (1, 97, 32), (97, 97, 64), (5, 130, 12), (40, 1025, 16)])
     func attentionHead(queries: Int, n: Int, d: Int) {
         var g = SeededGenerator(seed: UInt64(n * 31 + d))
         let q = (0..<(queries * d + 4)).map { _ in UInt8.random(in: 1...255, using: &g) }
