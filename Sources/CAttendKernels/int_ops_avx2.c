@@ -180,6 +180,42 @@ ATTEND_AVX2 int int_ffn_activation_rows_avx2(int rows, int N, const int32_t *x, 
     return n;
 }
 
+typedef struct {
+    __m256i cap, d, inverse, b, c, c32, mult, shift;  // 30d, d, ⌊2^32/d⌋ (64-bit lanes), b, c (64-bit, 32-bit lanes), mult (64-bit), shift
+} exp_constants;
+
+/// I-BERT's i-exp of 8 keys x[0..8) below the row maximum m (int_softmax_row_avx2 states the steps); adds
+/// the 8 values to the 64-bit lanes of *sum. narrow (every |t|² + c < 2^31): L = t² + c by one vpmulld
+/// and L·mult by one vpmuludq per 4 lanes (L, mult < 2^31), the same integers as the 64-bit L.
+ATTEND_AVX2 __attribute__((always_inline)) static inline __m256i exp8(const int32_t *x, __m256i m, const exp_constants *k, int narrow,
+                                                                       __m256i *sum) {
+    const __m256i one = _mm256_set1_epi32(1), one64 = _mm256_set1_epi64x(1);
+    __m256i u = _mm256_min_epu32(_mm256_sub_epi32(m, _mm256_loadu_si256((const __m256i *)x)), k->cap);
+    __m256i ze = _mm256_srli_epi64(_mm256_mul_epu32(u, k->inverse), 32);
+    __m256i zo = _mm256_srli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(u, 32), k->inverse), 32);
+    __m256i z = interleave(ze, zo), zd = _mm256_mullo_epi32(z, k->d);
+    __m256i short_ = _mm256_cmpgt_epi32(_mm256_add_epi32(zd, k->d), u);  // (z + 1)·d > u: z is right
+    z = _mm256_add_epi32(z, _mm256_andnot_si256(short_, one));
+    zd = _mm256_add_epi32(zd, _mm256_andnot_si256(short_, k->d));
+    __m256i t = _mm256_add_epi32(_mm256_sub_epi32(zd, u), k->b);  // p + b, p = z·d − u ∈ (x0, 0]
+    __m256i pe, po;
+    if (narrow) {
+        __m256i l = _mm256_add_epi32(_mm256_mullo_epi32(t, t), k->c32);
+        pe = _mm256_mul_epu32(l, k->mult);
+        po = _mm256_mul_epu32(_mm256_srli_epi64(l, 32), k->mult);
+    } else {
+        __m256i le = _mm256_add_epi64(_mm256_mul_epi32(t, t), k->c);
+        __m256i lo = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(t, 32), _mm256_srli_epi64(t, 32)), k->c);
+        pe = _mm256_add_epi64(_mm256_mul_epu32(le, k->mult), _mm256_slli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(le, 32), k->mult), 32));
+        po = _mm256_add_epi64(_mm256_mul_epu32(lo, k->mult), _mm256_slli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(lo, 32), k->mult), 32));
+    }
+    __m256i s = _mm256_add_epi32(z, k->shift), se = _mm256_and_si256(s, LOW32), so = _mm256_srli_epi64(s, 32);
+    __m256i ee = _mm256_srlv_epi64(_mm256_add_epi64(pe, _mm256_sllv_epi64(one64, _mm256_sub_epi64(se, one64))), se);
+    __m256i eo = _mm256_srlv_epi64(_mm256_add_epi64(po, _mm256_sllv_epi64(one64, _mm256_sub_epi64(so, one64))), so);
+    *sum = _mm256_add_epi64(*sum, _mm256_add_epi64(ee, eo));
+    return interleave(ee, eo);
+}
+
 /// i-softmax of one row in AVX2. Per key: u = min(m − x, 30d) (unsigned 32-bit: exact), z = ⌊u/d⌋
 /// by the reciprocal ⌊u·inv/2^32⌋ and one correction, p = z·d − u, t = p + b, L = t² + c (64-bit),
 /// L·mult as (L_hi·mult)·2^32 + L_lo·mult, e = ⌊L·mult/2^(shift+z) + 1/2⌋ (vpsrlvq gives 0 past 63, as
@@ -197,31 +233,17 @@ ATTEND_AVX2 int int_softmax_row_avx2(int n, const int32_t *x, const attend_int_s
     m = lanes[0];
     for (int l = 1; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
     for (; j < n; j++) m = x[j] > m ? x[j] : m;
-    const __m256i vm = _mm256_set1_epi32(m), cap = _mm256_set1_epi32((int32_t)(30 * d)), vd = _mm256_set1_epi32((int32_t)d);
-    const __m256i inv = _mm256_set1_epi64x((int64_t)inverse), onev = _mm256_set1_epi32(1), one64 = _mm256_set1_epi64x(1);
-    const __m256i vb = _mm256_set1_epi32((int32_t)k->b), vc = _mm256_set1_epi64x(k->c), mult = _mm256_set1_epi64x(k->mult);
-    const __m256i sh = _mm256_set1_epi32(k->shift);
+    const __m256i vm = _mm256_set1_epi32(m);
+    const exp_constants c = {_mm256_set1_epi32((int32_t)(30 * d)), _mm256_set1_epi32((int32_t)d), _mm256_set1_epi64x((int64_t)inverse),
+                             _mm256_set1_epi32((int32_t)k->b), _mm256_set1_epi64x(k->c), _mm256_set1_epi32((int32_t)k->c),
+                             _mm256_set1_epi64x(k->mult), _mm256_set1_epi32(k->shift)};
     __m256i sum = _mm256_setzero_si256();
     j = 0;
-    for (; j + 8 <= n; j += 8) {
-        __m256i u = _mm256_min_epu32(_mm256_sub_epi32(vm, _mm256_loadu_si256((const __m256i *)(x + j))), cap);
-        __m256i ze = _mm256_srli_epi64(_mm256_mul_epu32(u, inv), 32);
-        __m256i zo = _mm256_srli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(u, 32), inv), 32);
-        __m256i z = interleave(ze, zo), zd = _mm256_mullo_epi32(z, vd);
-        __m256i short_ = _mm256_cmpgt_epi32(_mm256_add_epi32(zd, vd), u);  // (z + 1)·d > u: z is right
-        z = _mm256_add_epi32(z, _mm256_andnot_si256(short_, onev));
-        zd = _mm256_add_epi32(zd, _mm256_andnot_si256(short_, vd));
-        __m256i t = _mm256_add_epi32(_mm256_sub_epi32(zd, u), vb);  // p + b, p = z·d − u ∈ (x0, 0]
-        __m256i le = _mm256_add_epi64(_mm256_mul_epi32(t, t), vc);
-        __m256i to = _mm256_srli_epi64(t, 32), lo_ = _mm256_add_epi64(_mm256_mul_epi32(to, to), vc);
-        __m256i pe = _mm256_add_epi64(_mm256_mul_epu32(le, mult), _mm256_slli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(le, 32), mult), 32));
-        __m256i po = _mm256_add_epi64(_mm256_mul_epu32(lo_, mult), _mm256_slli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(lo_, 32), mult), 32));
-        __m256i s = _mm256_add_epi32(z, sh), se = _mm256_and_si256(s, LOW32), so = _mm256_srli_epi64(s, 32);
-        __m256i ee = _mm256_srlv_epi64(_mm256_add_epi64(pe, _mm256_sllv_epi64(one64, _mm256_sub_epi64(se, one64))), se);
-        __m256i eo = _mm256_srlv_epi64(_mm256_add_epi64(po, _mm256_sllv_epi64(one64, _mm256_sub_epi64(so, one64))), so);
-        sum = _mm256_add_epi64(sum, _mm256_add_epi64(ee, eo));
-        _mm256_storeu_si256((__m256i *)(e + j), interleave(ee, eo));
-    }
+    int64_t t_max = k->b > d - k->b ? k->b : d - k->b;  // t = p + b ∈ (b − d, b]
+    if (t_max * t_max + k->c < ((int64_t)1 << 31))  // t² and L = t² + c in int32
+        for (; j + 8 <= n; j += 8) _mm256_storeu_si256((__m256i *)(e + j), exp8(x + j, vm, &c, 1, &sum));
+    else
+        for (; j + 8 <= n; j += 8) _mm256_storeu_si256((__m256i *)(e + j), exp8(x + j, vm, &c, 0, &sum));
     int64_t sums[4], total;
     _mm256_storeu_si256((__m256i *)sums, sum);
     total = sums[0] + sums[1] + sums[2] + sums[3];
