@@ -45,14 +45,21 @@ ATTEND_AVX2 static inline __m256i load_bias(const int32_t *bias, int n) {
 /// One requantization's constants for columns n…n+7, loaded once for every row of a tile: the bias,
 /// multipliers and shift counts c (even and odd int32 lanes as 64-bit lanes), the rounding term
 /// 2^(c−1) with floor_shift64's offset 2^62 added, that offset shifted out (2^62 >> c), zero + offset,
-/// and the range.
+/// and the range. capped: whether the ±2^30 clamp can bite — not when every |mult| < 2^(c−1), as then
+/// |(x + bias)·mult/2^c| rounds to at most 2^30 for any int32 x + bias.
 typedef struct {
     __m256i bias, mult, ce, co, round_e, round_o, drop_e, drop_o, add, lo, hi;
+    int capped;
 } requant8;
 
 ATTEND_AVX2 static inline requant8 requant8_columns(const int_requant *r, int n) {
     const __m256i one = _mm256_set1_epi64x(1), big = _mm256_set1_epi64x((int64_t)1 << 62);
     requant8 q;
+    q.capped = 0;
+    for (int j = n; j < n + 8; j++) {
+        int64_t m = r->mult[j] < 0 ? -(int64_t)r->mult[j] : r->mult[j];
+        if (r->shift[j] < 33 && m >= ((int64_t)1 << (r->shift[j] - 1))) q.capped = 1;
+    }
     __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(r->shift + n)));
     q.bias = load_bias(r->bias, n);
     q.mult = _mm256_loadu_si256((const __m256i *)(r->mult + n));
@@ -70,14 +77,15 @@ ATTEND_AVX2 static inline requant8 requant8_columns(const int_requant *r, int n)
 }
 
 /// 8 requantized lanes of v: (v + bias)·mult/2^shift rounded (mul_round_shift with q's precomputed
-/// terms), clamped to ±2^30, + offset + zero, clamped to [lo, hi].
+/// terms), clamped to ±2^30 (where q->capped), + offset + zero, clamped to [lo, hi].
 ATTEND_AVX2 static inline __m256i requantize8v(__m256i v, const requant8 *q) {
     const __m256i cap = _mm256_set1_epi64x(1 << 30), floor_ = _mm256_set1_epi64x(-(1 << 30));
     v = _mm256_add_epi32(v, q->bias);
     __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(v, q->mult), q->round_e);
     __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(q->mult, 32)), q->round_o);
     __m256i e = _mm256_sub_epi64(_mm256_srlv_epi64(pe, q->ce), q->drop_e), o = _mm256_sub_epi64(_mm256_srlv_epi64(po, q->co), q->drop_o);
-    v = _mm256_add_epi32(interleave(clamp64x4(e, floor_, cap), clamp64x4(o, floor_, cap)), q->add);
+    if (q->capped) e = clamp64x4(e, floor_, cap), o = clamp64x4(o, floor_, cap);
+    v = _mm256_add_epi32(interleave(e, o), q->add);
     return _mm256_min_epi32(q->hi, _mm256_max_epi32(q->lo, v));
 }
 

@@ -32,12 +32,17 @@ struct IntegerBodiesTests {
         let bias = randomInts(n, in: Int32.min...Int32.max, seed: UInt64(n) + 2)
         var g = SeededGenerator(seed: UInt64(n) + 3)
         let m = (0..<n).map { _ in (Bool.random(using: &g) ? 1 : -1) * Foundation.pow(2, Double.random(in: -40...(-1), using: &g)) }
+        // Multipliers up to 8 on some columns: there the product passes ±2^30 and the clamp must act (the
+        // AVX2 body skips it only for column groups whose every |multiplier| < 1/2).
+        let large = m.enumerated().map { $0.offset % 11 == 5 ? $0.element * Foundation.pow(2, Double(($0.offset % 5) + 1)) : $0.element }
         let offsets = randomInts(n, in: -300...300, seed: 4)
         let cases: [(Requantization, Bool)] = [
             (Requantization(multipliers: m, offsets: offsets, zero: 128, range: 0...255), true),
             (Requantization(multipliers: m, range: -63...63), true),
             (Requantization(multipliers: m, offsets: offsets, zero: -7, range: -(1 << 23)...(1 << 23)), false),
             (Requantization(multipliers: m, zero: 3, range: 0...1000), true),  // wider than u8: the narrowing truncates
+            (Requantization(multipliers: large, offsets: offsets, zero: -7, range: -(1 << 29)...(1 << 29)), false),
+            (Requantization(multipliers: large, zero: 128, range: 0...255), true),
         ]
         for (r, _) in cases {
             for b in [nil, bias] {
