@@ -58,7 +58,7 @@ ATTEND_AVX2 static inline requant8 requant8_columns(const int_requant *r, int n)
     q.capped = 0;
     for (int j = n; j < n + 8; j++) {
         int64_t m = r->mult[j] < 0 ? -(int64_t)r->mult[j] : r->mult[j];
-        if (r->shift[j] < 33 && m >= ((int64_t)1 << (r->shift[j] - 1))) q.capped = 1;
+        if (r->shift[j] < 1 || (r->shift[j] < 33 && m >= ((int64_t)1 << (r->shift[j] - 1)))) q.capped = 1;
     }
     __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(r->shift + n)));
     q.bias = load_bias(r->bias, n);
@@ -102,7 +102,7 @@ ATTEND_AVX2 static inline void store_s8x8(int8_t *out, __m256i v) {
 }
 
 // The rows bodies: column groups outside, rows inside, so that a group's constants are computed once
-// per tile (a GEMM epilogue's tile is up to ATTEND_I8_MC rows of 16 columns).
+// per tile (a GEMM epilogue's tile: up to ATTEND_I8_EMIT_ROWS rows of 16 columns).
 #define REQUANTIZE_ROWS(name, type, store)                                                                       \
     ATTEND_AVX2 int name(int rows, int N, const int32_t *x, int ldx, const int_requant *r, type *out, int ldo) {  \
         int n = 0;                                                                                               \
@@ -225,10 +225,10 @@ ATTEND_AVX2 __attribute__((always_inline)) static inline __m256i exp8(const int3
 }
 
 /// i-softmax of one row in AVX2. Per key: u = min(m − x, 30d) (unsigned 32-bit: exact), z = ⌊u/d⌋
-/// by the reciprocal ⌊u·inv/2^32⌋ and one correction, p = z·d − u, t = p + b, L = t² + c (64-bit),
-/// L·mult as (L_hi·mult)·2^32 + L_lo·mult, e = ⌊L·mult/2^(shift+z) + 1/2⌋ (vpsrlvq gives 0 past 63, as
-/// the portable body's 0 past 62 — L·mult < 2^62), Σe in 64-bit lanes; then (e·factor) >> 24 capped
-/// at 255 with factor = ⌊2^32/Σe⌋ < 2^32.
+/// by the reciprocal ⌊u·inv/2^32⌋ and one correction, p = z·d − u, t = p + b, L = t² + c (in 32 bits
+/// when every t² + c < 2^31, else 64-bit with L·mult as (L_hi·mult)·2^32 + L_lo·mult),
+/// e = ⌊L·mult/2^(shift+z) + 1/2⌋ (vpsrlvq gives 0 past 63, as the portable body's 0 past 62 —
+/// L·mult < 2^62), Σe in 64-bit lanes; then (e·factor) >> 24 capped at 255 with factor = ⌊2^32/Σe⌋ < 2^32.
 ATTEND_AVX2 int int_softmax_row_avx2(int n, const int32_t *x, const attend_int_softmax_constants *k, int32_t *e, uint8_t *out) {
     if (!int_softmax_fits_lanes(k)) return 0;
     int64_t d = -k->x0;
