@@ -55,14 +55,14 @@ typedef struct {
 ATTEND_AVX2 static inline requant8 requant8_columns(const int_requant *r, int n) {
     const __m256i one = _mm256_set1_epi64x(1), big = _mm256_set1_epi64x((int64_t)1 << 62);
     requant8 q;
-    q.capped = 0;
-    for (int j = n; j < n + 8; j++) {
-        int64_t m = r->mult[j] < 0 ? -(int64_t)r->mult[j] : r->mult[j];
-        if (r->shift[j] < 1 || (r->shift[j] < 33 && m >= ((int64_t)1 << (r->shift[j] - 1)))) q.capped = 1;
-    }
     __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(r->shift + n)));
     q.bias = load_bias(r->bias, n);
     q.mult = _mm256_loadu_si256((const __m256i *)(r->mult + n));
+    // capped where c < 1, or c ≤ 32 and |mult| ≥ 2^(c−1) (vpsllvd gives 0 for counts past 31; |mult| unsigned)
+    const __m256i one32 = _mm256_set1_epi32(1);
+    __m256i half = _mm256_sllv_epi32(one32, _mm256_sub_epi32(c, one32)), m = _mm256_abs_epi32(q.mult);
+    __m256i big_mult = _mm256_andnot_si256(_mm256_cmpeq_epi32(half, _mm256_setzero_si256()), _mm256_cmpeq_epi32(_mm256_max_epu32(m, half), m));
+    q.capped = _mm256_movemask_epi8(_mm256_or_si256(big_mult, _mm256_cmpgt_epi32(one32, c))) != 0;
     q.ce = _mm256_and_si256(c, LOW32);
     q.co = _mm256_srli_epi64(c, 32);
     q.round_e = _mm256_add_epi64(big, _mm256_sllv_epi64(one, _mm256_sub_epi64(q.ce, one)));
