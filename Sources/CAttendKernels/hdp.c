@@ -1390,7 +1390,7 @@ int attend_hdp_rows_with(int body, const attend_hdp_head *head, int i0, int i1, 
     switch (body) {
     case ATTEND_I8_PORTABLE: attend_hdp_rows_portable(head, i0, i1, scratch); return 1;
 #ifdef ATTEND_HAVE_AVX2
-    case ATTEND_I8_AVX2:
+    case ATTEND_I8_AVX2: case ATTEND_I8_AVX2_SHIFT:
         if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
         hdp_rows_avx2(head, i0, i1, scratch);
         return 1;

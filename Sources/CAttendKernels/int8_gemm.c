@@ -15,6 +15,14 @@
 // per group of 4 k: 2 loads of B (32 bytes = 8 columns × 4 k), 4 broadcasts of 4 A bytes, and per
 // (row, half) vpmaddubsw + vpmaddwd + vpaddd. AVX-512 VNNI: MR = 8, 8 zmm accumulators; per group
 // one 64-byte B load, 8 broadcasts and 8 vpdpbusd.
+//
+// AVX2 "shift" (for CPUs with one vector integer multiplier, where vpmaddwd's widening costs as much
+// as vpmaddubsw's products: Zen 1): MR = 2, 8 ymm accumulators, the pairs widened without a multiply.
+// Each int32 lane of p = vpmaddubsw(x, b) holds two exact int16 pair sums, hi and lo (above); as an
+// int32, p ^ 0x8000 = 65536·hi + (lo + 32768) exactly (flipping lo's top bit adds 32768 mod 2^16, and
+// lo + 32768 ∈ [0, 65535]), and p >> 16 (arithmetic) = hi. So with v = Σ (p ^ 0x8000) and h = Σ hi
+// over the k4 groups, Σ (hi + lo) = v − 65535·h − 32768·k4 (mod 2^32) — exact, as the sum fits int32.
+// Per group and (row, half): vpmaddubsw, vpxor, vpsrad, two vpaddd — one multiply per 32 MACs.
 #include "CAttendKernels.h"
 #include "int8_gemm_driver.h"
 #include "simd_target.h"
@@ -65,6 +73,30 @@ ATTEND_AVX2 static void kernel_avx2(int k4, const uint8_t *const *rows, const in
     for (int i = 0; i < 8; i++) _mm256_storeu_si256((__m256i *)(tile + 8 * i), acc[i]);
 }
 
+ATTEND_AVX2 static void kernel_avx2_shift(int k4, const uint8_t *const *rows, const int8_t *b, int32_t *tile) {
+    const uint8_t *a0 = rows[0], *a1 = rows[1];
+    const __m256i bias = _mm256_set1_epi32(0x8000);
+    __m256i v00 = _mm256_setzero_si256(), v01 = v00, v10 = v00, v11 = v00, h00 = v00, h01 = v00, h10 = v00, h11 = v00;
+#define STEP(v, h, bv)                                                    \
+    {                                                                     \
+        __m256i p = _mm256_maddubs_epi16(x, bv);                          \
+        v = _mm256_add_epi32(v, _mm256_xor_si256(p, bias));               \
+        h = _mm256_add_epi32(h, _mm256_srai_epi32(p, 16));                \
+    }
+    for (int g = 0; g < k4; g++, b += 4 * NR) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)b), b1 = _mm256_loadu_si256((const __m256i *)(b + 32)), x;
+        x = _mm256_set1_epi32(load_u32(a0 + 4 * g));
+        STEP(v00, h00, b0) STEP(v01, h01, b1)
+        x = _mm256_set1_epi32(load_u32(a1 + 4 * g));
+        STEP(v10, h10, b0) STEP(v11, h11, b1)
+    }
+#undef STEP
+    const __m256i m = _mm256_set1_epi32(65535), offset = _mm256_set1_epi32((int32_t)(32768u * (uint32_t)k4));  // mod 2^32
+    __m256i v[4] = {v00, v01, v10, v11}, h[4] = {h00, h01, h10, h11};
+    for (int i = 0; i < 4; i++)
+        _mm256_storeu_si256((__m256i *)(tile + 8 * i), _mm256_sub_epi32(_mm256_sub_epi32(v[i], _mm256_mullo_epi32(h[i], m)), offset));
+}
+
 #define ATTEND_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 ATTEND_VNNI static void kernel_vnni(int k4, const uint8_t *const *rows, const int8_t *b, int32_t *tile) {
     enum { MR = 8 };
@@ -93,18 +125,20 @@ int attend_i8_body_available(int body) {
     switch (body) {
     case ATTEND_I8_AUTO: case ATTEND_I8_PORTABLE: return 1;
 #ifdef ATTEND_HAVE_AVX2
-    case ATTEND_I8_AVX2: return __builtin_cpu_supports("avx2");
+    case ATTEND_I8_AVX2: case ATTEND_I8_AVX2_SHIFT: return __builtin_cpu_supports("avx2");
     case ATTEND_I8_AVX512_VNNI: return cpu_has_vnni();
 #endif
     default: return 0;
     }
 }
 
-/// The body `body` names, AUTO resolved: VNNI, else AVX2, else portable (ATTEND_PORTABLE=1: portable).
+/// The body `body` names, AUTO resolved: VNNI, else AVX2 (its shift variant on Zen 1, measured faster
+/// there: BENCHMARKS.md, Zen 1), else portable (ATTEND_PORTABLE=1: portable).
 static int resolve(int body) {
     if (body != ATTEND_I8_AUTO) return body;
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) return cpu_has_vnni() ? ATTEND_I8_AVX512_VNNI : ATTEND_I8_AVX2;
+    if (attend_cpu_has_avx2_fma())
+        return cpu_has_vnni() ? ATTEND_I8_AVX512_VNNI : __builtin_cpu_is("znver1") ? ATTEND_I8_AVX2_SHIFT : ATTEND_I8_AVX2;
 #endif
     return ATTEND_I8_PORTABLE;
 }
@@ -112,6 +146,7 @@ static int resolve(int body) {
 const char *attend_i8_body_name(int body) {
     switch (resolve(body)) {
     case ATTEND_I8_AVX2: return "avx2";
+    case ATTEND_I8_AVX2_SHIFT: return "avx2-shift";
     case ATTEND_I8_AVX512_VNNI: return "avx512-vnni";
     default: return "portable";
     }
@@ -121,6 +156,7 @@ static void choose(int body, i8_kernel *kernel, int *mr) {
     switch (resolve(body)) {
 #ifdef ATTEND_HAVE_AVX2
     case ATTEND_I8_AVX2: *kernel = kernel_avx2; *mr = 4; return;
+    case ATTEND_I8_AVX2_SHIFT: *kernel = kernel_avx2_shift; *mr = 2; return;
     case ATTEND_I8_AVX512_VNNI: *kernel = kernel_vnni; *mr = 8; return;
 #endif
     default: *kernel = kernel_portable; *mr = 4; return;

@@ -5,7 +5,7 @@
 // IntegerOps.swift. Each kernel is O(elements) beside the O(elements·K) int8 GEMMs that feed it.
 // These are the portable bodies and the dispatch; the SIMD bodies give the same integers: the AVX-512
 // ones (int_ops_avx512.c) for ATTEND_I8_AVX512_VNNI, and for ATTEND_I8_AUTO where the int8 GEMM runs
-// its VNNI body; the AVX2 ones (int_ops_avx2.c) for ATTEND_I8_AVX2 and for AUTO on other AVX2 CPUs
+// its VNNI body; the AVX2 ones (int_ops_avx2.c) for ATTEND_I8_AVX2 (and _AVX2_SHIFT) and for AUTO on other AVX2 CPUs
 // (ATTEND_PORTABLE=1: portable).
 #include "CAttendKernels.h"
 #include "simd_target.h"

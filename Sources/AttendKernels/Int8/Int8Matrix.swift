@@ -1,14 +1,16 @@
 import CAttendKernels
 
 /// Which body of the int8 kernels runs (`CAttendKernels.h`, int8_gemm.c). `.auto` picks AVX-512 VNNI,
-/// else AVX2, else portable (`ATTEND_PORTABLE=1`: portable); tests force each available body in turn.
+/// else AVX2 (`.avx2Shift` on Zen 1), else portable (`ATTEND_PORTABLE=1`: portable); tests force each
+/// available body in turn. `.avx2Shift` is `.avx2` with the GEMM micro-kernel that widens vpmaddubsw's
+/// pairs by shifts instead of vpmaddwd (one integer multiply per 32 multiply-adds instead of two).
 public enum Int8Body: Int32, CaseIterable, Sendable {
-    case auto = 0, portable = 1, avx2 = 2, avx512VNNI = 3
+    case auto = 0, portable = 1, avx2 = 2, avx512VNNI = 3, avx2Shift = 4
 
     /// Whether this CPU runs the body.
     public var isAvailable: Bool { attend_i8_body_available(rawValue) != 0 }
 
-    /// The body's name ("portable", "avx2" or "avx512-vnni"), `.auto` resolved for this CPU.
+    /// The body's name ("portable", "avx2", "avx2-shift" or "avx512-vnni"), `.auto` resolved for this CPU.
     public var name: String { String(cString: attend_i8_body_name(rawValue)) }
 }
 

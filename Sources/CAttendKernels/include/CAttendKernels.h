@@ -88,14 +88,16 @@ void attend_gemm_tile(int M, int N, int K, const float *a, int lda, const float 
 #define ATTEND_I8_MC 192
 #define ATTEND_I8_WEIGHT_MAX 63
 
-/// Bodies of the int8 kernels: AUTO picks AVX-512 VNNI, else AVX2, else portable (ATTEND_PORTABLE=1
-/// in the environment: portable). A forced body must be available (attend_i8_body_available).
-enum { ATTEND_I8_AUTO = 0, ATTEND_I8_PORTABLE = 1, ATTEND_I8_AVX2 = 2, ATTEND_I8_AVX512_VNNI = 3 };
+/// Bodies of the int8 kernels: AUTO picks AVX-512 VNNI, else AVX2 (AVX2_SHIFT on Zen 1), else portable
+/// (ATTEND_PORTABLE=1 in the environment: portable). A forced body must be available
+/// (attend_i8_body_available). AVX2_SHIFT differs from AVX2 only in the GEMM's micro-kernel (int8_gemm.c:
+/// the pairs widened by shifts instead of vpmaddwd); every other kernel runs its AVX2 body for it.
+enum { ATTEND_I8_AUTO = 0, ATTEND_I8_PORTABLE = 1, ATTEND_I8_AVX2 = 2, ATTEND_I8_AVX512_VNNI = 3, ATTEND_I8_AVX2_SHIFT = 4 };
 
 /// 1 when this CPU runs `body`.
 int attend_i8_body_available(int body);
 
-/// Name of the body `body` resolves to: "portable", "avx2" or "avx512-vnni".
+/// Name of the body `body` resolves to: "portable", "avx2", "avx2-shift" or "avx512-vnni".
 const char *attend_i8_body_name(int body);
 
 /// Bytes of a packed K×N right-hand side.
