@@ -32,7 +32,7 @@ struct IntegerBodiesTests {
         let bias = randomInts(n, in: Int32.min...Int32.max, seed: UInt64(n) + 2)
         var g = SeededGenerator(seed: UInt64(n) + 3)
         let m = (0..<n).map { _ in (Bool.random(using: &g) ? 1 : -1) * Foundation.pow(2, Double.random(in: -40...(-1), using: &g)) }
-        // Multipliers up to 8 on some columns: there the product passes ±2^30 and the clamp must act (the
+        // Multipliers up to 16 on some columns: there the product passes ±2^30 and the clamp must act (the
         // AVX2 body skips it only for column groups whose every |multiplier| < 1/2).
         let large = m.enumerated().map { $0.offset % 11 == 5 ? $0.element * Foundation.pow(2, Double(($0.offset % 5) + 1)) : $0.element }
         let offsets = randomInts(n, in: -300...300, seed: 4)
