@@ -760,20 +760,22 @@ INLINE void hdp_normalize_rows(const attend_hdp_head *h, float *const x[2 * HDP_
 
 /// The body-specific stages of hdp_rows_panels. pack: K of every key into panels. masks: the kept-key
 /// bits of a block-row, one uint16 per panel. scores: query rows i and i + 1 (`pair`) against every
-/// panel with a kept key, scaled, into s0 / s1 ([panels · panel], pruned keys −∞), and their maxima.
+/// panel with a kept key, scaled, into s0 / s1 ([panels · panel], pruned keys −∞), and their maxima
+/// (the pair body: the kept keys alone, compacted in key order, their positions into index).
 /// exponentials: the kept entries compacted to the front of s0 / s1 with their key positions in
-/// index, e^(s − max) applied; returns their count. times_v: o0 = Σ_t p0_t V[index_t] and o1 likewise
+/// index (where scores did not), e^(s − max) applied; returns their count. times_v: o0 = Σ_t p0_t V[index_t] and o1 likewise
 /// (o1 skipped when null), each column one fused multiply-add per key in key order.
 typedef void (*hdp_pack_fn)(const attend_hdp_head *h, uint8_t *packed);
 typedef void (*hdp_masks_fn)(const attend_hdp_head *h, int r, uint16_t *masks);
 typedef void (*hdp_scores_fn)(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
-                              float *s0, float *s1, float *max0, float *max1);
+                              float *s0, float *s1, float *max0, float *max1, int *index);
 typedef int (*hdp_exponentials_fn)(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0, float max1,
                                    float *s0, float *s1, int *index);
 typedef void (*hdp_times_v_fn)(const attend_hdp_head *h, const float *values, const int *index, int count, const float *p0,
                                const float *p1, float *o0, float *o1);
 
-/// Bytes of packed key panels either body needs (the AVX2 panels, int16, are the larger).
+/// Bytes of packed keys any body needs (the AVX2 panels, int16, are the largest; the pair body takes
+/// round_up(keys, 2) · round_up(d, 4) · 4).
 INLINE size_t hdp_packed_bytes(int keys, int d) { return (size_t)round_up_int(keys, VNNI_PANEL) * 4 * (size_t)round_up_int(d, 8); }
 
 /// Rows [i0, i1) in batches of up to HDP_BATCH query pairs (the two rows of a pair share a block-row):
@@ -814,7 +816,7 @@ INLINE void hdp_rows_panels(const attend_hdp_head *h, int i0, int i1, float *scr
                 continue;
             }
             float max0, max1;
-            scores_of(h, first[k], pair[k], packed, m, s0, s1, &max0, &max1);
+            scores_of(h, first[k], pair[k], packed, m, s0, s1, &max0, &max1, at);
             kept[k] = exponentials(h, m, pair[k], max0, max1, s0, s1, at);
             rows[chains] = s0, count[chains++] = kept[k];
             if (pair[k]) rows[chains] = s1, count[chains++] = kept[k];
@@ -922,6 +924,17 @@ ATTEND_AVX2 static int hdp_codes_fit(const attend_hdp_head *h) {
     return code <= 32767 && (int64_t)d * ((int64_t)code * k_int + (int64_t)q_int * k_fraction) < ((int64_t)1 << 31);
 }
 
+/// Query row `row` of q_fi (fractions, then integer parts) as Q_code | Q_I: codes[0, 2d) with
+/// Q_code = Q_I·2^f + Q_F (int16 when hdp_codes_fit), zeros from 2d to `padded`.
+INLINE void query_codes(const attend_hdp_head *h, const int16_t *row, int16_t *codes, int padded) {
+    int d = h->d;
+    for (int c = 0; c < d; c++) {
+        codes[c] = (int16_t)(row[d + c] * (1 << h->fraction_bits) + row[c]);
+        codes[d + c] = row[d + c];
+    }
+    for (int c = 2 * d; c < padded; c++) codes[c] = 0;
+}
+
 /// hdp_scores_fn on 8-key panels: per panel and query, d vpmaddwd steps in two chains. with_codes
 /// (hdp_codes_fit): the query's code | Q_I against K_I | K_F gives the integer score alone; else
 /// q_fi · k_if is the fine term and S_I is read per panel.
@@ -931,13 +944,8 @@ ATTEND_AVX2 INLINE void hdp_scores_avx2_body(const attend_hdp_head *h, int i, in
     const int16_t *q0 = h->q_fi + (size_t)i * 2 * d, *q1 = pair ? q0 + 2 * d : q0;
     int16_t codes[2][2 * 256];  // with_codes: per query Q_code | Q_I (d ≤ 256)
     if (with_codes) {
-        for (int q = 0; q < 2; q++) {
-            const int16_t *row = q ? q1 : q0;
-            for (int c = 0; c < d; c++) {
-                codes[q][c] = (int16_t)(row[d + c] * (1 << h->fraction_bits) + row[c]);
-                codes[q][d + c] = row[d + c];
-            }
-        }
+        query_codes(h, q0, codes[0], 2 * d);
+        query_codes(h, q1, codes[1], 2 * d);
         q0 = codes[0], q1 = codes[1];
     }
     const int32_t *si0 = h->s_int + (size_t)i * nk, *si1 = pair ? si0 + nk : si0;
@@ -999,12 +1007,12 @@ ATTEND_AVX2 INLINE void hdp_scores_avx2_body(const attend_hdp_head *h, int i, in
 }
 
 ATTEND_AVX2 NOINLINE static void hdp_scores_avx2_codes(const attend_hdp_head *h, int i, int pair, const uint8_t *packed,
-                                                       const uint16_t *masks, float *s0, float *s1, float *max0, float *max1) {
+                                                       const uint16_t *masks, float *s0, float *s1, float *max0, float *max1, int *index) {
     hdp_scores_avx2_body(h, i, pair, packed, masks, s0, s1, max0, max1, 1);
 }
 
 ATTEND_AVX2 NOINLINE static void hdp_scores_avx2(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
-                                                 float *s0, float *s1, float *max0, float *max1) {
+                                                 float *s0, float *s1, float *max0, float *max1, int *index) {
     hdp_scores_avx2_body(h, i, pair, packed, masks, s0, s1, max0, max1, 0);
 }
 
@@ -1036,6 +1044,13 @@ static void build_compaction(void) {
             if (m >> j & 1) compaction[m][n++] = (uint8_t)j;
 }
 
+/// e^x in place for the n compacted values of x (polynomial or exact), 8 lanes at a time (x holds n
+/// rounded up to 8; the lanes past n are ignored later).
+ATTEND_AVX2 static inline void compact_exponentials_avx2(const attend_hdp_head *h, float *x, int n) {
+    if (!h->polynomial) { attend_exp(x, x, n); return; }
+    for (int t = 0; t < n; t += 8) _mm256_storeu_ps(x + t, ibert_exp_avx2(_mm256_loadu_ps(x + t)));
+}
+
 /// hdp_exponentials_fn on 8-key panels: kept entries compacted by a table permute (each store of 8
 /// lanes at count ≤ 8p reaches no panel not yet read), then exponentiated 8 at a time (the scratch
 /// holds count rounded up to 8; lanes past count are overwritten or ignored later).
@@ -1055,11 +1070,8 @@ ATTEND_AVX2 NOINLINE static int hdp_exponentials_avx2(const attend_hdp_head *h, 
                             _mm256_permutevar8x32_epi32(_mm256_add_epi32(lanes, _mm256_set1_epi32(AVX2_PANEL * p)), order));
         count += __builtin_popcount(m);
     }
-    for (int q = 0; q <= pair; q++) {
-        float *x = q ? s1 : s0;
-        if (!h->polynomial) { attend_exp(x, x, count); continue; }
-        for (int t = 0; t < count; t += 8) _mm256_storeu_ps(x + t, ibert_exp_avx2(_mm256_loadu_ps(x + t)));
-    }
+    compact_exponentials_avx2(h, s0, count);
+    if (pair) compact_exponentials_avx2(h, s1, count);
     return count;
 }
 
@@ -1118,12 +1130,127 @@ ATTEND_AVX2 NOINLINE static void hdp_times_v_avx2(const attend_hdp_head *h, cons
     }
 }
 
-/// Kept-block rows with approximate scores on AVX2 panels; exact scores run hdp_rows_body (with AVX2's
-/// fused multiply-adds).
+// ---- the AVX2 pair body: 2-key blocks, only the kept keys scored ----
+// With HDP's default 2 × 2 blocks and the query codes (hdp_codes_fit), a block-row's kept keys come
+// in pairs, and scoring 8-key panels whole spends 1.48 scored slots per kept entry on the searched
+// SST-2 plan (RESULTS.md, Zen 3). Here each kept block is scored alone: K packed per block as 16-byte
+// chunks of its two keys' rows side by side, so one 16-byte chunk of the query's codes broadcast to
+// both halves against one 32-byte load takes 4 int16 pairs of both keys per vpmaddwd (the panel
+// body's 8 keys × 1 pair); four blocks' accumulators per query reduce to their 8 scores in key order
+// by two vphaddd and one permute. The exact int32 scores of the panel codes body, converted the same
+// way: outputs are bit-identical to it.
+
+/// K_I | K_F of every key into 2-key blocks: block kb, step g (32 bytes) is k_if[2kb][8g, 8g + 8)
+/// then k_if[2kb + 1][8g, 8g + 8) (int16), zeros past 2d and past the last key.
+NOINLINE static void hdp_pack_key_pairs_avx2(const attend_hdp_head *h, uint8_t *packed) {
+    int d = h->d, steps = (d + 3) / 4, blocks = (h->keys + 1) / 2;
+    int16_t *to = (int16_t *)packed;
+    memset(to, 0, (size_t)32 * steps * (size_t)blocks);
+    for (int j = 0; j < h->keys; j++) {
+        const int16_t *row = h->k_if + (size_t)j * 2 * d;
+        int16_t *block = to + (size_t)(j / 2) * 16 * steps + 8 * (j % 2);
+        for (int c = 0; c < 2 * d; c++) block[16 * (c / 8) + c % 8] = row[c];
+    }
+}
+
+/// Positions of the kept keys of a block-row from its 8-key panel masks into index, in key order, one
+/// table permute per panel (index holds the count rounded up to 8); returns their count.
+ATTEND_AVX2 static int kept_key_positions_avx2(const uint16_t *masks, int panels, int *index) {
+    pthread_once(&compaction_once, build_compaction);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int count = 0;
+    for (int p = 0; p < panels; p++) {
+        unsigned m = masks[p];
+        __m256i order = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)compaction[m]));
+        _mm256_storeu_si256((__m256i *)(index + count),
+                            _mm256_permutevar8x32_epi32(_mm256_add_epi32(lanes, _mm256_set1_epi32(AVX2_PANEL * p)), order));
+        count += __builtin_popcount(m);
+    }
+    return count;
+}
+
+/// The 8 scores of four 2-key blocks in key order, scaled to float: a[b] holds block b's first key's
+/// partial sums in its low 128 bits and its second key's in the high ones. Per half, vphaddd twice
+/// gives [Σ a0, Σ a1, Σ a2, Σ a3]; the permute interleaves the halves.
+ATTEND_AVX2 static inline __m256 pair_block_scores(const __m256i a[4], __m256 unit, __m256 scale) {
+    __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(a[0], a[1]), _mm256_hadd_epi32(a[2], a[3]));
+    sums = _mm256_permutevar8x32_epi32(sums, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), unit), scale);
+}
+
+/// hdp_scores_fn on kept 2-key blocks (block = 2, hdp_codes_fit): the kept keys' positions into index,
+/// then four blocks at a time (a short last group repeats its first block, its lanes masked to −∞),
+/// per step of 4 int16 pairs two broadcast query chunks and four block loads for 8 vpmaddwd; the
+/// scores compacted into s0 / s1 ([count rounded up to 8], lanes past count −∞).
+ATTEND_AVX2 NOINLINE static void hdp_scores_pairs_avx2(const attend_hdp_head *h, int i, int pair, const uint8_t *packed,
+                                                       const uint16_t *masks, float *s0, float *s1, float *max0, float *max1, int *index) {
+    int d = h->d, steps = (d + 3) / 4;
+    int16_t codes[2][2 * 256 + 8];  // per query Q_code | Q_I, zeros to 8 · steps (d ≤ 256)
+    const int16_t *q0 = h->q_fi + (size_t)i * 2 * d;
+    query_codes(h, q0, codes[0], 8 * steps);
+    query_codes(h, pair ? q0 + 2 * d : q0, codes[1], 8 * steps);
+    int count = kept_key_positions_avx2(masks, (h->keys + AVX2_PANEL - 1) / AVX2_PANEL, index);
+    const __m256 unit = _mm256_set1_ps(1.0f / (float)(1 << h->fraction_bits)), scale = _mm256_set1_ps(h->scale);
+    const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256 m0 = minus_inf, m1 = minus_inf;
+    for (int t = 0; t < count; t += 8) {
+        const __m256i *k[4];  // kept keys come in pairs (2kb, 2kb + 1): index[t + 2b] is block b's first key
+        for (int b = 0; b < 4; b++) k[b] = (const __m256i *)packed + (size_t)(index[t + 2 * b < count ? t + 2 * b : t] / 2) * steps;
+        __m256i a[4], c[4];
+        for (int b = 0; b < 4; b++) a[b] = c[b] = _mm256_setzero_si256();
+        for (int g = 0; g < steps; g++) {
+            __m256i x0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(codes[0] + 8 * g)));
+            __m256i x1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(codes[1] + 8 * g)));
+            for (int b = 0; b < 4; b++) {
+                __m256i y = _mm256_loadu_si256(k[b] + g);
+                a[b] = _mm256_add_epi32(a[b], _mm256_madd_epi16(x0, y));
+                c[b] = _mm256_add_epi32(c[b], _mm256_madd_epi16(x1, y));
+            }
+        }
+        __m256 live = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(count - t), lanes));
+        __m256 x0 = _mm256_blendv_ps(minus_inf, pair_block_scores(a, unit, scale), live);
+        __m256 x1 = _mm256_blendv_ps(minus_inf, pair_block_scores(c, unit, scale), live);
+        _mm256_storeu_ps(s0 + t, x0);
+        _mm256_storeu_ps(s1 + t, x1);
+        m0 = _mm256_max_ps(m0, x0);
+        m1 = _mm256_max_ps(m1, x1);
+    }
+    float l0[8], l1[8];
+    _mm256_storeu_ps(l0, m0);
+    _mm256_storeu_ps(l1, m1);
+    *max0 = *max1 = -INFINITY;
+    for (int k = 0; k < 8; k++) {
+        *max0 = l0[k] > *max0 ? l0[k] : *max0;
+        *max1 = l1[k] > *max1 ? l1[k] : *max1;
+    }
+}
+
+/// hdp_exponentials_fn for the pair body, whose scores and index are compact already: e^(s − max).
+ATTEND_AVX2 NOINLINE static int hdp_exponentials_pairs_avx2(const attend_hdp_head *h, const uint16_t *masks, int pair, float max0,
+                                                            float max1, float *s0, float *s1, int *index) {
+    int panels = (h->keys + AVX2_PANEL - 1) / AVX2_PANEL, count = 0;
+    for (int p = 0; p < panels; p++) count += __builtin_popcount(masks[p]);
+    for (int q = 0; q <= pair; q++) {
+        float *x = q ? s1 : s0;
+        __m256 shift = _mm256_set1_ps(q ? max1 : max0);
+        for (int t = 0; t < count; t += 8) _mm256_storeu_ps(x + t, _mm256_sub_ps(_mm256_loadu_ps(x + t), shift));
+        compact_exponentials_avx2(h, x, count);
+    }
+    return count;
+}
+
+/// Kept-block rows with approximate scores on AVX2: the pair body for 2-key blocks with the query
+/// codes, else panels; exact scores run hdp_rows_body (with AVX2's fused multiply-adds).
 ATTEND_AVX2 static void hdp_rows_avx2(const attend_hdp_head *h, int i0, int i1, float *scratch) {
     if (!h->approximate) { hdp_rows_body(h, i0, i1, scratch); return; }
-    hdp_rows_panels(h, i0, i1, scratch, AVX2_PANEL, hdp_pack_key_panels_avx2, hdp_key_masks_avx2,
-                    hdp_codes_fit(h) ? hdp_scores_avx2_codes : hdp_scores_avx2, hdp_exponentials_avx2, hdp_times_v_avx2);
+    int with_codes = hdp_codes_fit(h);
+    if (with_codes && h->block == 2)
+        hdp_rows_panels(h, i0, i1, scratch, AVX2_PANEL, hdp_pack_key_pairs_avx2, hdp_key_masks_avx2, hdp_scores_pairs_avx2,
+                        hdp_exponentials_pairs_avx2, hdp_times_v_avx2);
+    else
+        hdp_rows_panels(h, i0, i1, scratch, AVX2_PANEL, hdp_pack_key_panels_avx2, hdp_key_masks_avx2,
+                        with_codes ? hdp_scores_avx2_codes : hdp_scores_avx2, hdp_exponentials_avx2, hdp_times_v_avx2);
 }
 
 // ---- the AVX-512 VNNI panel body ----
@@ -1262,7 +1389,7 @@ HDP_VNNI static inline __m512 ibert_exp_vnni(__m512 x) {
 /// Scores of query rows i and i + 1 (`pair`) against every panel with a kept key, scaled, into
 /// s0 / s1 ([panels · 16], pruned keys −∞); returns the rows' maxima.
 HDP_VNNI NOINLINE static void hdp_scores_vnni(const attend_hdp_head *h, int i, int pair, const uint8_t *packed,
-                                     const uint16_t *masks, float *s0, float *s1, float *max0, float *max1) {
+                                     const uint16_t *masks, float *s0, float *s1, float *max0, float *max1, int *index) {
     int d = h->d, dp = round_up_int(d, 8), nk = h->keys, panels = (nk + VNNI_PANEL - 1) / VNNI_PANEL, groups = dp / 4;
     // Query parts as bytes, zero-padded to dp: fractions (u8) and integer parts (s8).
     uint32_t qf[2][64], qi[2][64];
