@@ -924,6 +924,18 @@ ATTEND_AVX2 static int hdp_codes_fit(const attend_hdp_head *h) {
     return code <= 32767 && (int64_t)d * ((int64_t)code * k_int + (int64_t)q_int * k_fraction) < ((int64_t)1 << 31);
 }
 
+/// The largest lane of m0 and of m1 (−∞ when all are).
+ATTEND_AVX2 static inline void lane_maxima_avx2(__m256 m0, __m256 m1, float *max0, float *max1) {
+    float l0[8], l1[8];
+    _mm256_storeu_ps(l0, m0);
+    _mm256_storeu_ps(l1, m1);
+    *max0 = *max1 = -INFINITY;
+    for (int k = 0; k < 8; k++) {
+        *max0 = l0[k] > *max0 ? l0[k] : *max0;
+        *max1 = l1[k] > *max1 ? l1[k] : *max1;
+    }
+}
+
 /// Query row `row` of q_fi (fractions, then integer parts) as Q_code | Q_I: codes[0, 2d) with
 /// Q_code = Q_I·2^f + Q_F (int16 when hdp_codes_fit), zeros from 2d to `padded`.
 INLINE void query_codes(const attend_hdp_head *h, const int16_t *row, int16_t *codes, int padded) {
@@ -996,14 +1008,7 @@ ATTEND_AVX2 INLINE void hdp_scores_avx2_body(const attend_hdp_head *h, int i, in
         m0 = _mm256_max_ps(m0, x0);
         m1 = _mm256_max_ps(m1, x1);
     }
-    float l0[8], l1[8];
-    _mm256_storeu_ps(l0, m0);
-    _mm256_storeu_ps(l1, m1);
-    *max0 = *max1 = -INFINITY;
-    for (int k = 0; k < 8; k++) {
-        *max0 = l0[k] > *max0 ? l0[k] : *max0;
-        *max1 = l1[k] > *max1 ? l1[k] : *max1;
-    }
+    lane_maxima_avx2(m0, m1, max0, max1);
 }
 
 ATTEND_AVX2 NOINLINE static void hdp_scores_avx2_codes(const attend_hdp_head *h, int i, int pair, const uint8_t *packed,
@@ -1216,14 +1221,7 @@ ATTEND_AVX2 NOINLINE static void hdp_scores_pairs_avx2(const attend_hdp_head *h,
         m0 = _mm256_max_ps(m0, x0);
         m1 = _mm256_max_ps(m1, x1);
     }
-    float l0[8], l1[8];
-    _mm256_storeu_ps(l0, m0);
-    _mm256_storeu_ps(l1, m1);
-    *max0 = *max1 = -INFINITY;
-    for (int k = 0; k < 8; k++) {
-        *max0 = l0[k] > *max0 ? l0[k] : *max0;
-        *max1 = l1[k] > *max1 ? l1[k] : *max1;
-    }
+    lane_maxima_avx2(m0, m1, max0, max1);
 }
 
 /// hdp_exponentials_fn for the pair body, whose scores and index are compact already: e^(s − max).
