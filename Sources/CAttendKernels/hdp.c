@@ -763,8 +763,9 @@ INLINE void hdp_normalize_rows(const attend_hdp_head *h, float *const x[2 * HDP_
 /// panel with a kept key, scaled, into s0 / s1 ([panels · panel], pruned keys −∞), and their maxima
 /// (the pair body: the kept keys alone, compacted in key order, their positions into index).
 /// exponentials: the kept entries compacted to the front of s0 / s1 with their key positions in
-/// index (where scores did not), e^(s − max) applied; returns their count. times_v: o0 = Σ_t p0_t V[index_t] and o1 likewise
-/// (o1 skipped when null), each column one fused multiply-add per key in key order.
+/// index (where scores did not), e^(s − max) applied; returns their count. times_v: o0 =
+/// Σ_t p0_t V[index_t] and o1 likewise (o1 skipped when null), each column one fused multiply-add per
+/// key in key order.
 typedef void (*hdp_pack_fn)(const attend_hdp_head *h, uint8_t *packed);
 typedef void (*hdp_masks_fn)(const attend_hdp_head *h, int r, uint16_t *masks);
 typedef void (*hdp_scores_fn)(const attend_hdp_head *h, int i, int pair, const uint8_t *packed, const uint16_t *masks,
