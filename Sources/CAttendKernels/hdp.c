@@ -121,35 +121,47 @@ void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, i
 
 // ---- int8 operands of S_I --------------------------------------------------------------------------
 INLINE int int8_operands_body(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
-                              uint8_t *a, int lda, int8_t *bt) {
-    int bad = 0;
+                              uint8_t *a, int lda, int8_t *bt, int32_t *offset, int32_t *max_product) {
+    int lo = 0, hi = 0, k_lo = 0, k_hi = 0;  // Q_I's and K_I's ranges with 0 included
     for (int i = 0; i < nq; i++) {
         const int16_t *x = qi + (size_t)i * ldq;
-        uint8_t *row = a + (size_t)i * lda;
-        for (int c = 0; c < d; c++) { bad |= x[c] < -128 || x[c] > 127; row[c] = (uint8_t)(x[c] + 128); }
-        for (int c = d; c < lda; c++) row[c] = 0;
+        for (int c = 0; c < d; c++) { lo = x[c] < lo ? x[c] : lo; hi = x[c] > hi ? x[c] : hi; }
     }
     for (int j = 0; j < nk; j++) {
         const int16_t *x = ki + (size_t)j * ldk;
         int8_t *row = bt + (size_t)j * d;
-        for (int c = 0; c < d; c++) { bad |= x[c] < -64 || x[c] > 63; row[c] = (int8_t)x[c]; }
+        for (int c = 0; c < d; c++) {
+            k_lo = x[c] < k_lo ? x[c] : k_lo;
+            k_hi = x[c] > k_hi ? x[c] : k_hi;
+            row[c] = (int8_t)x[c];
+        }
     }
-    return !bad;
+    if (lo < -128 || hi > 127 || k_lo < -64 || k_hi > 63) return 0;
+    int shift = -lo;  // u = Q_I − min(0, min Q_I) ∈ [0, hi − lo] ⊂ [0, 255]
+    for (int i = 0; i < nq; i++) {
+        const int16_t *x = qi + (size_t)i * ldq;
+        uint8_t *row = a + (size_t)i * lda;
+        for (int c = 0; c < d; c++) row[c] = (uint8_t)(x[c] + shift);
+        for (int c = d; c < lda; c++) row[c] = 0;
+    }
+    *offset = shift;
+    *max_product = (hi - lo) * (-k_lo > k_hi ? -k_lo : k_hi);
+    return 1;
 }
 
 #ifdef ATTEND_HAVE_AVX2
 ATTEND_AVX2 static int int8_operands_avx2(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
-                                          uint8_t *a, int lda, int8_t *bt) {
-    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+                                          uint8_t *a, int lda, int8_t *bt, int32_t *offset, int32_t *max_product) {
+    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt, offset, max_product);
 }
 #endif
 
 int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
-                             uint8_t *a, int lda, int8_t *bt) {
+                             uint8_t *a, int lda, int8_t *bt, int32_t *offset, int32_t *max_product) {
 #ifdef ATTEND_HAVE_AVX2
-    if (attend_cpu_has_avx2_fma()) return int8_operands_avx2(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+    if (attend_cpu_has_avx2_fma()) return int8_operands_avx2(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt, offset, max_product);
 #endif
-    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt);
+    return int8_operands_body(nq, nk, d, qi, ldq, ki, ldk, a, lda, bt, offset, max_product);
 }
 
 /// S_I and θ from the int8 GEMM's tiles: the offset correction, the store, and the block sums of
@@ -248,7 +260,7 @@ static int importance_vnni(int M, int N, int K, const uint8_t *a, int lda, const
 #endif
 
 int attend_hdp_importance(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
-                          int32_t offset, int32_t *s, int lds, int block, int64_t *theta) {
+                          int32_t offset, int32_t max_product, int32_t *s, int lds, int block, int64_t *theta) {
     if (!attend_i8_body_available(body)) return 0;
 #ifdef ATTEND_HAVE_AVX2
     int vnni = body == ATTEND_I8_AVX512_VNNI || (body == ATTEND_I8_AUTO && attend_i8_body_available(ATTEND_I8_AVX512_VNNI) &&
@@ -262,8 +274,9 @@ int attend_hdp_importance(int body, int M, int N, int K, const uint8_t *a, int l
 #ifdef ATTEND_HAVE_AVX2
     if (body != ATTEND_I8_PORTABLE && attend_cpu_has_avx2_fma()) emit = importance_tile_avx2;
 #endif
-    attend_u8s8_multiply(body, M, N, K, a, lda, packed, 0, (N + ATTEND_I8_NR - 1) / ATTEND_I8_NR, emit, &e);
-    return 1;
+    int run = attend_i8_body_for_products(body, K, max_product);
+    attend_u8s8_multiply(run, M, N, K, a, lda, packed, 0, (N + ATTEND_I8_NR - 1) / ATTEND_I8_NR, emit, &e);
+    return run == ATTEND_I8_AVX2_NARROW ? 2 : 1;
 }
 
 // ---- decisions ---------------------------------------------------------------------------------

@@ -23,6 +23,12 @@
 // lo + 32768 ∈ [0, 65535]), and p >> 16 (arithmetic) = hi. So with v = Σ (p ^ 0x8000) and h = Σ hi
 // over the k4 groups, Σ (hi + lo) = v − 65535·h − 32768·k4 (mod 2^32) — exact, as the sum fits int32.
 // Per group and (row, half): vpmaddubsw, vpxor, vpsrad, two vpaddd — one multiply per 32 MACs.
+//
+// AVX2 "narrow" (internal, int8_gemm_driver.h: only for operands whose every product |a·b| is at most
+// P with (Kp/2)·P ≤ 32767 — HDP's S_I, whose integer parts are small): MR = 4, the pair sums of
+// vpmaddubsw added in int16 (vpaddw) over all of K — each int16 lane sums Kp/2 products, so its exact
+// sum fits int16 and the wrapping adds end on it — and widened once per tile by vpmaddwd(·, 1). Per
+// group and (row, half): vpmaddubsw + vpaddw — one multiply and two instructions per 32 MACs.
 #include "CAttendKernels.h"
 #include "int8_gemm_driver.h"
 #include "simd_target.h"
@@ -97,6 +103,23 @@ ATTEND_AVX2 static void kernel_avx2_shift(int k4, const uint8_t *const *rows, co
         _mm256_storeu_si256((__m256i *)(tile + 8 * i), _mm256_sub_epi32(_mm256_sub_epi32(v[i], _mm256_mullo_epi32(h[i], m)), offset));
 }
 
+ATTEND_AVX2 static void kernel_avx2_narrow(int k4, const uint8_t *const *rows, const int8_t *b, int32_t *tile) {
+    const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+#define STEP(a, lo, hi)                                                  \
+    x = _mm256_set1_epi32(load_u32(a + 4 * g));                          \
+    lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(x, b0));              \
+    hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(x, b1));
+    for (int g = 0; g < k4; g++, b += 4 * NR) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)b), b1 = _mm256_loadu_si256((const __m256i *)(b + 32)), x;
+        STEP(a0, c00, c01) STEP(a1, c10, c11) STEP(a2, c20, c21) STEP(a3, c30, c31)
+    }
+#undef STEP
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[8] = {c00, c01, c10, c11, c20, c21, c30, c31};
+    for (int i = 0; i < 8; i++) _mm256_storeu_si256((__m256i *)(tile + 8 * i), _mm256_madd_epi16(acc[i], ones));
+}
+
 #define ATTEND_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 ATTEND_VNNI static void kernel_vnni(int k4, const uint8_t *const *rows, const int8_t *b, int32_t *tile) {
     enum { MR = 8 };
@@ -125,7 +148,7 @@ int attend_i8_body_available(int body) {
     switch (body) {
     case ATTEND_I8_AUTO: case ATTEND_I8_PORTABLE: return 1;
 #ifdef ATTEND_HAVE_AVX2
-    case ATTEND_I8_AVX2: case ATTEND_I8_AVX2_SHIFT: return __builtin_cpu_supports("avx2");
+    case ATTEND_I8_AVX2: case ATTEND_I8_AVX2_SHIFT: case ATTEND_I8_AVX2_NARROW: return __builtin_cpu_supports("avx2");
     case ATTEND_I8_AVX512_VNNI: return cpu_has_vnni();
 #endif
     default: return 0;
@@ -147,6 +170,7 @@ const char *attend_i8_body_name(int body) {
     switch (resolve(body)) {
     case ATTEND_I8_AVX2: return "avx2";
     case ATTEND_I8_AVX2_SHIFT: return "avx2-shift";
+    case ATTEND_I8_AVX2_NARROW: return "avx2-narrow";
     case ATTEND_I8_AVX512_VNNI: return "avx512-vnni";
     default: return "portable";
     }
@@ -157,10 +181,17 @@ static void choose(int body, i8_kernel *kernel, int *mr) {
 #ifdef ATTEND_HAVE_AVX2
     case ATTEND_I8_AVX2: *kernel = kernel_avx2; *mr = 4; return;
     case ATTEND_I8_AVX2_SHIFT: *kernel = kernel_avx2_shift; *mr = 2; return;
+    case ATTEND_I8_AVX2_NARROW: *kernel = kernel_avx2_narrow; *mr = 4; return;
     case ATTEND_I8_AVX512_VNNI: *kernel = kernel_vnni; *mr = 8; return;
 #endif
     default: *kernel = kernel_portable; *mr = 4; return;
     }
+}
+
+int attend_i8_body_for_products(int body, int K, int32_t max_product) {
+    int resolved = resolve(body);
+    if (resolved != ATTEND_I8_AVX2 && resolved != ATTEND_I8_AVX2_SHIFT) return resolved;
+    return (int64_t)round_up(K, 4) / 2 * max_product <= INT16_MAX ? ATTEND_I8_AVX2_NARROW : resolved;
 }
 
 // ---- packing ----------------------------------------------------------------------------------

@@ -263,21 +263,25 @@ void attend_fixed_point_split(int rows, int d, const float *x, int ldx, int tota
 void attend_block_abs_sums(int m, int n, const int32_t *s, int lds, int block, int64_t *out);
 
 /// HDP's int8 operands of S_I = Q_I·K_Iᵀ from int16 integer parts qi: [nq, d] (stride ldq) and
-/// ki: [nk, d] (stride ldk): a: [nq, lda] = Q_I + 128 as u8 (zero-padded from d to lda), bt: [nk, d]
-/// = K_I as s8. Returns 1 when every Q_I lies in [−128, 127] and every K_I in [−64, 63] (the int8
-/// GEMM's ranges), else 0 (the outputs are then not meaningful).
+/// ki: [nk, d] (stride ldk): a: [nq, lda] = Q_I + offset as u8 (zero-padded from d to lda) with
+/// offset = −min(0, min Q_I), bt: [nk, d] = K_I as s8, and max_product = max a · max |K_I| (the
+/// largest |a·b| the product can meet; small integer parts let the GEMM sum in int16). Returns 1 when
+/// every Q_I lies in [−128, 127] and every K_I in [−64, 63] (the int8 GEMM's ranges), else 0 (the
+/// outputs are then not meaningful).
 int attend_hdp_int8_operands(int nq, int nk, int d, const int16_t *qi, int ldq, const int16_t *ki, int ldk,
-                             uint8_t *a, int lda, int8_t *bt);
+                             uint8_t *a, int lda, int8_t *bt, int32_t *offset, int32_t *max_product);
 
 /// HDP's S_I and block importances in one pass over the int8 GEMM's tiles (SPEC §4.4 steps 1, 4):
 /// s[i, j] = (a · B)[i, j] − offset · column_sums[j] in wrapping int32 (a: [M, lda] = Q_I + offset as
 /// u8, B = K_Iᵀ packed by attend_i8_pack_b(K, N) with its column_sums), and theta: [⌈M/block⌉,
 /// ⌈N/block⌉] = Σ|s| per block × block block (edge blocks partial), as attend_block_abs_sums of s.
 /// body: ATTEND_I8_AUTO or a forced one (on AVX-512 VNNI with 2 × 2 blocks one fused kernel, its
-/// epilogue in registers; otherwise the int8 GEMM's driver with a tile epilogue). s = NULL: θ only,
-/// S_I not stored. Returns 0 (nothing written) when the body is not available on this CPU.
+/// epilogue in registers; otherwise the int8 GEMM's driver with a tile epilogue — on its int16-sum
+/// AVX2 micro-kernel when an AVX2 body runs and (Kp/2)·max_product ≤ 32767, max_product bounding every
+/// |a·b| as attend_hdp_int8_operands gives it). s = NULL: θ only, S_I not stored. Returns 0 (nothing
+/// written) when the body is not available on this CPU, 2 when the int16-sum kernel ran, else 1.
 int attend_hdp_importance(int body, int M, int N, int K, const uint8_t *a, int lda, const int8_t *packed, const int32_t *column_sums,
-                          int32_t offset, int32_t *s, int lds, int block, int64_t *theta);
+                          int32_t offset, int32_t max_product, int32_t *s, int lds, int block, int64_t *theta);
 
 /// Σ θ over `count` block importances as a double, summed in order (HDP's head importance θ_H).
 double attend_hdp_importance_total(const int64_t *theta, size_t count);
