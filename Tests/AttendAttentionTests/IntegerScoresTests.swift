@@ -62,11 +62,12 @@ struct IntegerScoresTests {
             let q = randomFloats(nq * d, seed: UInt64(nq + d), range: -qSpread...qSpread)
             var k = randomFloats(nk * d, seed: UInt64(nk + d), range: -kSpread...kSpread)
             k[0] = kSpread == 100 ? 90 : kSpread == 60 ? -64 : -kSpread  // outside the range (int16), or its edge
+            let fits = narrowFits(q: q, k: k, d: d)
             for block in [1, 2, 3, 8] {
                 for body in Int8Body.allCases where body.isAvailable {
                     let setting = "\(shape) spreads \(qSpread), \(kSpread) block \(block)"
                     let path = check(q: q, k: k, nq: nq, nk: nk, d: d, block: block, body: body, setting)
-                    let narrow = sumsNarrow(body) && narrowFits(q: q, k: k, d: d)
+                    let narrow = sumsNarrow(body) && fits
                     let expected: IntegerScores.Path = kSpread == 100 ? .int16 : narrow ? .int8NarrowSums : .int8
                     if kSpread == 7 { #expect(narrow == sumsNarrow(body), "small integer parts sum in int16: \(setting)") }
                     #expect(path == expected, "\(setting) body \(body): path \(path)")
