@@ -40,10 +40,10 @@ public struct HeadWorkload: Sendable, Equatable, Codable {
     /// `blockRows` queries × `blockColumns` keys; 0 when the method has no blocks.
     public var blockRows: Int
     public var blockColumns: Int
-    /// Which blocks were kept: [⌈queries / blockRows⌉ · ⌈keys / blockColumns⌉] row-major, 1 kept,
-    /// 0 pruned — block-row r, key block c at r · keyBlocks + c. Empty when the method does not
-    /// record it (then only the counts are known).
-    public var keptBlocks: [UInt8]
+    /// Which blocks were kept: [⌈queries / blockRows⌉ · ⌈keys / blockColumns⌉] row-major — block-row r,
+    /// key block c at r · keyBlocks + c. Empty when the method does not record it (then only the counts
+    /// are known).
+    public var keptBlocks: BlockMask
     /// SpAtten's own record of the head (its workload-CSV row); nil for other methods. A head
     /// SpAtten pruned has none (the released workloads list only the heads that ran).
     public var spatten: SpAttenRecord? = nil
@@ -51,7 +51,7 @@ public struct HeadWorkload: Sendable, Equatable, Codable {
     public init(queries: Int, keys: Int, allowedEntries: Int, computedEntries: Int, blocksKept: Int, blocksTotal: Int,
                 qkMACs: Int, pvMACs: Int, denseMACs: Int, exps: Int, bytesQ: Int, bytesK: Int, bytesV: Int, bits: Int,
                 integerMACs: Int = 0, fractionMACs: Int = 0, kvRowsRead: Int, headPruned: Int = 0, headImportance: Int = 0,
-                headDim: Int? = nil, blockRows: Int = 0, blockColumns: Int = 0, keptBlocks: [UInt8] = []) {
+                headDim: Int? = nil, blockRows: Int = 0, blockColumns: Int = 0, keptBlocks: BlockMask = []) {
         (self.queries, self.keys, self.allowedEntries, self.computedEntries) = (queries, keys, allowedEntries, computedEntries)
         (self.blocksKept, self.blocksTotal, self.qkMACs, self.pvMACs, self.exps) = (blocksKept, blocksTotal, qkMACs, pvMACs, exps)
         self.denseMACs = denseMACs
@@ -76,6 +76,6 @@ public struct HeadWorkload: Sendable, Equatable, Codable {
 
     /// Whether block (r, c) was kept; nil when `keptBlocks` was not recorded.
     public func isKept(blockRow r: Int, keyBlock c: Int) -> Bool? {
-        keptBlocks.isEmpty ? nil : keptBlocks[r * blockGrid.columns + c] != 0
+        keptBlocks.isEmpty ? nil : keptBlocks[r * blockGrid.columns + c]
     }
 }

@@ -86,7 +86,7 @@ public enum TraceCSV {
                 let count = w.blockGrid.rows * w.blockGrid.columns
                 guard let bits = bitmap(fields[i], count: count) else {
                     throw TraceError(line: number, column: "kept_blocks",
-                                     reason: "expected \((count + 3) / 4) hexadecimal digits for \(w.blockGrid.rows) × \(w.blockGrid.columns) blocks")
+                                     reason: "expected \((count + 3) / 4) hexadecimal digits, the last zero-padded, for \(w.blockGrid.rows) × \(w.blockGrid.columns) blocks")
                 }
                 w.keptBlocks = bits
             }
@@ -96,29 +96,31 @@ public enum TraceCSV {
     }
 
     /// The bitmap in hexadecimal, four entries per digit, high bit first.
-    static func hex(_ bits: [UInt8]) -> String {
+    static func hex(_ mask: BlockMask) -> String {
         let digits = Array("0123456789abcdef")
         var out = ""
-        out.reserveCapacity((bits.count + 3) / 4)
-        var i = 0
-        while i < bits.count {
+        out.reserveCapacity((mask.count + 3) / 4)
+        for i in stride(from: 0, to: mask.count, by: 4) {
             var v = 0
-            for j in 0..<4 { v = v << 1 | (i + j < bits.count && bits[i + j] != 0 ? 1 : 0) }
+            for j in 0..<4 { v = v << 1 | (i + j < mask.count && mask[i + j] ? 1 : 0) }
             out.append(digits[v])
-            i += 4
         }
         return out
     }
 
-    /// The `count` entries of a hexadecimal bitmap; nil when the text is not ⌈count / 4⌉ hex digits.
-    static func bitmap(_ text: Substring, count: Int) -> [UInt8]? {
+    /// The `count` entries of a hexadecimal bitmap; nil when the text is not ⌈count / 4⌉ hex digits or
+    /// sets a bit past the last entry.
+    static func bitmap(_ text: Substring, count: Int) -> BlockMask? {
         guard text.count == (count + 3) / 4 else { return nil }
-        var bits: [UInt8] = []
-        bits.reserveCapacity(count)
-        for ch in text {
+        var words = [UInt64](repeating: 0, count: (count + 63) / 64)
+        for (n, ch) in text.enumerated() {
             guard let v = ch.hexDigitValue else { return nil }
-            for j in (0..<4).reversed() where bits.count < count { bits.append(UInt8(v >> j & 1)) }
+            for j in 0..<4 where v >> (3 - j) & 1 != 0 {
+                let i = 4 * n + j
+                guard i < count else { return nil }
+                words[i / 64] |= 1 << UInt64(i % 64)
+            }
         }
-        return bits
+        return BlockMask(words: words, count: count)
     }
 }

@@ -453,8 +453,42 @@ void attend_hdp_kept_counts(const unsigned char *kept, int queries, int keys, in
     kept_counts_body(kept, queries, keys, block, blocks, entries, key_rows);
 }
 
+/// Bit i % 64 of words[i / 64] = (flags[i] != 0) for i < count, the rest of the last word zero.
+INLINE void pack_flags_body(const unsigned char *flags, size_t count, uint64_t *words) {
+    for (size_t w = 0; w * 64 < count; w++) {
+        uint64_t bits = 0;
+        size_t n = count - w * 64 < 64 ? count - w * 64 : 64;
+        for (size_t j = 0; j < n; j++) bits |= (uint64_t)(flags[w * 64 + j] != 0) << j;
+        words[w] = bits;
+    }
+}
+
+#ifdef ATTEND_HAVE_AVX2
+/// 32 flags per compare with zero and byte mask (vpmovmskb); the last, partial word as the portable body.
+ATTEND_AVX2 static void pack_flags_avx2(const unsigned char *flags, size_t count, uint64_t *words) {
+    const __m256i zero = _mm256_setzero_si256();
+    size_t w = 0;
+    for (; (w + 1) * 64 <= count; w++) {
+        __m256i low = _mm256_loadu_si256((const __m256i *)(flags + w * 64)), high = _mm256_loadu_si256((const __m256i *)(flags + w * 64 + 32));
+        uint32_t zero_low = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(low, zero));
+        uint32_t zero_high = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(high, zero));
+        words[w] = ~((uint64_t)zero_high << 32 | zero_low);
+    }
+    if (w * 64 < count) pack_flags_body(flags + w * 64, count - w * 64, words + w);
+}
+#endif
+
+void attend_pack_flags_portable(const unsigned char *flags, size_t count, uint64_t *words) { pack_flags_body(flags, count, words); }
+
+void attend_pack_flags(const unsigned char *flags, size_t count, uint64_t *words) {
+#ifdef ATTEND_HAVE_AVX2
+    if (attend_cpu_has_avx2_fma()) { pack_flags_avx2(flags, count, words); return; }
+#endif
+    pack_flags_body(flags, count, words);
+}
+
 // ---- per-thread scratch -------------------------------------------------------------------------
-enum { SCRATCH_SLOTS = 6 };
+enum { SCRATCH_SLOTS = 7 };
 static _Thread_local struct { void *base; size_t bytes; } scratch_slots[SCRATCH_SLOTS];
 
 void *attend_hdp_thread_scratch(int slot, size_t bytes) {

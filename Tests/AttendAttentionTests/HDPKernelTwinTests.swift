@@ -155,6 +155,22 @@ struct HDPKernelTwinTests {
         }
     }
 
+    @Test("packed flags (both bodies) equal BlockMask's one-flag-at-a-time packing; the words past the last are not touched",
+          arguments: [0, 1, 3, 63, 64, 65, 97, 1025, 65_536])
+    func packedFlags(count: Int) {
+        var g = SeededGenerator(seed: UInt64(count + 5))
+        for density in [0.0, 0.4, 1.0] {
+            let flags = (0..<count).map { _ in Double.random(in: 0..<1, using: &g) < density ? UInt8.random(in: 1...255, using: &g) : 0 }
+            let words = (count + 63) / 64
+            for kernel in [attend_pack_flags, attend_pack_flags_portable] {
+                var packed = [UInt64](repeating: 0xA5A5_A5A5_A5A5_A5A5, count: words + 1)
+                kernel(flags, count, &packed)
+                #expect(BlockMask(words: Array(packed.prefix(words)), count: count) == BlockMask(flags), "\(count) flags, density \(density)")
+                #expect(packed[words] == 0xA5A5_A5A5_A5A5_A5A5)
+            }
+        }
+    }
+
     /// attend_hdp_rows_reads_s_int for a head of these parts (8 fraction bits).
     private func readsScores(qFI: [Int16], kIF: [Int16], shape: (nq: Int, nk: Int, d: Int), approximate: Int) -> Int32 {
         qFI.withUnsafeBufferPointer { qFI in kIF.withUnsafeBufferPointer { kIF in

@@ -17,7 +17,7 @@ func edge() throws -> HDPAccelerator {
 func record(queries nq: Int, keys nk: Int, d: Int, block b: Int, kept: [UInt8], pruned: Bool = false) -> HeadWorkload {
     HeadWorkload(queries: nq, keys: nk, allowedEntries: 0, computedEntries: 0, blocksKept: kept.reduce(0) { $0 + Int($1) },
                  blocksTotal: kept.count, qkMACs: 0, pvMACs: 0, denseMACs: 2 * nq * nk * d, exps: 0, bytesQ: 0, bytesK: 0, bytesV: 0,
-                 bits: 16, kvRowsRead: 0, headPruned: pruned ? 1 : 0, headDim: d, blockRows: b, blockColumns: b, keptBlocks: kept)
+                 bits: 16, kvRowsRead: 0, headPruned: pruned ? 1 : 0, headDim: d, blockRows: b, blockColumns: b, keptBlocks: BlockMask(kept))
 }
 
 @Suite("HDP accelerator: closed forms")

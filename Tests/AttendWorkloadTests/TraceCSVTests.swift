@@ -53,9 +53,9 @@ struct TraceCSVTests {
         #expect(throws: TraceError(line: 2, column: "keys", reason: "expected a non-negative integer, got \"-3\"")) {
             try TraceCSV.read(header + "\n" + row.replacingOccurrences(of: "0,0,0,5,3,", with: "0,0,0,5,-3,"))
         }
-        #expect(throws: TraceError(line: 2, column: "kept_blocks", reason: "expected 2 hexadecimal digits for 3 × 2 blocks")) {
-            try TraceCSV.read(header + "\n" + row.dropLast())
-        }
+        let badBitmap = TraceError(line: 2, column: "kept_blocks", reason: "expected 2 hexadecimal digits, the last zero-padded, for 3 × 2 blocks")
+        #expect(throws: badBitmap) { try TraceCSV.read(header + "\n" + row.dropLast()) }
+        #expect(throws: badBitmap) { try TraceCSV.read(header + "\n" + row.dropLast() + "a") }  // 98 → 9a: a bit past the 6 blocks
         #expect(throws: TraceError(line: 2, column: "-", reason: "22 fields, expected 26")) {
             try TraceCSV.read(header + "\n" + row.split(separator: ",").prefix(22).joined(separator: ","))
         }

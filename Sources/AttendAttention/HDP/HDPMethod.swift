@@ -81,7 +81,7 @@ public struct HDPMethod: AttentionMethod {
         // Pruned and empty heads: zero output, no block kept.
         let zeroOutput = {
             for i in 0..<nq { (out + i * problem.ldo).update(repeating: 0, count: d) }
-            record.keptBlocks = [UInt8](repeating: 0, count: rows * columns)
+            record.keptBlocks = BlockMask(pruned: rows * columns)
         }
         if problem.mask.skippedHeads.contains(h) || nq == 0 || nk == 0 {
             zeroOutput()
@@ -111,32 +111,27 @@ public struct HDPMethod: AttentionMethod {
             record.headPruned = 1
             return record
         }
-        let kept: [UInt8]
+        let kept = hdpThreadScratch(slot: 6, UInt8.self, count: rows * columns)  // [rows, columns]: 1 kept, 0 pruned
         switch blocks {
         case let .rowBalanced(ratio):
-            kept = [UInt8](unsafeUninitializedCapacity: rows * columns) { kept, count in
-                attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), ratio, kept.baseAddress)
-                count = rows * columns
-            }
+            attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), ratio, kept)
         case let .topK(fraction):
             let importance = (0..<(rows * columns)).map { Double(theta[$0]) }
-            kept = BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction)
+            kept.update(from: BlockSelection.topK(importance, rows: rows, columns: columns, keep: fraction), count: rows * columns)
         }
         var (blocksKept, keptEntries, rowsRead): (Int64, Int64, Int64) = (0, 0, 0)
         attend_hdp_kept_counts(kept, Int32(nq), Int32(nk), Int32(block), &blocksKept, &keptEntries, &rowsRead)
         let (entries, keyRows) = (Int(keptEntries), Int(rowsRead))
         record.blocksKept = Int(blocksKept)
-        record.keptBlocks = kept
+        record.keptBlocks = packedMask(kept, count: rows * columns)
         (record.allowedEntries, record.computedEntries, record.exps) = (entries, entries, entries)
         record.fractionMACs = approximate ? 2 * entries * d : 0
         record.qkMACs += approximate ? record.fractionMACs : entries * d
         record.pvMACs = entries * d
         (record.kvRowsRead, record.bytesV) = (keyRows, keyRows * d * 4)
 
-        kept.withUnsafeBufferPointer { keptPointer in
-            head.kept = keptPointer.baseAddress
-            attend_hdp_rows(&head, 0, Int32(nq), hdpThreadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
-        }
+        head.kept = UnsafePointer(kept)
+        attend_hdp_rows(&head, 0, Int32(nq), hdpThreadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         return record
     }
 
@@ -156,6 +151,15 @@ public struct HDPMethod: AttentionMethod {
             records[h].headPruned = 1
         }
     }
+}
+
+/// The record's copy of count kept flags (0 / 1), packed into bits (`attend_pack_flags`).
+func packedMask(_ flags: UnsafePointer<UInt8>, count: Int) -> BlockMask {
+    let words = [UInt64](unsafeUninitializedCapacity: (count + 63) / 64) { words, initialized in
+        attend_pack_flags(flags, count, words.baseAddress)
+        initialized = (count + 63) / 64
+    }
+    return BlockMask(words: words, count: count)!
 }
 
 /// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.

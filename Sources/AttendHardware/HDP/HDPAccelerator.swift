@@ -192,7 +192,7 @@ public struct HDPAccelerator: Sendable {
             // or the head's mask is unknown — a pruned head computed anyway).
             let groupRows = max(1, config.peRows / b)
             let keepAll = !mechanisms.blockPruning || w.keptBlocks.isEmpty || w.headPruned == 1
-            let kept = { (r: Int, c: Int) -> Bool in keepAll || w.keptBlocks[r * columns + c] != 0 }
+            let kept = { (r: Int, c: Int) -> Bool in keepAll || w.keptBlocks[r * columns + c] }
             let width = { (c: Int) -> Int in min(b, nk - c * b) }
             let height = { (r: Int) -> Int in min(b, nq - r * b) }
             var keptEntries = 0, scoreCycles = 0, pvCycles = 0, fetchedPerGroup = 0

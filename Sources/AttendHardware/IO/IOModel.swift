@@ -59,7 +59,7 @@ public enum IOModel {
     public static func keptBlockMask(_ w: HeadWorkload) -> (Int, Int) -> Bool {
         let (b, columns) = (max(1, w.blockRows), w.blockGrid.columns)
         if w.keptBlocks.isEmpty { return { _, _ in w.headPruned == 0 } }
-        return { q, k in w.keptBlocks[(q / b) * columns + k / b] != 0 }
+        return { q, k in w.keptBlocks[(q / b) * columns + k / b] }
     }
 
     /// ReBERT's window mask (SPEC §3): |i − j| ≤ W, plus the global token 0 both ways.

@@ -296,9 +296,14 @@ void attend_hdp_row_balanced(const int64_t *theta, int rows, int columns, double
 void attend_hdp_kept_counts(const unsigned char *kept, int queries, int keys, int block, int64_t *blocks, int64_t *entries,
                             int64_t *key_rows);
 
+/// flags: [count] of 0 / nonzero packed into bits, ⌈count / 64⌉ words: bit i % 64 of words[i / 64] is
+/// flags[i] != 0, the bits past count zero (a block mask kept in a record, as AttendWorkload's BlockMask).
+void attend_pack_flags(const unsigned char *flags, size_t count, uint64_t *words);
+void attend_pack_flags_portable(const unsigned char *flags, size_t count, uint64_t *words);
+
 /// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
-/// (0…5), kept and grown across calls (never freed): HDP's per-head S_I, block sums, split Q and K
-/// and S_I's int8 operands without an allocation (and its page faults) per head. Valid until the next call with that slot on this
+/// (0…6), kept and grown across calls (never freed): HDP's per-head S_I, block sums, split Q and K,
+/// S_I's int8 operands and the kept-block flags without an allocation (and its page faults) per head. Valid until the next call with that slot on this
 /// thread; NULL when the slot is out of range or memory runs out.
 void *attend_hdp_thread_scratch(int slot, size_t bytes);
 
