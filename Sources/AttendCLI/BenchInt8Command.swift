@@ -21,6 +21,9 @@ struct BenchInt8: ParsableCommand {
             Peers run from scripts/bench_int8_peers.py in the repository's .venv (created on first use): PyTorch's dynamic
             quantization (fbgemm) and ONNX Runtime's quantize_dynamic of the same export (and of a one-MatMul graph for gemm),
             plus the Float32 ONNX Runtime for forward and sst2. Times are medians; --rounds repeats the whole run (Attend, then the peers).
+            The table's ratios are each implementation's time over attend-int8's (> 1: int8 is faster), then attend/attend-integer and
+            onnxruntime-int8/attend-integer (the integer-only path's speed-up over Float32 and against ONNX Runtime int8), each the
+            median over rounds of the same round's times.
             """)
 
     @Flag(name: .long, help: "Print one JSON object per measurement.")
@@ -100,9 +103,11 @@ struct BenchInt8: ParsableCommand {
             }
         }
         if !json {
-            // Ratios are other / attend-int8 (> 1: the int8 path is faster): attend/attend-int8 is the speed-up over Float32.
+            // Ratios are other / attend-int8 (> 1: the int8 path is faster): attend/attend-int8 is the speed-up over Float32;
+            // then the integer-only path's own: over Float32 and against ONNX Runtime int8, round by round.
             print(Measurement.table(results, implementations: ["attend-int8", "attend", "attend-int32", "attend-int8-static", "attend-integer", "pytorch-fbgemm",
-                                                               "pytorch-int8", "onnxruntime", "onnxruntime-int8"]))
+                                                               "pytorch-int8", "onnxruntime", "onnxruntime-int8"],
+                                    more: [("attend", "attend-integer"), ("onnxruntime-int8", "attend-integer")]))
         }
     }
 

@@ -43,28 +43,29 @@ struct Measurement: Codable {
     }
 
     /// A Markdown table: one row per measured case, one column per implementation (the first of
-    /// `implementations` is ours), and the ratio of each other one's time to ours (> 1: ours is faster).
-    /// Measured in several rounds: each cell is the round with the median time, each ratio the median
-    /// of the rounds' ratios (each round's peer over the same round's ours) with its range.
-    static func table(_ all: [Measurement], implementations: [String]) -> String {
+    /// `implementations` is ours), and the ratio of each other one's time to ours (> 1: ours is faster),
+    /// then the ratios `more` asks for as (numerator, denominator) implementations. Measured in several
+    /// rounds: each cell is the round with the median time, each ratio the median of the rounds' ratios
+    /// (each round's numerator over the same round's denominator) with its range.
+    static func table(_ all: [Measurement], implementations: [String], more: [(String, String)] = []) -> String {
         let impls = implementations.filter { i in all.contains { $0.impl == i } }
         guard let ours = impls.first else { return "" }
-        let peers = impls.dropFirst()
+        let ratios = impls.dropFirst().map { ($0, ours) } + more.filter { pair in impls.contains(pair.0) && impls.contains(pair.1) }
         var keys: [String] = []
         for m in all where !keys.contains(m.key) { keys.append(m.key) }
-        let header = ["case"] + impls.map { "\($0) ms" } + peers.map { "\($0)/\(ours)" }
+        let header = ["case"] + impls.map { "\($0) ms" } + ratios.map { "\($0.0)/\($0.1)" }
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
         for key in keys {
             func rounds(_ impl: String) -> [Measurement] { all.filter { $0.key == key && $0.impl == impl } }
             let cells = impls.map { impl in medianRound(rounds(impl)).map(\.cell) ?? "–" }
-            let ratios = peers.map { impl -> String in
-                let mine = rounds(ours)
-                let each = rounds(impl).compactMap { peer in mine.first { $0.round == peer.round }.map { peer.ms / $0.ms } }.sorted()
+            let ratioCells = ratios.map { numerator, denominator -> String in
+                let below = rounds(denominator)
+                let each = rounds(numerator).compactMap { top in below.first { $0.round == top.round }.map { top.ms / $0.ms } }.sorted()
                 guard let low = each.first, let high = each.last else { return "–" }
                 let median = each.count % 2 == 1 ? each[each.count / 2] : (each[each.count / 2 - 1] + each[each.count / 2]) / 2
                 return each.count == 1 ? String(format: "%.2f×", median) : String(format: "%.2f× (%.2f–%.2f)", median, low, high)
             }
-            lines.append("| " + ([key] + cells + ratios).joined(separator: " | ") + " |")
+            lines.append("| " + ([key] + cells + ratioCells).joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }

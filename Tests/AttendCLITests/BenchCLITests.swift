@@ -46,4 +46,16 @@ struct BenchCLITests {
         let zero = try attend(["bench", "int8", "--rounds", "0", "--no-peers"])
         #expect(zero.status == 64 && zero.stderr.contains("--rounds"), "\(zero.stderr)")
     }
+
+    @Test("bench int8's table gives the integer-only path's own ratios: Float32 over integer, from the same round's times")
+    func integerRatios() throws {
+        let run = try attend(["bench", "int8", "--what", "forward", "--seqs", "8", "--threads", "1", "--no-peers", "--repeats", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let header = try #require(lines.first), row = try #require(lines.first { $0.first?.hasPrefix("bert-base-forward seq 8") == true })
+        let column = { (name: String) in try #require(header.firstIndex(of: name), "no column \(name) in \(header)") }
+        let number = { (cell: String) in try #require(Double(cell.prefix { $0.isNumber || $0 == "." }), "not a number: \(cell)") }
+        let (f32, integer) = (try number(row[try column("attend ms")]), try number(row[try column("attend-integer ms")]))
+        #expect(abs(try number(row[try column("attend/attend-integer")]) - f32 / integer) <= 0.006, "\(row)")
+    }
 }
