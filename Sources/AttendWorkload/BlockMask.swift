@@ -4,7 +4,7 @@
 /// One bit, not one byte, per block because runs keep every head's record: at 512 tokens HDP's 2 × 2
 /// blocks are 65,536 per head, 8 KB as bits where bytes took 64 KB — and a fresh 64 KB per head cost
 /// HDP's attention about a tenth of its time in page faults (RESULTS.md).
-public struct BlockMask: Sendable, Hashable, Codable {
+public struct BlockMask: Sendable, Hashable {
     /// The bits, ⌈count / 64⌉ words.
     public private(set) var words: [UInt64]
     /// Number of blocks.
@@ -42,21 +42,6 @@ public struct BlockMask: Sendable, Hashable, Codable {
 
     /// Number of kept blocks.
     public var keptCount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
-}
-
-extension BlockMask {
-    private enum CodingKeys: String, CodingKey { case words, count }
-
-    /// Decodes `words` and `count`, checked as `init?(words:count:)` checks them.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let (words, count) = (try container.decode([UInt64].self, forKey: .words), try container.decode(Int.self, forKey: .count))
-        guard let mask = BlockMask(words: words, count: count) else {
-            throw DecodingError.dataCorruptedError(forKey: .words, in: container,
-                                                   debugDescription: "expected ⌈\(count) / 64⌉ words with no bit past block \(count)")
-        }
-        self = mask
-    }
 }
 
 extension BlockMask: ExpressibleByArrayLiteral {

@@ -1,6 +1,6 @@
 /// What one head of one attention call actually did (SPEC §3 workload record): the input of the
 /// cost models, the one thing the algorithm side and the hardware side share.
-public struct HeadWorkload: Sendable, Equatable, Codable {
+public struct HeadWorkload: Sendable, Equatable {
     public var queries: Int
     public var keys: Int
     /// (query, key) pairs the mask allows.

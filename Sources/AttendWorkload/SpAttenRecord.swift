@@ -1,6 +1,6 @@
 /// What SpAtten's method did for one head, beyond the generic record: its row of the released
 /// workload CSV (SPEC §4.5) and the per-row requantization count the CSV's one flag summarises.
-public struct SpAttenRecord: Sendable, Equatable, Codable {
+public struct SpAttenRecord: Sendable, Equatable {
     /// The head's CSV row (`iteration` 0 until a decoder numbers its iterations).
     public var row: SpAttenWorkloadRow
     /// Probability rows the head computed (its queries).

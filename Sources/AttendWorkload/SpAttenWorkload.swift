@@ -6,7 +6,7 @@
 /// Columns, in file order: `iteration_id,layer_id,head_id,embedding_length_D,sentence_length_L,
 /// key_fetch_num,quant_key_bit,quant_query_bit,auto_requant_thres,if_requant,auto_requant_incre,
 /// value_fetch_num,quant_value_bit,if_accumulate_importance,if_rescale_previous_importance,if_topk,topk`.
-public struct SpAttenWorkloadRow: Sendable, Equatable, Codable {
+public struct SpAttenWorkloadRow: Sendable, Equatable {
     /// `iteration_id`, `layer_id`, `head_id`.
     public var iteration: Int, layer: Int, head: Int
     /// `embedding_length_D`: the head dimension d.

@@ -1,5 +1,4 @@
 import AttendWorkload
-import Foundation
 import Testing
 
 @Suite("Block mask")
@@ -22,12 +21,5 @@ struct BlockMaskTests {
         #expect(BlockMask(words: [1 << 5], count: 5) == nil)
         #expect(BlockMask(words: [1 << 4], count: 5) == [0, 0, 0, 0, 1])
         #expect(BlockMask(words: [.max], count: 64)?.keptCount == 64)
-    }
-
-    @Test("JSON round trip; decoding refuses what init(words:count:) refuses")
-    func codable() throws {
-        let mask: BlockMask = [1, 0, 1, 1, 0]
-        #expect(try JSONDecoder().decode(BlockMask.self, from: JSONEncoder().encode(mask)) == mask)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(BlockMask.self, from: Data(#"{"words": [32], "count": 5}"#.utf8)) }
     }
 }
