@@ -38,9 +38,8 @@ public enum TiledAttention {
             slotOffsets.append((0..<problem.kvHeads).map { total + $0 * size })
             total += problem.kvHeads * size
         }
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
-        defer { packed.deallocate() }
-        nonisolated(unsafe) let packedBase = packed
+        // This thread's kept buffer: a fresh one per call (megabytes per layer) cost its page faults every time.
+        nonisolated(unsafe) let packedBase = threadScratch(Int(ATTEND_SCRATCH_TILED_PACKED_KV), Float.self, count: total)
 
         // Phase 1: pack K and V tiles.
         var packTasks: [(Int, Int, Int)] = []  // (problem, kv head, key tile)

@@ -487,23 +487,6 @@ void attend_pack_flags(const unsigned char *flags, size_t count, uint64_t *words
     pack_flags_body(flags, count, words);
 }
 
-// ---- per-thread scratch -------------------------------------------------------------------------
-enum { SCRATCH_SLOTS = 7 };
-static _Thread_local struct { void *base; size_t bytes; } scratch_slots[SCRATCH_SLOTS];
-
-void *attend_hdp_thread_scratch(int slot, size_t bytes) {
-    if (slot < 0 || slot >= SCRATCH_SLOTS) return NULL;
-    if (scratch_slots[slot].bytes < bytes || !scratch_slots[slot].base) {
-        free(scratch_slots[slot].base);
-        size_t size = bytes < 64 ? 64 : (bytes + 63) / 64 * 64;
-        void *base = NULL;
-        if (posix_memalign(&base, 64, size) != 0) base = NULL;
-        scratch_slots[slot].base = base;
-        scratch_slots[slot].bytes = base ? size : 0;
-    }
-    return scratch_slots[slot].base;
-}
-
 // ---- fixed point --------------------------------------------------------------------------------
 INLINE void fixed_point_split_body(int rows, int d, const float *x, int ldx, int total_bits, int fraction_bits,
                                    int fraction_first, int16_t *out) {

@@ -90,12 +90,12 @@ public struct HDPMethod: AttentionMethod {
         }
         // Q and K split (slots 3 and 4), S_I: [nq, nk] and θ: [rows, columns] (slots 0 and 1) in this
         // thread's scratch, every entry written (S_I only when the kept-block rows read it).
-        let qFI = hdpThreadScratch(slot: 3, Int16.self, count: nq * 2 * d)  // [nq, 2d]: Q_F | Q_I
-        let kIF = hdpThreadScratch(slot: 4, Int16.self, count: nk * 2 * d)  // [nk, 2d]: K_I | K_F
+        let qFI = threadScratch(Int(ATTEND_SCRATCH_HDP_QUERY_SPLIT), Int16.self, count: nq * 2 * d)  // [nq, 2d]: Q_F | Q_I
+        let kIF = threadScratch(Int(ATTEND_SCRATCH_HDP_KEY_SPLIT), Int16.self, count: nk * 2 * d)  // [nk, 2d]: K_I | K_F
         format.splitRows(q, ld: problem.ldq, rows: nq, d: d, fractionFirst: true, into: qFI)
         format.splitRows(k, ld: problem.ldk, rows: nk, d: d, fractionFirst: false, into: kIF)
-        let scores = hdpThreadScratch(slot: 0, Int32.self, count: nq * nk)
-        let theta = hdpThreadScratch(slot: 1, Int64.self, count: rows * columns)
+        let scores = threadScratch(Int(ATTEND_SCRATCH_HDP_SCORES), Int32.self, count: nq * nk)
+        let theta = threadScratch(Int(ATTEND_SCRATCH_HDP_BLOCK_SUMS), Int64.self, count: rows * columns)
         var head = attend_hdp_head(
             queries: Int32(nq), keys: Int32(nk), d: Int32(d), scale: problem.scale, q: q, ldq: Int32(problem.ldq),
             k: k, ldk: Int32(problem.ldk), v: v, ldv: Int32(problem.ldv), out: out, ldo: Int32(problem.ldo),
@@ -111,7 +111,7 @@ public struct HDPMethod: AttentionMethod {
             record.headPruned = 1
             return record
         }
-        let kept = hdpThreadScratch(slot: 6, UInt8.self, count: rows * columns)  // [rows, columns]: 1 kept, 0 pruned
+        let kept = threadScratch(Int(ATTEND_SCRATCH_HDP_KEPT_FLAGS), UInt8.self, count: rows * columns)  // [rows, columns]: 1 kept, 0 pruned
         switch blocks {
         case let .rowBalanced(ratio):
             attend_hdp_row_balanced(theta, Int32(rows), Int32(columns), ratio, kept)
@@ -131,7 +131,7 @@ public struct HDPMethod: AttentionMethod {
         (record.kvRowsRead, record.bytesV) = (keyRows, keyRows * d * 4)
 
         head.kept = UnsafePointer(kept)
-        attend_hdp_rows(&head, 0, Int32(nq), hdpThreadScratch(slot: 2, Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
+        attend_hdp_rows(&head, 0, Int32(nq), threadScratch(Int(ATTEND_SCRATCH_HDP_ROWS), Float.self, count: attend_hdp_scratch_size(Int32(nk), Int32(d))))
         return record
     }
 
@@ -160,12 +160,4 @@ func packedMask(_ flags: UnsafePointer<UInt8>, count: Int) -> BlockMask {
         initialized = (count + 63) / 64
     }
     return BlockMask(words: words, count: count)!
-}
-
-/// count elements of this thread's HDP scratch slot (`attend_hdp_thread_scratch`), uninitialized.
-func hdpThreadScratch<T>(slot: Int32, _ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-    guard let base = attend_hdp_thread_scratch(slot, max(count, 1) * MemoryLayout<T>.stride) else {
-        preconditionFailure("HDP: out of memory for \(count) scratch values of \(T.self)")
-    }
-    return base.bindMemory(to: T.self, capacity: max(count, 1))
 }

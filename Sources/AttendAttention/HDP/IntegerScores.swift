@@ -33,7 +33,7 @@ enum IntegerScores {
             let dp = Int8GEMM.paddedK(d)
             let (aBytes, btBytes, packedBytes) = (nq * dp, nk * d, attend_i8_packed_size(Int32(d), Int32(nk)))
             let sumsOffset = (aBytes + btBytes + packedBytes + 3) / 4 * 4
-            let base = UnsafeMutableRawPointer(hdpThreadScratch(slot: 5, UInt8.self, count: sumsOffset + 4 * nk))
+            let base = UnsafeMutableRawPointer(threadScratch(Int(ATTEND_SCRATCH_HDP_INT8_OPERANDS), UInt8.self, count: sumsOffset + 4 * nk))
             let a = base.bindMemory(to: UInt8.self, capacity: aBytes)
             let bt = (base + aBytes).bindMemory(to: Int8.self, capacity: btBytes)
             let packed = (base + aBytes + btBytes).bindMemory(to: Int8.self, capacity: packedBytes)

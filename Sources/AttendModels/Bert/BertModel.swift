@@ -116,7 +116,10 @@ public final class BertModel: Sendable {
     /// and norms for the [CLS] rows alone (nothing else reaches the pooler). Same numbers as
     /// `forward(_:).logits`, about 1/L_layers fewer multiply-adds.
     public func logits(_ batch: [[Int]], attention: any AttentionMethod = TiledMethod()) throws -> BertLogits {
-        try logits(resuming: checkpoint(batch, layers: 0, attention: attention), attention: attention)
+        try validate(batch)
+        try attention.check(layers: config.numHiddenLayers)
+        var buffers = embeddedBuffers(batch)
+        return try remainingLogits(&buffers, layersDone: 0, workloads: [], attention: attention)
     }
 
     /// The activations of `batch` after its first `layers` encoder layers, run with `attention`:
@@ -136,19 +139,27 @@ public final class BertModel: Sendable {
     /// the [CLS] rows only, as `logits(_:attention:)`); records include the checkpoint's layers.
     public func logits(resuming checkpoint: EncoderCheckpoint, attention: any AttentionMethod) throws -> BertLogits {
         try attention.check(layers: config.numHiddenLayers)
+        var buffers = checkpoint.buffers  // copied as the layers write it: a checkpoint can be resumed again
+        return try remainingLogits(&buffers, layersDone: checkpoint.layersDone, workloads: checkpoint.workloads, attention: attention)
+    }
+
+    /// `logits(resuming:attention:)` on buffers of its own (`layersDone` layers applied, with their
+    /// records), which it writes in place.
+    private func remainingLogits(
+        _ buffers: inout LayerBuffers, layersDone: Int, workloads done: [[[HeadWorkload]]], attention: any AttentionMethod
+    ) throws -> BertLogits {
         if let integer = weights.integer {
             // The integer path's checkpoints stop at the embeddings (its entry point): it resumes from there.
-            precondition(checkpoint.layersDone == 0, "integer checkpoints hold the embeddings only")
-            return try integerLogits(integer, checkpoint.buffers, attention: attention)
+            precondition(layersDone == 0, "integer checkpoints hold the embeddings only")
+            return try integerLogits(integer, buffers, attention: attention)
         }
-        var buffers = checkpoint.buffers
-        var workloads = checkpoint.workloads
+        var workloads = done
         let (b, d, f) = (buffers.lengths.count, config.hiddenSize, config.intermediateSize)
         let last = weights.layers.count - 1
-        guard checkpoint.layersDone <= last else {
+        guard layersDone <= last else {
             return BertLogits(logits: head(firstRows(of: buffers.x.data, buffers), rows: b).logits, workloads: workloads)
         }
-        for index in checkpoint.layersDone..<last { workloads.append(encoderLayer(weights.layers[index], index: index, attention, &buffers)) }
+        for index in layersDone..<last { workloads.append(encoderLayer(weights.layers[index], index: index, attention, &buffers)) }
         let w = weights.layers[last]
         workloads.append(attentionSublayer(w, index: last, attention, &buffers, firstQueryOnly: true))
         var x = firstRows(of: buffers.x.data, buffers)                  // [B, D]

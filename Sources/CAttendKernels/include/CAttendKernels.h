@@ -301,11 +301,6 @@ void attend_hdp_kept_counts(const unsigned char *kept, int queries, int keys, in
 void attend_pack_flags(const unsigned char *flags, size_t count, uint64_t *words);
 void attend_pack_flags_portable(const unsigned char *flags, size_t count, uint64_t *words);
 
-/// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
-/// (0…6), kept and grown across calls (never freed): HDP's per-head S_I, block sums, split Q and K,
-/// S_I's int8 operands and the kept-block flags without an allocation (and its page faults) per head. Valid until the next call with that slot on this
-/// thread; NULL when the slot is out of range or memory runs out.
-void *attend_hdp_thread_scratch(int slot, size_t bytes);
 
 /// One head of HDP attention over its kept blocks. q, k, v: [queries|keys, d] float (strides ldq,
 /// ldk, ldv); out: [queries, d] (ldo). q_fi: [queries, 2d] int16, each row the fraction parts then
@@ -369,6 +364,21 @@ float attend_ibert_exp(float x);
 float attend_linear_reciprocal(float s);
 
 // ---- Threads ----------------------------------------------------------------------------------
+/// Owners of the per-thread scratch slots (attend_thread_scratch): HDP's per-head S_I, block sums,
+/// row scratch, split Q and K, S_I's int8 operands and kept-block flags; tiled attention's packed
+/// K and V tiles of one call.
+enum {
+    ATTEND_SCRATCH_HDP_SCORES, ATTEND_SCRATCH_HDP_BLOCK_SUMS, ATTEND_SCRATCH_HDP_ROWS, ATTEND_SCRATCH_HDP_QUERY_SPLIT,
+    ATTEND_SCRATCH_HDP_KEY_SPLIT, ATTEND_SCRATCH_HDP_INT8_OPERANDS, ATTEND_SCRATCH_HDP_KEPT_FLAGS,
+    ATTEND_SCRATCH_TILED_PACKED_KV, ATTEND_SCRATCH_SLOTS
+};
+
+/// A 64-byte aligned buffer of at least `bytes` bytes private to the calling thread, one per slot
+/// (0 ..< ATTEND_SCRATCH_SLOTS), kept and grown across calls (never freed): a work area needed on
+/// every call without an allocation (and its page faults) per call. Valid until the next call with
+/// that slot on this thread; NULL when the slot is out of range or memory runs out.
+void *attend_thread_scratch(int slot, size_t bytes);
+
 /// A task of a parallel-for: called once per index with the caller's context.
 typedef void (*attend_task_fn)(void *context, int index);
 
